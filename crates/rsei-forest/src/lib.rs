@@ -1,0 +1,1 @@
+//! Random forest regression (to be written).

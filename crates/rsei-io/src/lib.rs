@@ -1,0 +1,1 @@
+//! GDAL I/O (to be written).

@@ -1,0 +1,1 @@
+//! rsei pipelines (to be written).
