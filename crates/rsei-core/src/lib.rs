@@ -11,6 +11,7 @@
 //! | [`qa`] | MODIS QA bit decoding and configurable validity rules (METHOD §1) |
 //! | [`composite`] | growing-season compositing: mean/median of valid observations, observation counts (METHOD §2) |
 //! | [`indicators`] | NDVI, wetness, NDBSI, LST, MNDWI and the water mask (METHOD §3) |
+//! | [`mining`] | mines vs city, distance rings, mine-size classes, latitude profiles (METHOD §5) |
 //! | [`model`] | normalisation, covariance PCA, PC1 orientation, RSEI, grades (METHOD §4) |
 //! | [`stats`] | histograms, densities, box plots, Pearson correlation |
 //! | [`fsutil`] | atomic file output (temp file, then rename) |
@@ -25,6 +26,7 @@ pub mod error;
 pub mod fsutil;
 pub mod grid;
 pub mod indicators;
+pub mod mining;
 pub mod model;
 pub mod qa;
 pub mod raster;

@@ -1,1 +1,5 @@
-//! GDAL I/O (to be written).
+//! # rsei-io — the only rsei crate that links GDAL
+//!
+//! (to be written)
+
+pub mod vector;

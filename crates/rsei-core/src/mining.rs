@@ -1,0 +1,1 @@
+//! Mining-impact analysis (to be written).

@@ -1,0 +1,1 @@
+//! Vector (OGR) reading and GEOS geometry operations (to be written).
