@@ -1,1 +1,6 @@
-//! rsei pipelines (to be written).
+//! # rsei — Remote Sensing Ecological Index engine
+//!
+//! Library pipelines behind the `rsei` command line: they join the numeric core (`rsei-core`), the GDAL
+//! I/O layer (`rsei-io`), the random forest (`rsei-forest`) and the report writer (`rsei-report`).
+
+pub mod demo;
