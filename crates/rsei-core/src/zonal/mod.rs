@@ -1,0 +1,1 @@
+//! Zonal statistics over polygons (being written).
