@@ -41,6 +41,9 @@
 //! ```
 
 mod centre;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod conformance;
 mod exact;
 mod geom;
 mod stats;
