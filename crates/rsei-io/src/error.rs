@@ -29,6 +29,9 @@ pub enum IoError {
     /// A MODIS product that this engine does not read.
     #[error("{}: product {product} is not handled (handled: {handled})", .path.display())]
     UnsupportedProduct { path: PathBuf, product: String, handled: String },
+    /// A layer of a handled product that this engine does not read (e.g. MOD13A1 EVI).
+    #[error("{}: layer {layer:?} of {product} is not one rsei reads (it reads: {handled})", .path.display())]
+    UnsupportedLayer { path: PathBuf, product: String, layer: String, handled: String },
     /// The raster's grid is unusable or does not fit what was asked (rotation, cell size, alignment).
     #[error("{}: grid problem: {reason}", .path.display())]
     Grid { path: PathBuf, reason: String },

@@ -6,7 +6,10 @@
 //! | module | what |
 //! |---|---|
 //! | [`write`] | GeoTIFF / Cloud-Optimized GeoTIFF writers (atomic, nodata, overviews, tags) |
-//! | [`crs`] | CRS definitions ↔ GDAL `SpatialRef`, normalisation, equivalence |
+//! | [`products`] | the MODIS product registry: layers, DN encodings, distributor names |
+//! | [`naming`] | file names (NASA, Planetary Computer, MODIStsp, AppEEARS) and metadata fallbacks |
+//! | [`read`] | identifying files, [`LayerReader`]: decoded / raw windows, mosaicking onto a grid |
+//! | [`crs`] | CRS definitions ↔ GDAL `SpatialRef`, normalisation, equivalence, point reprojection |
 //! | [`vector`] | OGR vector reading |
 //! | [`error`] | the [`IoError`] enum |
 //!
@@ -19,9 +22,15 @@
 pub mod crs;
 pub mod error;
 mod gdalutil;
+pub mod naming;
+pub mod products;
+pub mod read;
 pub mod write;
 
 pub mod vector;
 
 pub use error::{IoError, Result};
+pub use naming::{ModisDate, Tile};
+pub use products::{Layer, LayerSpec, Product, ProductKind};
+pub use read::{identify, Identity, LayerReader, LayerSource};
 pub use write::{write_bands, write_raster, Compression, OverviewResampling, Overviews, RasterFormat, WriteOptions};
