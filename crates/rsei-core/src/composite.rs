@@ -332,7 +332,7 @@ impl CompositeAccumulator {
                 self.planes
                     .iter()
                     .map(|plane| {
-                        let n_obs = if n == 0 { 0 } else { plane.len() / n };
+                        let n_obs = plane.len().checked_div(n).unwrap_or(0);
                         (0..n)
                             .map(|i| {
                                 if self.count[i] < min_obs {
@@ -366,6 +366,7 @@ fn median_in_place(v: &mut [f32]) -> f32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::needless_range_loop)]
 mod tests {
     use super::*;
 

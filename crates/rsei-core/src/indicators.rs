@@ -480,6 +480,7 @@ pub fn water_mask(mndwi: &[f32], landcover: Option<&[u8]>, opts: &WaterOptions) 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -36,6 +36,9 @@
 //! assert_eq!(out.rsei, vec![0.0, 1.0, 0.0, 1.0]);
 //! ```
 
+// 4×4 matrix code indexes by (i, j) on purpose; `!(a > b)` comparisons are NaN-aware on purpose.
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -171,7 +174,7 @@ impl Transform {
 fn row_partial(ind: [&[f32]; 4], usable: Option<&[bool]>, t: Transform) -> ([f64; 4], [f64; 4], CoMoments4) {
     let n = ind[0].len();
     let (a, b, c, d) = (&ind[0][..n], &ind[1][..n], &ind[2][..n], &ind[3][..n]);
-    let inc = |i: usize| -> bool { usable.is_none_or(|m| m[i]) && a[i].is_finite() && b[i].is_finite() && c[i].is_finite() && d[i].is_finite() };
+    let inc = |i: usize| -> bool { usable.map_or(true, |m| m[i]) && a[i].is_finite() && b[i].is_finite() && c[i].is_finite() && d[i].is_finite() };
     let mut cnt = 0u64;
     let mut sum = [0f64; 4];
     let mut mn = [f32::INFINITY; 4];
@@ -953,6 +956,7 @@ pub fn compute_rsei(ind: [&[f32]; 4], valid: Option<&[bool]>, rows: usize, cols:
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::needless_range_loop)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

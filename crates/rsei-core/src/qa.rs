@@ -720,6 +720,7 @@ impl Mod13Rules {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::needless_range_loop, clippy::too_many_arguments, clippy::field_reassign_with_default)]
 mod tests {
     use super::*;
 
