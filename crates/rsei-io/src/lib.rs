@@ -9,6 +9,8 @@
 //! | [`products`] | the MODIS product registry: layers, DN encodings, distributor names |
 //! | [`naming`] | file names (NASA, Planetary Computer, MODIStsp, AppEEARS) and metadata fallbacks |
 //! | [`read`] | identifying files, [`LayerReader`]: decoded / raw windows, mosaicking onto a grid |
+//! | [`scan`] | inventory of a folder: granules by (product, tile, date), rejected files with reasons |
+//! | [`warp`] | GDAL warper onto a target grid (files and in-memory rasters), SHA-256 of files |
 //! | [`crs`] | CRS definitions ↔ GDAL `SpatialRef`, normalisation, equivalence, point reprojection |
 //! | [`vector`] | OGR vector reading |
 //! | [`error`] | the [`IoError`] enum |
@@ -25,6 +27,8 @@ mod gdalutil;
 pub mod naming;
 pub mod products;
 pub mod read;
+pub mod scan;
+pub mod warp;
 pub mod write;
 
 pub mod vector;
@@ -33,4 +37,6 @@ pub use error::{IoError, Result};
 pub use naming::{ModisDate, Tile};
 pub use products::{Layer, LayerSpec, Product, ProductKind};
 pub use read::{identify, Identity, LayerReader, LayerSource};
+pub use scan::{scan_dir, Granule, Inventory, Rejected, ScanOptions};
+pub use warp::{sha256_file, warp_raster, warp_to_grid, Resampling};
 pub use write::{write_bands, write_raster, Compression, OverviewResampling, Overviews, RasterFormat, WriteOptions};

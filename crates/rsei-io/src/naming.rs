@@ -44,6 +44,25 @@ pub const TAG_DATE: &str = "MODIS_DATE";
 /// GeoTIFF tag: tile as `hHHvVV`.
 pub const TAG_TILE: &str = "MODIS_TILE";
 
+/// The four tags that make a single-layer GeoTIFF self-describing (for [`crate::write::WriteOptions::tags`]):
+/// `MODIS_PRODUCT`, `MODIS_LAYER`, `MODIS_DATE` (`YYYY-DDD`), `MODIS_TILE` (`hHHvVV`).
+pub fn modis_tags(
+    product: &crate::products::Product,
+    layer: crate::products::Layer,
+    date: ModisDate,
+    tile: Tile,
+) -> std::collections::BTreeMap<String, String> {
+    [
+        (TAG_PRODUCT, product.short_name()),
+        (TAG_LAYER, layer.id().to_string()),
+        (TAG_DATE, date.to_string()),
+        (TAG_TILE, tile.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 /// A date as year and day of year (the MODIS `AYYYYDDD` convention).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ModisDate {

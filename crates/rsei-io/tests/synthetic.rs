@@ -213,3 +213,270 @@ mod writer {
         assert_eq!(read_all_f64(&p, 1).0, vec![5.0; 3]);
     }
 }
+
+/// Helpers to make small MODIS-like files.
+mod fixtures {
+    use super::*;
+    use rsei_core::grid::modis::{tile_grid, Resolution};
+    use rsei_io::naming::{modis_tags, ModisDate, Tile};
+    use rsei_io::products::{Layer, Product};
+
+    /// A 4 × 5 window of tile h27v05 at 500 m.
+    pub fn small_tile_grid() -> Grid {
+        tile_grid(27, 5, Resolution::M500).subgrid(rsei_core::Window::new(100, 200, 4, 5)).unwrap()
+    }
+
+    /// Writes a single-layer GeoTIFF with the MODIS tags.
+    pub fn tagged<T: rsei_io::write::WriteValue>(
+        path: &Path,
+        grid: &Grid,
+        data: Vec<T>,
+        product: &str,
+        layer: Layer,
+        date: (u16, u16),
+        nodata: Option<f64>,
+    ) {
+        let p = Product::from_short_name(product).unwrap();
+        let mut o = WriteOptions { nodata, overviews: Overviews::None, ..WriteOptions::default() };
+        o.tags = modis_tags(&p, layer, ModisDate::new(date.0, date.1).unwrap(), Tile::new(27, 5).unwrap());
+        write_raster(path, &Raster::new(grid.clone(), data).unwrap(), &o).unwrap();
+    }
+
+    /// The nine per-layer files of one MOD09A1 granule, Planetary-Computer style.
+    pub fn mod09a1_granule(dir: &Path, doy: u16, skip: Option<Layer>) -> Vec<PathBuf> {
+        let g = small_tile_grid();
+        let mut out = Vec::new();
+        for spec in Product::from_short_name("MOD09A1").unwrap().layers() {
+            if Some(spec.layer) == skip {
+                continue;
+            }
+            let p = dir.join(format!("MOD09A1.A2019{doy:03}.h27v05.061.2019186034017_{}.tif", spec.hdf_name));
+            match spec.layer {
+                Layer::SurReflQc => {
+                    write_raster(&p, &Raster::new(g.clone(), vec![1_073_741_824u32; 20]).unwrap(), &WriteOptions::classes()).unwrap()
+                }
+                Layer::SurReflState => {
+                    write_raster(&p, &Raster::new(g.clone(), vec![8u16; 20]).unwrap(), &WriteOptions::classes()).unwrap()
+                }
+                _ => {
+                    let v: Vec<i16> = (0..20).map(|i| 100 * i as i16).collect();
+                    write_raster(&p, &Raster::new(g.clone(), v).unwrap(), &WriteOptions::classes()).unwrap()
+                }
+            }
+            out.push(p);
+        }
+        out
+    }
+}
+
+mod reader {
+    use super::fixtures::*;
+    use super::*;
+    use rsei_core::Window;
+    use rsei_io::products::Layer;
+    use rsei_io::read::{identify, LayerReader};
+    use rsei_io::{ModisDate, Tile};
+
+    #[test]
+    fn tags_identify_an_uninformative_name() {
+        let dir = tmp();
+        let g = small_tile_grid();
+        let p = dir.path().join("export_17.tif");
+        // NDVI DN: 5000 → 0.5, fill −3000, out of range 10001
+        tagged(&p, &g, vec![5000i16, -3000, 10001, -2000, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], "MYD13A1", Layer::Ndvi, (2016, 353), None);
+        let id = identify(&p).unwrap();
+        assert_eq!(id.product.short_name(), "MYD13A1");
+        assert_eq!(id.date, ModisDate::new(2016, 353).unwrap());
+        assert_eq!(id.tile, Tile::new(27, 5).unwrap());
+        let r = LayerReader::open(&id.layers[0]).unwrap();
+        let v = r.read_f32(Window::new(0, 0, 1, 4)).unwrap();
+        assert_eq!(v[0], 0.5);
+        assert!(v[1].is_nan() && v[2].is_nan());
+        assert_eq!(v[3], -0.2);
+    }
+
+    #[test]
+    fn name_wins_over_tags_with_a_note() {
+        let dir = tmp();
+        let g = small_tile_grid();
+        let p = dir.path().join("MOD13A1_NDVI_2016_017.tif");
+        tagged(&p, &g, vec![100i16; 20], "MOD13A1", Layer::Ndvi, (2016, 33), None);
+        let id = identify(&p).unwrap();
+        assert_eq!(id.date, ModisDate::new(2016, 17).unwrap());
+        assert!(id.notes.iter().any(|n| n.contains("name wins") && n.contains("2016-033")), "{:?}", id.notes);
+    }
+
+    #[test]
+    fn signed_reliability_stored_as_bytes() {
+        let dir = tmp();
+        let g = small_tile_grid();
+        let p = dir.path().join("MOD13A1_Rely_2016_001.tif");
+        // 255 is −1 (fill) for an int8 layer stored in unsigned bytes
+        let mut v = vec![0u8; 20];
+        v[0] = 255;
+        v[1] = 1;
+        v[2] = 3;
+        v[3] = 2;
+        tagged(&p, &g, v, "MOD13A1", Layer::PixelReliability, (2016, 1), Some(255.0));
+        let r = LayerReader::open_file(&p, None).unwrap();
+        assert_eq!(r.spec().layer, Layer::PixelReliability);
+        assert_eq!(r.read_raw_i32(Window::new(0, 0, 1, 4)).unwrap(), vec![-1, 1, 3, 2]);
+        let f = r.read_f32(Window::new(0, 0, 1, 4)).unwrap();
+        assert!(f[0].is_nan());
+        assert_eq!(&f[1..], &[1.0, 3.0, 2.0]);
+        assert!(r.read_raw_u32(Window::new(0, 0, 1, 1)).is_err(), "signed layer");
+    }
+
+    #[test]
+    fn float_files_prescaled_or_dn() {
+        let dir = tmp();
+        let g = small_tile_grid();
+        // LST as Float32 DN (values 7500..16000) → scaled; LST as Float32 kelvin → pre-scaled;
+        // LST as Float32 °C (−5..40) → neither range: refused with both ranges in the message.
+        let dn: Vec<f32> = (0..20).map(|i| 14000.0 + i as f32).collect();
+        let p1 = dir.path().join("MOD11A2_LST_Day_1km_2019_177.tif");
+        write_raster(&p1, &Raster::new(g.clone(), dn).unwrap(), &WriteOptions::continuous()).unwrap();
+        let r1 = LayerReader::open_file(&p1, None);
+        // the 500 m grid does not suit a 1 km layer: refused before decoding
+        let e = r1.unwrap_err().to_string();
+        assert!(e.contains("1 km grid"), "{e}");
+
+        let g1 = rsei_core::grid::modis::tile_grid(27, 5, rsei_core::grid::modis::Resolution::Km1)
+            .subgrid(Window::new(10, 10, 4, 5))
+            .unwrap();
+        let p1 = dir.path().join("MOD11A2_LST_Day_1km_2019_185.tif");
+        let dn: Vec<f32> = (0..20).map(|i| 14000.0 + i as f32).collect();
+        write_raster(&p1, &Raster::new(g1.clone(), dn).unwrap(), &WriteOptions::continuous()).unwrap();
+        let r1 = LayerReader::open_file(&p1, None).unwrap();
+        assert!(!r1.is_prescaled());
+        // 14000 · 0.02 = 280 K
+        assert_eq!(r1.read_f32(Window::new(0, 0, 1, 1)).unwrap()[0], 280.0);
+
+        let p2 = dir.path().join("MOD11A2_LST_Day_1km_2019_193.tif");
+        let k: Vec<f32> = (0..20).map(|i| 290.0 + i as f32 * 0.5).collect();
+        write_raster(&p2, &Raster::new(g1.clone(), k).unwrap(), &WriteOptions::continuous()).unwrap();
+        let r2 = LayerReader::open_file(&p2, None).unwrap();
+        assert!(r2.is_prescaled());
+        assert_eq!(r2.read_f32(Window::new(0, 1, 1, 1)).unwrap()[0], 290.5);
+        assert_eq!(r2.read_f32(Window::new(0, 0, 1, 1)).unwrap()[0], 290.0, "nodata −9999 of the file is honoured, 290 kept");
+
+        let p3 = dir.path().join("MOD11A2_LST_Day_1km_2019_201.tif");
+        let c: Vec<f32> = (0..20).map(|i| -5.0 + i as f32 * 2.0).collect();
+        write_raster(&p3, &Raster::new(g1, c).unwrap(), &WriteOptions::continuous()).unwrap();
+        let e = LayerReader::open_file(&p3, None).unwrap_err().to_string();
+        assert!(e.contains("fit neither") && e.contains("MOD11A2_LST_Day_1km_2019_201.tif"), "{e}");
+    }
+
+    #[test]
+    fn a_foreign_scale_is_refused() {
+        let dir = tmp();
+        let g = small_tile_grid();
+        let p = dir.path().join("MOD13A1_NDVI_2016_049.tif");
+        let mut o = WriteOptions::classes();
+        o.band.scale = Some(0.001);
+        write_raster(&p, &Raster::new(g, vec![500i16; 20]).unwrap(), &o).unwrap();
+        let e = LayerReader::open_file(&p, None).unwrap_err().to_string();
+        assert!(e.contains("scale 0.001") && e.contains("0.0001"), "{e}");
+    }
+
+    #[test]
+    fn files_that_are_not_modis() {
+        let dir = tmp();
+        let txt = dir.path().join("notes.txt");
+        std::fs::write(&txt, "hello").unwrap();
+        let e = identify(&txt).unwrap_err().to_string();
+        assert!(e.contains("notes.txt"), "{e}");
+        let plain = dir.path().join("dem.tif");
+        write_raster(&plain, &Raster::new(utm_grid(2, 2), vec![1.0f32; 4]).unwrap(), &WriteOptions::continuous()).unwrap();
+        let e = identify(&plain).unwrap_err().to_string();
+        assert!(e.contains("dem.tif") && e.contains("no MODIS"), "{e}");
+        let unknown = dir.path().join("MOD13A1_EVI_2016_001.tif");
+        write_raster(&unknown, &Raster::new(fixtures::small_tile_grid(), vec![1i16; 20]).unwrap(), &WriteOptions::classes()).unwrap();
+        let e = identify(&unknown).unwrap_err().to_string();
+        assert!(e.contains("\"EVI\"") && e.contains("ndvi"), "{e}");
+        let missing = LayerReader::open_file(&dir.path().join("MOD13A1_NDVI_2016_001.tif"), None).unwrap_err();
+        assert!(matches!(missing, rsei_io::IoError::Open { .. }), "{missing}");
+    }
+}
+
+mod inventory {
+    use super::fixtures::*;
+    use super::*;
+    use rsei_io::products::{Layer, ProductKind};
+    use rsei_io::scan::{scan_dir, RequiredLayers, ScanOptions};
+    use rsei_io::{ModisDate, Tile};
+
+    #[test]
+    fn per_layer_granules_are_grouped_and_incomplete_ones_rejected() {
+        let dir = tmp();
+        let sub = dir.path().join("a/b");
+        std::fs::create_dir_all(&sub).unwrap();
+        mod09a1_granule(dir.path(), 177, None);
+        mod09a1_granule(&sub, 185, None);
+        let partial = mod09a1_granule(dir.path(), 193, Some(Layer::SurReflState));
+        std::fs::write(dir.path().join("readme.txt"), "not a raster").unwrap();
+        std::fs::write(dir.path().join("x.tif.aux.xml"), "<PAMDataset/>").unwrap();
+
+        let inv = scan_dir(dir.path(), &ScanOptions::default()).unwrap();
+        assert_eq!(inv.granules.len(), 2, "{:#?}", inv.rejected);
+        let g = &inv.granules[0];
+        assert_eq!((g.product.short_name().as_str(), g.tile, g.date), ("MOD09A1", Tile::new(27, 5).unwrap(), ModisDate::new(2019, 177).unwrap()));
+        assert_eq!(g.layers.len(), 9);
+        assert_eq!(inv.granules[1].date.doy, 185);
+        assert!(g.layer(Layer::SurReflQc).unwrap().path.to_string_lossy().ends_with("_sur_refl_qc_500m.tif"));
+        // 8 files of the incomplete granule + readme.txt; the sidecar is skipped
+        assert_eq!(inv.rejected.len(), 9, "{:#?}", inv.rejected);
+        for p in &partial {
+            let r = inv.rejected.iter().find(|r| &r.path == p).unwrap();
+            assert!(r.reason.contains("lacks required layer(s) sur_refl_state_500m"), "{}", r.reason);
+            assert!(r.reason.contains("MOD09A1 h27v05 2019-193"), "{}", r.reason);
+        }
+        let readme = inv.rejected.iter().find(|r| r.path.ends_with("readme.txt")).unwrap();
+        assert!(readme.reason.contains("readme.txt"), "{}", readme.reason);
+
+        let s = inv.summary();
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].first.doy, s[0].last.doy, s[0].n_dates), (177, 185, 2));
+        assert_eq!(s[0].layers.len(), 9);
+
+        // asking only for the reflectance bands accepts the incomplete granule too
+        let bands: Vec<Layer> = (1..=7).filter_map(Layer::reflectance_band).collect();
+        let inv2 = scan_dir(dir.path(), &ScanOptions { required: RequiredLayers::Layers(bands), ..Default::default() }).unwrap();
+        assert_eq!(inv2.granules.len(), 3);
+        // asking for another product rejects every MODIS file as not asked for
+        let inv3 = scan_dir(dir.path(), &ScanOptions { products: Some(vec![ProductKind::Mod13A1]), ..Default::default() }).unwrap();
+        assert!(inv3.granules.is_empty());
+        assert_eq!(inv3.rejected.iter().filter(|r| r.reason.contains("not asked for")).count(), 26);
+    }
+
+    #[test]
+    fn duplicates_and_wrong_products() {
+        let dir = tmp();
+        mod09a1_granule(dir.path(), 177, None);
+        // the same NDVI layer twice (MODIStsp and AppEEARS names) + its reliability
+        let g = small_tile_grid();
+        tagged(&dir.path().join("MOD13A1_NDVI_2019_177.tif"), &g, vec![1i16; 20], "MOD13A1", Layer::Ndvi, (2019, 177), None);
+        tagged(&dir.path().join("MOD13A1_Rely_2019_177.tif"), &g, vec![0u8; 20], "MOD13A1", Layer::PixelReliability, (2019, 177), None);
+        let dup = dir.path().join("MOD13A1.061__500m_16_days_NDVI_doy2019177_aid0001.tif");
+        tagged(&dup, &g, vec![1i16; 20], "MOD13A1", Layer::Ndvi, (2019, 177), None);
+        // a product we do not handle
+        let q1 = dir.path().join("MOD09Q1.A2019177.h27v05.061.2019186034017_sur_refl_b01.tif");
+        write_raster(&q1, &Raster::new(g.clone(), vec![1i16; 20]).unwrap(), &WriteOptions::classes()).unwrap();
+
+        let inv = scan_dir(dir.path(), &ScanOptions::default()).unwrap();
+        assert_eq!(inv.granules.len(), 2);
+        assert_eq!(inv.granules[0].product.short_name(), "MOD09A1");
+        assert_eq!(inv.granules[1].product.short_name(), "MOD13A1");
+        assert_eq!(inv.rejected.len(), 2, "{:#?}", inv.rejected);
+        // the AppEEARS file names its collection (061), the MODIStsp one does not: AppEEARS wins
+        let loser = dir.path().join("MOD13A1_NDVI_2019_177.tif");
+        let r_dup = inv.rejected.iter().find(|r| r.path == loser).unwrap();
+        assert!(r_dup.reason.contains("duplicate") && r_dup.reason.contains("aid0001.tif"), "{}", r_dup.reason);
+        assert_eq!(inv.granules[1].layer(Layer::Ndvi).unwrap().path, dup);
+        let r_q1 = inv.rejected.iter().find(|r| r.path == q1).unwrap();
+        assert!(r_q1.reason.contains("MOD09Q1") && r_q1.reason.contains("not handled"), "{}", r_q1.reason);
+        // the scan is deterministic
+        assert_eq!(scan_dir(dir.path(), &ScanOptions::default()).unwrap(), inv);
+        assert!(scan_dir(&dir.path().join("nope"), &ScanOptions::default()).is_err());
+    }
+}
