@@ -49,7 +49,7 @@ pub(crate) fn last_error_message() -> String {
 pub(crate) fn open_raster(name: &str, display_path: &Path) -> Result<Dataset> {
     let _q = QuietErrors::new();
     let opts = DatasetOptions {
-        open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY,
+        open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
         ..Default::default()
     };
     Dataset::open_ex(name, opts).map_err(|source| IoError::open(display_path, source))

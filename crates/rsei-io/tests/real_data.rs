@@ -293,3 +293,131 @@ fn mosaicking_onto_a_larger_grid() {
     let e = b01.read_into(&off, off.full_window(), &mut vec![0.0; 100]).unwrap_err().to_string();
     assert!(e.contains("lattice") && e.contains("MOD09A1"), "{e}");
 }
+
+mod inventory {
+    use super::*;
+    use rsei_io::products::ProductKind;
+    use rsei_io::scan::{scan_dir, RequiredLayers, ScanOptions};
+
+    #[test]
+    fn the_real_modis_folder() {
+        let Some(d) = data_dir() else { return };
+        let inv = scan_dir(&d.join("modis"), &ScanOptions::default()).unwrap();
+        let labels: Vec<String> = inv.granules.iter().map(|g| g.label()).collect();
+        // sorted by product (registry order: MOD09A1, MOD13A1, MOD11A2, MOD11A1, MOD09GA), tile, date
+        assert_eq!(labels, vec!["MOD09A1 h18v04 2017-193", "MOD11A1 h11v05 2021-227", "MOD09GA h14v17 2008-296"]);
+        // the NDVI GeoTIFFs have no pixel reliability beside them: rejected under the default rule
+        assert_eq!(inv.rejected.len(), 23, "{:#?}", inv.rejected);
+        assert!(inv.rejected.iter().all(|r| r.reason.contains("lacks required layer(s) pixel_reliability")));
+
+        let ndvi_only = ScanOptions { required: RequiredLayers::Layers(vec![Layer::Ndvi]), ..Default::default() };
+        let inv = scan_dir(&d.join(NDVI_DIR), &ndvi_only).unwrap();
+        assert!(inv.rejected.is_empty(), "{:#?}", inv.rejected);
+        let s = inv.summary();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].product, "MOD13A1");
+        assert_eq!(s[0].tile, Tile::new(18, 4).unwrap());
+        assert_eq!((s[0].first, s[0].last, s[0].n_dates), (ModisDate::new(2016, 1).unwrap(), ModisDate::new(2016, 353).unwrap(), 23));
+        assert_eq!(s[0].layers, vec![Layer::Ndvi]);
+        assert_eq!(inv.granules_of(ProductKind::Mod13A1).count(), 23);
+    }
+
+    #[test]
+    fn truncated_and_foreign_files_are_rejected_with_reasons() {
+        let Some(d) = data_dir() else { return };
+        let tmp = tempfile::tempdir().unwrap();
+        let full = std::fs::read(d.join(MOD09A1)).unwrap();
+        // a truncated copy (first 30 KB) under the original name, in a sub-folder
+        std::fs::create_dir(tmp.path().join("cut")).unwrap();
+        let cut = tmp.path().join("cut/MOD09A1.A2017193.h18v04.006.2017202035302.hdf");
+        std::fs::write(&cut, &full[..30 * 1024]).unwrap();
+        // a complete copy, a wrong product (the LST tile when only MOD09A1 is asked for), and junk
+        std::fs::write(tmp.path().join("MOD09A1.A2017193.h18v04.006.2017202035302.hdf"), &full).unwrap();
+        std::fs::copy(d.join(MOD11A1), tmp.path().join("MOD11A1.A2021227.h11v05.061.2021228105320.hdf")).unwrap();
+        std::fs::write(tmp.path().join("random.bin"), (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<u8>>()).unwrap();
+
+        let opts = ScanOptions { products: Some(vec![ProductKind::Mod09A1]), ..Default::default() };
+        let inv = scan_dir(tmp.path(), &opts).unwrap();
+        assert_eq!(inv.granules.len(), 1);
+        assert_eq!(inv.granules[0].files, vec![tmp.path().join("MOD09A1.A2017193.h18v04.006.2017202035302.hdf")]);
+        assert_eq!(inv.rejected.len(), 3, "{:#?}", inv.rejected);
+        let reason = |name: &str| inv.rejected.iter().find(|r| r.path.ends_with(name)).map(|r| r.reason.clone()).unwrap();
+        let r_cut = reason("cut/MOD09A1.A2017193.h18v04.006.2017202035302.hdf");
+        assert!(r_cut.contains("cut/MOD09A1.A2017193"), "{r_cut}");
+        let r_lst = reason("MOD11A1.A2021227.h11v05.061.2021228105320.hdf");
+        assert!(r_lst.contains("MOD11A1") && r_lst.contains("not asked for"), "{r_lst}");
+        // GDAL's own message: "`…/random.bin' not recognized as a supported file format."
+        let r_bin = reason("random.bin");
+        assert!(r_bin.contains("random.bin") && r_bin.contains("not recognized"), "{r_bin}");
+        assert!(r_cut.contains("not recognized"), "{r_cut}");
+        for r in &inv.rejected {
+            println!("rejected {}: {}", r.path.display(), r.reason);
+        }
+    }
+}
+
+mod warping {
+    use super::*;
+    use rsei_core::{Bounds, GeoTransform, Grid};
+    use rsei_io::crs::{normalize_crs, transform_bounds};
+    use rsei_io::warp::{warp_to_grid, Resampling};
+    use std::process::Command;
+
+    fn gdalwarp_available() -> bool {
+        Command::new("gdalwarp").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    }
+
+    /// The NDVI GeoTIFF warped from sinusoidal to UTM 32N at 500 m, by our function and by the
+    /// `gdalwarp` command line with the same options:
+    ///   gdalwarp -q -t_srs EPSG:32632 -te XMIN YMIN XMAX YMAX -ts COLS ROWS -r bilinear \
+    ///            -ot Float32 -dstnodata nan -of GTiff MOD13A1_NDVI_2016_001.tif expected.tif
+    /// (the extent is the source bounds reprojected and snapped outward to 500 m). Every cell must be
+    /// identical (NaN where the other is NaN).
+    #[test]
+    fn ndvi_to_utm_equals_the_gdalwarp_command() {
+        let Some(d) = data_dir() else { return };
+        if !gdalwarp_available() {
+            println!("SKIPPED: the gdalwarp binary is not available");
+            return;
+        }
+        let src = d.join(NDVI_DIR).join("MOD13A1_NDVI_2016_001.tif");
+        let src_grid = LayerReader::open_file(&src, None).unwrap().grid().clone();
+        let utm = normalize_crs(&Crs::new("EPSG:32632")).unwrap();
+        let b = transform_bounds(&src_grid.bounds(), src_grid.crs(), &utm).unwrap();
+        let snap = Bounds::new((b.xmin / 500.0).floor() * 500.0, (b.ymin / 500.0).floor() * 500.0, (b.xmax / 500.0).ceil() * 500.0, (b.ymax / 500.0).ceil() * 500.0);
+        let cols = ((snap.xmax - snap.xmin) / 500.0).round() as usize;
+        let rows = ((snap.ymax - snap.ymin) / 500.0).round() as usize;
+        let target = Grid::new(rows, cols, GeoTransform::new(snap.xmin, 500.0, snap.ymax, -500.0), utm);
+        let tmp = tempfile::tempdir().unwrap();
+        for r in [Resampling::Bilinear, Resampling::Nearest, Resampling::Average] {
+            let ours = warp_to_grid(src.to_str().unwrap(), 1, &target, r, None).unwrap();
+            let out = tmp.path().join(format!("expected_{}.tif", r.gdal_name()));
+            let te = [snap.xmin, snap.ymin, snap.xmax, snap.ymax].map(|v| format!("{v:?}"));
+            let status = Command::new("gdalwarp")
+                .args(["-q", "-t_srs", "EPSG:32632", "-te"])
+                .args(&te)
+                .args(["-ts", &cols.to_string(), &rows.to_string(), "-r", r.gdal_name(), "-ot", "Float32", "-dstnodata", "nan", "-of", "GTiff"])
+                .arg(&src)
+                .arg(&out)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let ds = gdal::Dataset::open(&out).unwrap();
+            let band = ds.rasterband(1).unwrap();
+            assert_eq!(band.size(), (cols, rows));
+            let exp = band.read_as::<f32>((0, 0), (cols, rows), (cols, rows), None).unwrap();
+            let mut n_valid = 0;
+            for (i, (a, e)) in ours.data().iter().zip(exp.data()).enumerate() {
+                assert!(a.to_bits() == e.to_bits() || (a.is_nan() && e.is_nan()), "{r:?} cell {i}: {a} vs {e}");
+                n_valid += usize::from(!a.is_nan());
+            }
+            // the source holds 7736 valid 463 m cells ≈ 1660 km²; at 500 m that is ≈ 6640 cells
+            assert!(n_valid > 6000, "{r:?}: {n_valid} valid cells");
+            // values stay raw int16 NDVI DN (no decoding in warp_to_grid)
+            assert!(ours.data().iter().filter(|v| !v.is_nan()).all(|&v| (-2000.0..=10000.0).contains(&v)));
+        }
+        // a band that does not exist is a clear error
+        let e = warp_to_grid(src.to_str().unwrap(), 2, &target, Resampling::Nearest, None).unwrap_err().to_string();
+        assert!(e.contains("band 2") && e.contains("MOD13A1_NDVI_2016_001.tif"), "{e}");
+    }
+}
