@@ -138,16 +138,58 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
 /// Ticks inside a fixed axis range `[lo, hi]` (the range is kept; ticks are the multiples of a nice
 /// step that fall inside it).
 ///
-/// Hand check, `0.05..0.95`, 5 ticks: range = nice(0.9) = 1, step = nice(0.25, round) = 0.2,
-/// multiples inside: 0.2, 0.4, 0.6, 0.8.
+/// The step is `nice((hi − lo)/(target − 1), round = true)`.
+///
+/// Hand check, `0.05..0.95`, 5 ticks: step = nice(0.9/4 = 0.225, round) = 0.2, multiples inside:
+/// 0.2, 0.4, 0.6, 0.8.
 pub fn ticks_within(lo: f64, hi: f64, target: usize) -> Ticks {
     let (lo, hi) = if lo.is_finite() && hi.is_finite() { usable_span(lo, hi) } else { (0.0, 1.0) };
-    let (m, e) = step_for(lo, hi, target);
+    // the range is given, so the step comes from it directly (no rounding of the range first)
+    let (m, e) = nice_parts((hi - lo) / (target.max(2) - 1) as f64, true);
     let step = scaled(1, m, e);
     let k0 = (lo / step - EPS).ceil() as i64;
     let k1 = (hi / step + EPS).floor() as i64;
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
     Ticks { min: lo, max: hi, step, values, decimals: decimals_for(e) }
+}
+
+/// Ticks for an automatic axis range: Heckbert's loose labels when they fit the data well,
+/// otherwise a tight range with ticks inside.
+///
+/// Loose labels are tried for `target`, `target + 1` and `target + 2` ticks; the one that wastes
+/// the least of the axis on empty space wins (fewer ticks on near-ties). If even that wastes more
+/// than 25 % of the axis (e.g. data 40.38..41.42 would get an axis 40.0..41.5), the axis is the
+/// data range padded by 3 % of its span on each side — not below 0 when the data start at 0,
+/// not above 0 when they end at 0 (bars, densities) — with [`ticks_within`] it.
+///
+/// ```
+/// use rsei_report::ticks::auto_ticks;
+/// // fits well: loose labels, the axis ends on ticks
+/// assert_eq!(auto_ticks(3.7, 48.2, 6).values, vec![0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+/// // would waste a third of the axis: tight, ticks inside
+/// let t = auto_ticks(40.377, 41.423, 6);
+/// assert!(t.min > 40.3 && t.max < 41.5);
+/// assert_eq!(t.labels(), vec!["40.4", "40.6", "40.8", "41.0", "41.2", "41.4"]);
+/// ```
+pub fn auto_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return nice_ticks(lo, hi, target);
+    }
+    let waste = |t: &Ticks| 1.0 - (hi - lo) / (t.max - t.min);
+    let mut best = nice_ticks(lo, hi, target);
+    for k in target + 1..=target + 2 {
+        let t = nice_ticks(lo, hi, k);
+        if t.values.len() <= 12 && waste(&t) < waste(&best) - 0.02 {
+            best = t;
+        }
+    }
+    if waste(&best) <= 0.25 {
+        return best;
+    }
+    let pad = 0.03 * (hi - lo);
+    let a = if lo == 0.0 { 0.0 } else { lo - pad };
+    let b = if hi == 0.0 { 0.0 } else { hi + pad };
+    ticks_within(a, b, target)
 }
 
 /// A number with exactly `decimals` decimals, `.` as separator, ASCII `-` for negatives and never
@@ -233,6 +275,20 @@ mod tests {
         assert_eq!((z.min, z.max), (-1.0, 1.0));
         let n = nice_ticks(f64::NAN, 1.0, 5);
         assert_eq!((n.min, n.max), (0.0, 1.0));
+    }
+
+    #[test]
+    fn auto_ticks_choice() {
+        // 0..10500 (histogram counts), target 5: nice_ticks gives 0..15000 (waste 30 %);
+        // target 6: range nice(10500) = 20000, step nice(4000) = 5000 → same; target 7:
+        // step nice(3333) = 5000 → same → tight: 0..10815 (3 % pad above, none below 0),
+        // ticks within at step nice(10815/4 = 2704, round) = 2000
+        let t = auto_ticks(0.0, 10500.0, 5);
+        assert_eq!(t.min, 0.0);
+        assert!((t.max - 10815.0).abs() < 1e-9);
+        assert_eq!(t.values, vec![0.0, 2000.0, 4000.0, 6000.0, 8000.0, 10000.0]);
+        // 0..1 fits exactly: loose
+        assert_eq!(auto_ticks(0.0, 1.0, 6).values, nice_ticks(0.0, 1.0, 6).values);
     }
 
     #[test]

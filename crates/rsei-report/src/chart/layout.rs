@@ -16,7 +16,7 @@ use super::model::*;
 use crate::color::{ink, series_color, Ramp, Rgba};
 use crate::font::{metrics, text_width, Weight};
 use crate::scene::{Anchor, Prim, Rect, Scene, Seg, Stroke};
-use crate::ticks::{format_tick, nice_ticks, ticks_within};
+use crate::ticks::{auto_ticks, format_tick, nice_ticks, ticks_within};
 use crate::{ReportError, Result};
 
 const PAD: f32 = 10.0;
@@ -119,7 +119,7 @@ fn resolve_linear(chart: &Chart, axis: &Axis, ext: Ext, target: usize, name: &st
             if ext.is_empty() {
                 return Err(ReportError::NoData { chart: chart.title.clone(), axis: name.to_string() });
             }
-            nice_ticks(ext.lo, ext.hi, target)
+            auto_ticks(ext.lo, ext.hi, target)
         }
     };
     let dec = axis.decimals.unwrap_or(t.decimals);
@@ -369,7 +369,8 @@ fn validate(chart: &Chart) -> Result<()> {
 enum Symbol {
     Line { color: Rgba, dashed: bool, marker: Option<MarkerShape>, band: bool },
     Marker { shape: MarkerShape, color: Rgba },
-    Patch { color: Rgba },
+    /// A filled swatch; `outline` for translucent kinds drawn with an outline (areas, boxes, histograms).
+    Patch { color: Rgba, outline: bool },
 }
 
 fn legend_entries(chart: &Chart, colors: &[Rgba]) -> Vec<(String, Symbol)> {
@@ -383,7 +384,8 @@ fn legend_entries(chart: &Chart, colors: &[Rgba]) -> Vec<(String, Symbol)> {
                 SeriesKind::Line { marker, band, dashed, .. } => Symbol::Line { color: c, dashed: *dashed, marker: *marker, band: band.is_some() },
                 SeriesKind::Scatter { marker, .. } => Symbol::Marker { shape: *marker, color: c },
                 SeriesKind::HeatMap { .. } => return None,
-                _ => Symbol::Patch { color: c },
+                SeriesKind::Bars { .. } => Symbol::Patch { color: c, outline: false },
+                _ => Symbol::Patch { color: c, outline: true },
             };
             Some((s.name.clone(), sym))
         })
@@ -613,7 +615,14 @@ fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<
                 x = resolve(chart, &chart.x_axis, ext.x, target, "x")?;
             }
         }
-        let y = resolve(chart, &chart.y_axis, ext.y, tick_target(plot.h, 55.0), "y")?;
+        let one_to_one = chart.series.iter().any(|s| matches!(s.kind, SeriesKind::Scatter { one_to_one: true, .. }));
+        let y = if one_to_one && x.cats.is_none() && chart.x_axis.range.is_none() && chart.y_axis.range.is_none() {
+            // a 1:1 line needs one scale on both axes: the y axis takes the x axis's range
+            let fixed = Axis { range: Some((x.lo, x.hi)), ..chart.y_axis.clone() };
+            resolve(chart, &fixed, ext.y, tick_target(plot.h, 55.0), "y")?
+        } else {
+            resolve(chart, &chart.y_axis, ext.y, tick_target(plot.h, 55.0), "y")?
+        };
         let y2 = match &chart.y2_axis {
             Some(a) => Some(resolve(chart, a, ext.y2, tick_target(plot.h, 55.0), "secondary y")?),
             None => None,
@@ -633,7 +642,8 @@ fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<
         if let Some((LegendPosition::Right, lb)) = &legend {
             right += lb.w + 10.0;
         }
-        let top = PAD + title_h + TICK_SIZE * 0.5;
+        let vline_labels = chart.annotations.iter().any(|a| matches!(a, Annotation::VLine { label, .. } if !label.is_empty()));
+        let top = PAD + title_h + TICK_SIZE * 0.5 + if vline_labels { TICK_SIZE * 1.3 } else { 0.0 };
         let mut bottom = PAD + tick_room + x_lab_h + if x.label.is_empty() { 0.0 } else { label_band + 2.0 };
         if let Some((LegendPosition::Bottom, lb)) = &legend {
             bottom += lb.h + 6.0;
@@ -737,7 +747,7 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
         _ => None,
     };
     let mut frame = compute_frame(chart, width, height, outside, &colors)?;
-    let mut scene = draw(chart, &frame, &colors, width, height)?;
+    let (mut scene, occ) = draw(chart, &frame, &colors, width, height)?;
     // automatic legend: inside if a corner is free, else outside on the right
     let mut legend_at: Option<(f32, f32, LegendBox)> = None;
     match want {
@@ -759,10 +769,9 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
         }
         LegendPosition::Auto => {
             let lb = legend_box(&entries, chart.legend.title.as_deref(), frame.plot.h - 12.0);
-            let occ = occupancy(chart, &frame, &colors);
             let free = [Corner::TopRight, Corner::TopLeft, Corner::BottomRight, Corner::BottomLeft].into_iter().find(|&c| {
                 let (lx, ly) = corner_pos(&frame.plot, c, lb.w, lb.h);
-                lb.w < frame.plot.w - 12.0 && lb.h < frame.plot.h - 12.0 && occ.count(Rect { x: lx - 2.0, y: ly - 2.0, w: lb.w + 4.0, h: lb.h + 4.0 }) == 0
+                lb.w < frame.plot.w - 12.0 && lb.h < frame.plot.h - 12.0 && occ.count(Rect { x: lx - 4.0, y: ly - 4.0, w: lb.w + 8.0, h: lb.h + 8.0 }) == 0
             });
             match free {
                 Some(c) => {
@@ -771,7 +780,7 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
                 }
                 None => {
                     frame = compute_frame(chart, width, height, Some(LegendPosition::Right), &colors)?;
-                    scene = draw(chart, &frame, &colors, width, height)?;
+                    scene = draw(chart, &frame, &colors, width, height)?.0;
                     if let Some((_, lb)) = frame.legend_outside.take() {
                         legend_at = Some((width - PAD - lb.w, frame.plot.y, lb));
                     }
@@ -811,7 +820,7 @@ fn yproj<'a>(f: &'a Frame, s: &Series) -> &'a Proj {
 }
 
 /// What the data covers, for the legend placement.
-fn occupancy(chart: &Chart, f: &Frame, _colors: &[Rgba]) -> Occupancy {
+fn occupancy(chart: &Chart, f: &Frame) -> Occupancy {
     let mut occ = Occupancy::new(f.plot);
     let geo = series_geometry(chart, f);
     for g in &geo {
@@ -1013,9 +1022,46 @@ fn one_to_one_span(f: &Frame) -> Option<(f64, f64)> {
     (a < b).then_some((a, b))
 }
 
-fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> Result<Scene> {
+/// The box a label of `w` px covers when drawn at baseline (`x`, `y`) with `anchor`.
+fn label_rect(x: f32, y: f32, w: f32, anchor: Anchor, size: f32) -> Rect {
+    let x0 = match anchor {
+        Anchor::Start => x,
+        Anchor::Middle => x - w / 2.0,
+        Anchor::End => x - w,
+    };
+    Rect { x: x0 - 1.0, y: y - metrics::CAP_HEIGHT * size - 1.0, w: w + 2.0, h: (metrics::CAP_HEIGHT + metrics::DESCENT) * size + 2.0 }
+}
+
+/// Draws a reference-line label at the first candidate (baseline x, y, anchor) whose box lies in
+/// the plot and covers no data; if none is free, at the first, on a white backing. Marks the box
+/// as occupied (so the legend avoids it).
+fn place_label(sc: &mut Scene, occ: &mut Occupancy, plot: &Rect, label: &str, cands: &[(f32, f32, Anchor)]) {
+    let w = text_width(label, TICK_SIZE, Weight::Regular);
+    let inside = |r: &Rect| r.x >= plot.x && r.right() <= plot.right() && r.y >= plot.y && r.bottom() <= plot.bottom();
+    let free = cands.iter().find(|(x, y, a)| {
+        let r = label_rect(*x, *y, w, *a, TICK_SIZE);
+        inside(&r) && occ.count(r) == 0
+    });
+    let (x, y, a, backed) = match free {
+        Some(&(x, y, a)) => (x, y, a, false),
+        None => {
+            let &(x, y, a) = cands.iter().find(|(x, y, a)| inside(&label_rect(*x, *y, w, *a, TICK_SIZE))).unwrap_or(&cands[0]);
+            (x, y, a, true)
+        }
+    };
+    let r = label_rect(x, y, w, a, TICK_SIZE);
+    if backed {
+        sc.rect(r, Some(Rgba::WHITE.with_alpha(0.85)), None, false);
+    }
+    sc.text(x, y, label, TICK_SIZE, Weight::Regular, a, 0.0, ink::REFERENCE);
+    occ.rect(r);
+}
+
+fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> Result<(Scene, Occupancy)> {
     let mut sc = Scene::new(width, height, &chart.title);
     sc.clip = Some(f.plot);
+    // what the data cover: labels placed later avoid it
+    let mut occ = occupancy(chart, f);
     let plot = f.plot;
     let axis_stroke = Stroke::solid(ink::AXIS, 1.0);
 
@@ -1138,7 +1184,15 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                         if let Some((a, b)) = one_to_one_span(f) {
                             let (p, q) = ((f.px.map(a), py.map(a)), (f.px.map(b), py.map(b)));
                             sc.line(p, q, Stroke::dashed(ink::REFERENCE, 1.2, 6.0, 4.0), true);
-                            sc.text(q.0 - 4.0, q.1 + TICK_SIZE + 2.0, "1:1", TICK_SIZE, Weight::Regular, Anchor::End, 0.0, ink::REFERENCE);
+                            // label beside the line, near an end, where no point is
+                            let at = |t: f32| (p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1));
+                            let mut cands = Vec::new();
+                            for t in [0.96, 0.9, 0.1, 0.04] {
+                                let (lx, ly) = at(t);
+                                cands.push((lx + 6.0, ly + TICK_SIZE + 2.0, Anchor::Start));
+                                cands.push((lx - 6.0, ly - 4.0, Anchor::End));
+                            }
+                            place_label(&mut sc, &mut occ, &plot, "1:1", &cands);
                         }
                     }
                 }
@@ -1353,24 +1407,30 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         sc.text(cx, PAD + metrics::CAP_HEIGHT * TITLE_SIZE + 2.0, &chart.title, TITLE_SIZE, Weight::Bold, Anchor::Middle, 0.0, ink::TEXT);
     }
 
-    // annotation labels and notes
+    // annotation labels and notes: labels go to the first candidate spot free of data
     sc.group("annotations");
     for a in &chart.annotations {
         match a {
-            Annotation::VLine { x, label } if x.is_finite() => {
+            Annotation::VLine { x, label } if x.is_finite() && !label.is_empty() => {
+                // above the plot, centred on the line (kept within the plot's width): never on data
                 let xp = f.px.map(*x);
                 let w = text_width(label, TICK_SIZE, Weight::Regular);
-                let y = plot.y + metrics::CAP_HEIGHT * TICK_SIZE + 3.0;
-                if xp + 4.0 + w <= plot.right() {
-                    sc.text(xp + 4.0, y, label, TICK_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::REFERENCE);
+                let (lx, anchor) = if xp - w / 2.0 >= plot.x - 4.0 && xp + w / 2.0 <= plot.right() + 4.0 {
+                    (xp, Anchor::Middle)
+                } else if xp - w / 2.0 < plot.x - 4.0 {
+                    (xp - 3.0, Anchor::Start)
                 } else {
-                    sc.text(xp - 4.0, y, label, TICK_SIZE, Weight::Regular, Anchor::End, 0.0, ink::REFERENCE);
-                }
+                    (xp + 3.0, Anchor::End)
+                };
+                sc.text(lx, plot.y - 5.0, label, TICK_SIZE, Weight::Regular, anchor, 0.0, ink::REFERENCE);
             }
-            Annotation::HLine { y, label, secondary } if y.is_finite() => {
+            Annotation::HLine { y, label, secondary } if y.is_finite() && !label.is_empty() => {
                 let p = if *secondary { f.py2.as_ref().unwrap_or(&f.py) } else { &f.py };
                 let yp = p.map(*y);
-                sc.text(plot.right() - 4.0, yp - 4.0, label, TICK_SIZE, Weight::Regular, Anchor::End, 0.0, ink::REFERENCE);
+                let (above, below) = (yp - 4.0 - metrics::DESCENT * TICK_SIZE, yp + 4.0 + metrics::CAP_HEIGHT * TICK_SIZE);
+                let (r, l) = (plot.right() - 4.0, plot.x + 4.0);
+                let cands = [(r, above, Anchor::End), (r, below, Anchor::End), (l, above, Anchor::Start), (l, below, Anchor::Start)];
+                place_label(&mut sc, &mut occ, &plot, label, &cands);
             }
             Annotation::Text { x, y, text } if x.is_finite() && y.is_finite() => {
                 sc.text(f.px.map(*x), f.py.map(*y), text, LEGEND_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::TEXT);
@@ -1420,7 +1480,7 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         sc.end_group();
         let _ = f.colorbar_w;
     }
-    Ok(sc)
+    Ok((sc, occ))
 }
 
 fn draw_symbol(sc: &mut Scene, sym: &Symbol, x: f32, cy: f32) {
@@ -1443,8 +1503,12 @@ fn draw_symbol(sc: &mut Scene, sym: &Symbol, x: f32, cy: f32) {
         Symbol::Marker { shape, color } => {
             sc.push(Prim::Markers { shape: *shape, centers: vec![(x + w / 2.0, cy)], radius: 3.5, fill: Some(*color), stroke: None, clip: false });
         }
-        Symbol::Patch { color } => {
+        Symbol::Patch { color, outline: false } => {
             sc.rect(Rect { x: x + 4.0, y: cy - 5.5, w: w - 8.0, h: 11.0 }, Some(*color), None, false);
+        }
+        Symbol::Patch { color, outline: true } => {
+            let fill = color.with_alpha(0.3 * color.a as f32 / 255.0);
+            sc.rect(Rect { x: x + 4.5, y: cy - 5.0, w: w - 9.0, h: 10.0 }, Some(fill), Some(Stroke::solid(Rgba { a: 255, ..*color }, 1.2)), false);
         }
     }
 }
