@@ -13,7 +13,8 @@
 //! ```
 //! Min–max normalisation `NI = (I − Imin)/(Imax − Imin)` is linear, so the covariance of the
 //! normalised indicators is `cov(Ii, Ij)/(rangeᵢ·rangeⱼ)` and one pass is enough. Co-moments are
-//! accumulated per grid row (two-pass within the row: mean, then centred products) and rows are merged
+//! accumulated per grid row (one pass, shifted by the row's first entering pixel, in fixed SIMD
+//! lanes) and rows are merged
 //! in row order (Chan et al.), so the statistics are bit-identical whatever the strip height or
 //! thread count.
 //!
@@ -155,14 +156,13 @@ fn check_inputs(ind: &[&[f32]; 4], usable: Option<&[bool]>, cols: usize) -> Resu
 struct Transform {
     lo: [f32; 4],
     inv: [f32; 4],
-    active: bool,
 }
 
 impl Transform {
-    const IDENTITY: Transform = Transform { lo: [0.0; 4], inv: [1.0; 4], active: false };
+    const IDENTITY: Transform = Transform { lo: [0.0; 4], inv: [1.0; 4] };
     #[inline(always)]
-    fn apply(&self, k: usize, x: f32) -> f32 {
-        if self.active {
+    fn apply<const NORM: bool>(&self, k: usize, x: f32) -> f32 {
+        if NORM {
             ((x - self.lo[k]) * self.inv[k]).clamp(0.0, 1.0)
         } else {
             x
@@ -170,62 +170,120 @@ impl Transform {
     }
 }
 
-/// Min/max and co-moments of one row (two passes over the row: sums, then centred products).
-fn row_partial(ind: [&[f32]; 4], usable: Option<&[bool]>, t: Transform) -> ([f64; 4], [f64; 4], CoMoments4) {
+/// Number of independent accumulator lanes in the row kernels. Lane `j` takes the pixels
+/// `i ≡ j (mod LANES)` and lanes are summed in lane order at the end of the row: a fixed order
+/// (deterministic) that lets the compiler use SIMD registers.
+const LANES: usize = 4;
+
+/// Lane accumulators of one row: sums of shifted values `d = x − K`, their products, min and max.
+struct RowLanes {
+    cnt: [u64; LANES],
+    s: [[f64; LANES]; 4],
+    q: [[f64; LANES]; 10],
+    mn: [[f32; LANES]; 4],
+    mx: [[f32; LANES]; 4],
+}
+
+impl RowLanes {
+    fn new() -> Self {
+        Self { cnt: [0; LANES], s: [[0.0; LANES]; 4], q: [[0.0; LANES]; 10], mn: [[f32::INFINITY; LANES]; 4], mx: [[f32::NEG_INFINITY; LANES]; 4] }
+    }
+    #[inline(always)]
+    fn add(&mut self, j: usize, inc: bool, x: [f32; 4], k: [f64; 4]) {
+        self.cnt[j] += u64::from(inc);
+        let mut d = [0f64; 4];
+        for v in 0..4 {
+            // exact in f64 (difference of two f32); excluded pixels contribute 0
+            d[v] = if inc { f64::from(x[v]) - k[v] } else { 0.0 };
+            self.s[v][j] += d[v];
+            let lo = if inc { x[v] } else { f32::INFINITY };
+            let hi = if inc { x[v] } else { f32::NEG_INFINITY };
+            self.mn[v][j] = if lo < self.mn[v][j] { lo } else { self.mn[v][j] };
+            self.mx[v][j] = if hi > self.mx[v][j] { hi } else { self.mx[v][j] };
+        }
+        self.q[0][j] += d[0] * d[0];
+        self.q[1][j] += d[0] * d[1];
+        self.q[2][j] += d[0] * d[2];
+        self.q[3][j] += d[0] * d[3];
+        self.q[4][j] += d[1] * d[1];
+        self.q[5][j] += d[1] * d[2];
+        self.q[6][j] += d[1] * d[3];
+        self.q[7][j] += d[2] * d[2];
+        self.q[8][j] += d[2] * d[3];
+        self.q[9][j] += d[3] * d[3];
+    }
+}
+
+/// Min/max and co-moments of one row in one pass, by the shifted-data algorithm: with K the
+/// (transformed) values of the row's first entering pixel, `mean = K + Σd/n` and
+/// `C = Σ dᵢdⱼ − Σdᵢ Σdⱼ / n` where `d = x − K` (exact in f64). The result depends only on the row.
+fn row_partial<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, t: Transform) -> ([f64; 4], [f64; 4], CoMoments4) {
     let n = ind[0].len();
     let (a, b, c, d) = (&ind[0][..n], &ind[1][..n], &ind[2][..n], &ind[3][..n]);
-    let inc = |i: usize| -> bool { usable.map_or(true, |m| m[i]) && a[i].is_finite() && b[i].is_finite() && c[i].is_finite() && d[i].is_finite() };
-    let mut cnt = 0u64;
-    let mut sum = [0f64; 4];
-    let mut mn = [f32::INFINITY; 4];
-    let mut mx = [f32::NEG_INFINITY; 4];
-    for i in 0..n {
-        if inc(i) {
-            cnt += 1;
-            let x = [t.apply(0, a[i]), t.apply(1, b[i]), t.apply(2, c[i]), t.apply(3, d[i])];
-            for k in 0..4 {
-                sum[k] += f64::from(x[k]);
-                mn[k] = mn[k].min(x[k]);
-                mx[k] = mx[k].max(x[k]);
+    let finite = |i: usize| -> bool { a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & d[i].is_finite() };
+    let empty = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4], CoMoments4::default());
+    let x_at = |i: usize| -> [f32; 4] { [t.apply::<NORM>(0, a[i]), t.apply::<NORM>(1, b[i]), t.apply::<NORM>(2, c[i]), t.apply::<NORM>(3, d[i])] };
+    let first = match usable {
+        Some(m) => {
+            let m = &m[..n];
+            (0..n).find(|&i| m[i] && finite(i))
+        }
+        None => (0..n).find(|&i| finite(i)),
+    };
+    let Some(first) = first else { return empty };
+    let k = x_at(first).map(f64::from);
+    let mut lanes = RowLanes::new();
+    let start = first - first % LANES;
+    let full = start + (n - start) / LANES * LANES;
+    match usable {
+        Some(m) => {
+            let m = &m[..n];
+            for base in (start..full).step_by(LANES) {
+                for j in 0..LANES {
+                    let i = base + j;
+                    lanes.add(j, m[i] & finite(i), x_at(i), k);
+                }
+            }
+            for i in full..n {
+                lanes.add(i % LANES, m[i] & finite(i), x_at(i), k);
+            }
+        }
+        None => {
+            for base in (start..full).step_by(LANES) {
+                for j in 0..LANES {
+                    let i = base + j;
+                    lanes.add(j, finite(i), x_at(i), k);
+                }
+            }
+            for i in full..n {
+                lanes.add(i % LANES, finite(i), x_at(i), k);
             }
         }
     }
+    let cnt: u64 = lanes.cnt.iter().sum();
+    let nf = cnt as f64;
+    let sum = |l: &[f64; LANES]| l.iter().fold(0.0, |acc, v| acc + v);
+    let s: [f64; 4] = std::array::from_fn(|v| sum(&lanes.s[v]));
     let mut m = CoMoments4 { n: cnt, ..Default::default() };
-    if cnt == 0 {
-        return ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4], m);
-    }
-    let mean = sum.map(|s| s / cnt as f64);
-    let mut acc = [0f64; 10];
-    for i in 0..n {
-        if inc(i) {
-            let x = [t.apply(0, a[i]), t.apply(1, b[i]), t.apply(2, c[i]), t.apply(3, d[i])];
-            let e = [f64::from(x[0]) - mean[0], f64::from(x[1]) - mean[1], f64::from(x[2]) - mean[2], f64::from(x[3]) - mean[3]];
-            acc[0] += e[0] * e[0];
-            acc[1] += e[0] * e[1];
-            acc[2] += e[0] * e[2];
-            acc[3] += e[0] * e[3];
-            acc[4] += e[1] * e[1];
-            acc[5] += e[1] * e[2];
-            acc[6] += e[1] * e[3];
-            acc[7] += e[2] * e[2];
-            acc[8] += e[2] * e[3];
-            acc[9] += e[3] * e[3];
-        }
-    }
-    let mut k = 0;
+    let mut idx = 0;
     for i in 0..4 {
         for j in i..4 {
-            m.c[i][j] = acc[k];
-            m.c[j][i] = acc[k];
-            k += 1;
+            let cij = sum(&lanes.q[idx]) - s[i] * s[j] / nf;
+            m.c[i][j] = cij;
+            m.c[j][i] = cij;
+            idx += 1;
         }
     }
-    m.mean = mean;
-    (mn.map(f64::from), mx.map(f64::from), m)
+    for v in 0..4 {
+        m.mean[v] = k[v] + s[v] / nf;
+    }
+    let mn = std::array::from_fn(|v| f64::from(lanes.mn[v].iter().fold(f32::INFINITY, |a, &b| a.min(b))));
+    let mx = std::array::from_fn(|v| f64::from(lanes.mx[v].iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b))));
+    (mn, mx, m)
 }
 
 /// Row partials of a block of whole rows, computed in parallel and returned in row order.
-fn row_partials(ind: [&[f32]; 4], usable: Option<&[bool]>, cols: usize, t: Transform) -> Vec<([f64; 4], [f64; 4], CoMoments4)> {
+fn row_partials<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, cols: usize, t: Transform) -> Vec<([f64; 4], [f64; 4], CoMoments4)> {
     let n = ind[0].len();
     if n == 0 || cols == 0 {
         return Vec::new();
@@ -234,7 +292,7 @@ fn row_partials(ind: [&[f32]; 4], usable: Option<&[bool]>, cols: usize, t: Trans
         .into_par_iter()
         .map(|r| {
             let s = r * cols..(r + 1) * cols;
-            row_partial([&ind[0][s.clone()], &ind[1][s.clone()], &ind[2][s.clone()], &ind[3][s.clone()]], usable.map(|m| &m[s.clone()]), t)
+            row_partial::<NORM>([&ind[0][s.clone()], &ind[1][s.clone()], &ind[2][s.clone()], &ind[3][s.clone()]], usable.map(|m| &m[s.clone()]), t)
         })
         .collect()
 }
@@ -261,7 +319,7 @@ impl RseiStats {
     /// Statistics of one row (or any run of pixels, taken as one block).
     pub fn from_row(ind: [&[f32]; 4], usable: Option<&[bool]>) -> Result<Self> {
         check_inputs(&ind, usable, ind[0].len().max(1))?;
-        let (min, max, moments) = row_partial(ind, usable, Transform::IDENTITY);
+        let (min, max, moments) = row_partial::<false>(ind, usable, Transform::IDENTITY);
         Ok(Self { min, max, moments })
     }
 
@@ -270,7 +328,7 @@ impl RseiStats {
     /// bit-identical statistics.
     pub fn update_rows(&mut self, ind: [&[f32]; 4], usable: Option<&[bool]>, cols: usize) -> Result<()> {
         check_inputs(&ind, usable, cols)?;
-        for (min, max, moments) in row_partials(ind, usable, cols, Transform::IDENTITY) {
+        for (min, max, moments) in row_partials::<false>(ind, usable, cols, Transform::IDENTITY) {
             self.merge(&RseiStats { min, max, moments });
         }
         Ok(())
@@ -448,12 +506,12 @@ impl NormalisedStats {
         Self { bounds, moments: CoMoments4::default() }
     }
     fn transform(&self) -> Transform {
-        Transform { lo: self.bounds.map(|b| b.lo as f32), inv: self.bounds.map(|b| (1.0 / (b.hi - b.lo)) as f32), active: true }
+        Transform { lo: self.bounds.map(|b| b.lo as f32), inv: self.bounds.map(|b| (1.0 / (b.hi - b.lo)) as f32) }
     }
     /// Adds a strip of whole rows of `cols` cells (row partials merged in row order).
     pub fn update_rows(&mut self, ind: [&[f32]; 4], usable: Option<&[bool]>, cols: usize) -> Result<()> {
         check_inputs(&ind, usable, cols)?;
-        for (_, _, m) in row_partials(ind, usable, cols, self.transform()) {
+        for (_, _, m) in row_partials::<true>(ind, usable, cols, self.transform()) {
             self.moments.merge(&m);
         }
         Ok(())
@@ -692,53 +750,88 @@ pub fn fit(stats: &RseiStats, percentile: Option<&NormalisedStats>, opts: &RseiO
 impl RseiModel {
     /// RSEI0 = Σₖ PC1ₖ · (NIₖ − mean(NIₖ)) for every pixel (f32 arithmetic; NI clipped to [0, 1] for
     /// percentile bounds). NaN where the mask excludes the pixel or an indicator is not finite.
-    pub fn rsei0(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) -> Result<()> {
+    /// Returns the min/max of the values written (mergeable, for [`rescale`]).
+    pub fn rsei0(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) -> Result<MinMax> {
         let n = check_inputs(&ind, usable, ind[0].len().max(1))?;
         check_len("RSEI0 output", n, out.len())?;
-        self.rsei0_kernel(ind, usable, out);
-        Ok(())
+        Ok(self.rsei0_kernel(ind, usable, out))
     }
 
-    /// [`RseiModel::rsei0`] in parallel over chunks (per-pixel: identical result at any thread count).
-    pub fn rsei0_par(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) -> Result<()> {
+    /// [`RseiModel::rsei0`] in parallel over chunks (per-pixel values: identical at any thread count;
+    /// min and max are exact, so their merge order does not matter).
+    pub fn rsei0_par(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) -> Result<MinMax> {
         let n = check_inputs(&ind, usable, ind[0].len().max(1))?;
         check_len("RSEI0 output", n, out.len())?;
         let chunk = 1 << 15;
-        out.par_chunks_mut(chunk).enumerate().for_each(|(c, o)| {
-            let s = c * chunk..c * chunk + o.len();
-            self.rsei0_kernel(std::array::from_fn(|k| &ind[k][s.clone()]), usable.map(|m| &m[s.clone()]), o);
-        });
-        Ok(())
+        let parts: Vec<MinMax> = out
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .map(|(c, o)| {
+                let s = c * chunk..c * chunk + o.len();
+                self.rsei0_kernel(std::array::from_fn(|k| &ind[k][s.clone()]), usable.map(|m| &m[s.clone()]), o)
+            })
+            .collect();
+        Ok(parts.iter().fold(MinMax::default(), |mut a, b| {
+            a.merge(b);
+            a
+        }))
     }
 
-    fn rsei0_kernel(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) {
+    fn rsei0_kernel(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) -> MinMax {
+        match (usable, self.bounds[0].clipped) {
+            (Some(m), false) => self.rsei0_lanes::<false>(ind, out, |i| m[i]),
+            (Some(m), true) => self.rsei0_lanes::<true>(ind, out, |i| m[i]),
+            (None, false) => self.rsei0_lanes::<false>(ind, out, |_| true),
+            (None, true) => self.rsei0_lanes::<true>(ind, out, |_| true),
+        }
+    }
+
+    #[inline(always)]
+    fn rsei0_lanes<const CLIP: bool>(&self, ind: [&[f32]; 4], out: &mut [f32], usable: impl Fn(usize) -> bool) -> MinMax {
         let n = out.len();
         let lo = self.bounds.map(|b| b.lo as f32);
         let inv = self.bounds.map(|b| (1.0 / (b.hi - b.lo)) as f32);
         let mean = self.means.map(|m| m as f32);
         let w = self.pc1.map(|m| m as f32);
-        let clip = self.bounds[0].clipped;
         let (a, b, c, d) = (&ind[0][..n], &ind[1][..n], &ind[2][..n], &ind[3][..n]);
         let norm = |k: usize, x: f32| -> f32 {
             let t = (x - lo[k]) * inv[k];
-            if clip {
+            if CLIP {
                 t.clamp(0.0, 1.0)
             } else {
                 t
             }
         };
-        for i in 0..n {
+        let mut mn = [f32::INFINITY; LANES];
+        let mut mx = [f32::NEG_INFINITY; LANES];
+        let mut cnt = [0u64; LANES];
+        let mut one = |i: usize, j: usize, out: &mut [f32]| {
             let v = w[0] * (norm(0, a[i]) - mean[0]) + w[1] * (norm(1, b[i]) - mean[1]) + w[2] * (norm(2, c[i]) - mean[2]) + w[3] * (norm(3, d[i]) - mean[3]);
-            // NaN inputs propagate; ±inf inputs would give ±inf or NaN: exclude them explicitly
-            let finite = a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & d[i].is_finite();
-            out[i] = if finite { v } else { f32::NAN };
-        }
-        if let Some(m) = usable {
-            for (o, &u) in out.iter_mut().zip(&m[..n]) {
-                if !u {
-                    *o = f32::NAN;
-                }
+            let ok = usable(i) & a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & d[i].is_finite();
+            out[i] = if ok { v } else { f32::NAN };
+            let l = if ok { v } else { f32::INFINITY };
+            let h = if ok { v } else { f32::NEG_INFINITY };
+            mn[j] = if l < mn[j] { l } else { mn[j] };
+            mx[j] = if h > mx[j] { h } else { mx[j] };
+            cnt[j] += u64::from(ok);
+        };
+        let full = n / LANES * LANES;
+        for base in (0..full).step_by(LANES) {
+            for j in 0..LANES {
+                one(base + j, j, out);
             }
+        }
+        for i in full..n {
+            one(i, i % LANES, out);
+        }
+        let count: u64 = cnt.iter().sum();
+        if count == 0 {
+            return MinMax::default();
+        }
+        MinMax {
+            min: f64::from(mn.iter().fold(f32::INFINITY, |x, &y| x.min(y))),
+            max: f64::from(mx.iter().fold(f32::NEG_INFINITY, |x, &y| x.max(y))),
+            count,
         }
     }
 
@@ -790,6 +883,28 @@ pub fn rescale_in_place(values: &mut [f32], min: f64, max: f64) -> Result<()> {
         *v = ((f64::from(*v) - min) * inv).clamp(0.0, 1.0) as f32;
     }
     Ok(())
+}
+
+/// [`rescale_in_place`] and [`GradeTable::update_slice`] in one pass over the values.
+pub fn rescale_and_grade(values: &mut [f32], min: f64, max: f64) -> Result<GradeTable> {
+    if !(max > min) || !min.is_finite() || !max.is_finite() {
+        return Err(CoreError::ConstantIndicator { name: "RSEI0".into(), value: min, n: values.len() as u64 });
+    }
+    let inv = 1.0 / (max - min);
+    // four sub-tables (slot 10 = NaN) so consecutive pixels do not wait on the same counter
+    let mut counts = [[0u64; 11]; 4];
+    for (i, v) in values.iter_mut().enumerate() {
+        let r = ((f64::from(*v) - min) * inv).clamp(0.0, 1.0) as f32;
+        *v = r;
+        let class = CLASS_EDGES.iter().fold(0usize, |acc, &e| acc + usize::from(r >= e));
+        counts[i % 4][if r.is_nan() { 10 } else { class }] += 1;
+    }
+    let mut g = GradeTable::default();
+    for k in 0..10 {
+        g.classes[k] = counts.iter().map(|c| c[k]).sum();
+        g.n += g.classes[k];
+    }
+    Ok(g)
 }
 
 /// Names of the five RSEI grades (0.2 steps).
@@ -931,27 +1046,13 @@ pub fn compute_rsei(ind: [&[f32]; 4], valid: Option<&[bool]>, rows: usize, cols:
     };
     let model = fit(&stats, percentile.as_ref(), opts)?;
     let mut rsei = vec![0f32; n];
-    model.rsei0_par(ind, valid, &mut rsei)?;
-    let chunk = 1 << 15;
-    let range = rsei.par_chunks(chunk).map(rsei0_range).collect::<Vec<_>>().into_iter().fold(MinMax::default(), |mut a, b| {
-        a.merge(&b);
+    let range = model.rsei0_par(ind, valid, &mut rsei)?;
+    let (lo, hi) = range.range().ok_or_else(|| CoreError::NoValidPixels("RSEI0 has no finite value".into()))?;
+    let parts = rsei.par_chunks_mut(1 << 15).map(|c| rescale_and_grade(c, lo, hi)).collect::<Result<Vec<_>>>()?;
+    let grades = parts.iter().fold(GradeTable::default(), |mut a, b| {
+        a.merge(b);
         a
     });
-    let (lo, hi) = range.range().ok_or_else(|| CoreError::NoValidPixels("RSEI0 has no finite value".into()))?;
-    rsei.par_chunks_mut(chunk).try_for_each(|c| rescale_in_place(c, lo, hi))?;
-    let grades = rsei
-        .par_chunks(chunk)
-        .map(|c| {
-            let mut g = GradeTable::default();
-            g.update_slice(c);
-            g
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .fold(GradeTable::default(), |mut a, b| {
-            a.merge(&b);
-            a
-        });
     Ok(RseiOutput { model, rsei, grades, rsei0_range: (lo, hi) })
 }
 
@@ -1168,8 +1269,9 @@ mod tests {
         let mut mm = MinMax::default();
         for y in &years {
             let mut o = vec![0f32; rows * cols];
-            model.rsei0(refs(y), None, &mut o).unwrap();
-            mm.merge(&rsei0_range(&o));
+            let written = model.rsei0(refs(y), None, &mut o).unwrap();
+            assert_eq!(written, rsei0_range(&o));
+            mm.merge(&written);
             r0.push(o);
         }
         let (lo, hi) = mm.range().unwrap();
@@ -1225,6 +1327,21 @@ mod tests {
         h.merge(&g);
         assert_eq!(h.n, 14);
         assert_eq!(GradeTable::default().report(1.0).grades[0].share, 0.0);
+    }
+
+    #[test]
+    fn fused_rescale_and_grades_agree() {
+        let v: Vec<f32> = (0..1003).map(|i| if i % 17 == 0 { f32::NAN } else { (i as f32 * 0.37).sin() * 2.0 }).collect();
+        let (lo, hi) = rsei0_range(&v).range().unwrap();
+        let mut a = v.clone();
+        rescale_in_place(&mut a, lo, hi).unwrap();
+        let mut g = GradeTable::default();
+        g.update_slice(&a);
+        let mut b = v.clone();
+        let g2 = rescale_and_grade(&mut b, lo, hi).unwrap();
+        assert_eq!(g, g2);
+        assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), b.iter().map(|x| x.to_bits()).collect::<Vec<_>>());
+        assert_eq!(g.n, 1003 - 59); // multiples of 17 below 1003: 0, 17, …, 986 = 17·58 → 59 NaN
     }
 
     #[test]
