@@ -5,7 +5,7 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`write`] | GeoTIFF / Cloud-Optimized GeoTIFF writers (atomic, nodata, overviews, tags) |
+//! | [`write`](mod@write) | GeoTIFF / Cloud-Optimized GeoTIFF writers (atomic, nodata, overviews, tags) |
 //! | [`products`] | the MODIS product registry: layers, DN encodings, distributor names |
 //! | [`naming`] | file names (NASA, Planetary Computer, MODIStsp, AppEEARS) and metadata fallbacks |
 //! | [`read`] | identifying files, [`LayerReader`]: decoded / raw windows, mosaicking onto a grid |

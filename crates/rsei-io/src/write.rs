@@ -384,7 +384,7 @@ pub fn write_bands<T: WriteValue>(path: &Path, grid: &Grid, bands: &[(&str, &[T]
             }
         }
     }
-    let srs = spatial_ref(grid.crs())?;
+    let srs = spatial_ref(grid.crs()).map_err(|e| werr(e.to_string()))?;
     let (compression, note) = effective_compression(opts.compression);
 
     let result: std::result::Result<(), AtomicError> = with_atomic(path, |tmp| {
