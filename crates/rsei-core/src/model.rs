@@ -1143,6 +1143,26 @@ mod tests {
     }
 
     #[test]
+    fn tied_eigenvalues_warn() {
+        // four mutually orthogonal ±1 patterns of length 8 (Sylvester–Hadamard rows 1, 2, 3, 4), as 0/1:
+        // every indicator has variance 8·0.25/7 = 2/7 and all covariances are 0 ⇒ C = 2/7 · I,
+        // four equal eigenvalues: PC1 is not defined and the fit says so
+        let h = |r: [i8; 8]| r.iter().map(|&v| if v > 0 { 1.0f32 } else { 0.0 }).collect::<Vec<_>>();
+        let ni = [
+            h([1, -1, 1, -1, 1, -1, 1, -1]),
+            h([1, 1, -1, -1, 1, 1, -1, -1]),
+            h([1, -1, -1, 1, 1, -1, -1, 1]),
+            h([1, 1, 1, 1, -1, -1, -1, -1]),
+        ];
+        let m = compute_rsei(refs(&ni), None, 2, 4, &RseiOptions::default()).unwrap().model;
+        for k in 0..4 {
+            assert!((m.eigenvalues[k] - 2.0 / 7.0).abs() < 1e-15);
+        }
+        assert!((m.pc1_contribution - 0.25).abs() < 1e-12);
+        assert!(m.warnings.iter().any(|w| w.contains("tied")), "{:?}", m.warnings);
+    }
+
+    #[test]
     fn flipping_is_recorded_and_whole() {
         // fit directly on statistics whose PC1 comes out of Jacobi with some sign; compare with the
         // negated data (I → −I for every indicator): covariance is unchanged, so PC1 is the same after
