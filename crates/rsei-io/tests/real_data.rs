@@ -420,4 +420,40 @@ mod warping {
         let e = warp_to_grid(src.to_str().unwrap(), 2, &target, Resampling::Nearest, None).unwrap_err().to_string();
         assert!(e.contains("band 2") && e.contains("MOD13A1_NDVI_2016_001.tif"), "{e}");
     }
+
+    /// The global 0.05° land-cover raster (longlat, Clarke 1866) read onto the MOD09A1 subset grid
+    /// (sinusoidal, 463 m) by nearest neighbour, against
+    ///   gdalwarp -q -t_srs '+proj=sinu …' -te … -ts 66 73 -r near -ot Float32 -dstnodata nan -of GTiff MCD12C1…tif expected.tif
+    #[test]
+    fn landcover_onto_a_modis_grid_equals_gdalwarp() {
+        let Some(d) = data_dir() else { return };
+        if !gdalwarp_available() {
+            println!("SKIPPED: the gdalwarp binary is not available");
+            return;
+        }
+        let lc = d.join("landcover/MCD12C1.A2019001.006.2020220162300.tif");
+        let grid = LayerReader::open_file(&d.join(MOD09A1), Some(Layer::SurReflB01)).unwrap().grid().clone();
+        let ours = warp_to_grid(lc.to_str().unwrap(), 1, &grid, Resampling::Nearest, None).unwrap();
+        let b = grid.bounds();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("lc.tif");
+        let te = [b.xmin, b.ymin, b.xmax, b.ymax].map(|v| format!("{v:?}"));
+        let ok = Command::new("gdalwarp")
+            .args(["-q", "-t_srs", grid.crs().as_str(), "-te"])
+            .args(&te)
+            .args(["-ts", &grid.cols().to_string(), &grid.rows().to_string(), "-r", "near", "-ot", "Float32", "-dstnodata", "nan", "-of", "GTiff"])
+            .arg(&lc)
+            .arg(&out)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let exp = gdal::Dataset::open(&out).unwrap().rasterband(1).unwrap().read_as::<f32>((0, 0), (66, 73), (66, 73), None).unwrap();
+        assert_eq!(ours.data().len(), exp.data().len());
+        for (i, (a, e)) in ours.data().iter().zip(exp.data()).enumerate() {
+            assert!(a.to_bits() == e.to_bits() || (a.is_nan() && e.is_nan()), "cell {i}: {a} vs {e}");
+        }
+        // IGBP classes 0..16 only (an Alpine valley: no nodata 255 over land)
+        assert!(ours.data().iter().all(|&v| (0.0..=16.0).contains(&v) && v.fract() == 0.0), "{:?}", &ours.data()[..10]);
+    }
 }
