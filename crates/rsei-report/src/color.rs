@@ -33,7 +33,12 @@ impl Rgba {
     }
     /// An opaque colour from `0xRRGGBB`.
     pub const fn hex(v: u32) -> Self {
-        Rgba { r: ((v >> 16) & 0xff) as u8, g: ((v >> 8) & 0xff) as u8, b: (v & 0xff) as u8, a: 255 }
+        Rgba {
+            r: ((v >> 16) & 0xff) as u8,
+            g: ((v >> 8) & 0xff) as u8,
+            b: (v & 0xff) as u8,
+            a: 255,
+        }
     }
     /// The same colour with opacity `alpha` ∈ [0, 1] (clamped).
     pub fn with_alpha(self, alpha: f32) -> Self {
@@ -41,7 +46,12 @@ impl Rgba {
         Rgba { a, ..self }
     }
     /// Fully transparent.
-    pub const TRANSPARENT: Rgba = Rgba { r: 0, g: 0, b: 0, a: 0 };
+    pub const TRANSPARENT: Rgba = Rgba {
+        r: 0,
+        g: 0,
+        b: 0,
+        a: 0,
+    };
     /// Opaque white.
     pub const WHITE: Rgba = Rgba::rgb(255, 255, 255);
     /// Opaque black.
@@ -76,7 +86,12 @@ impl Rgba {
     pub fn lerp(self, other: Rgba, t: f64) -> Rgba {
         let t = t.clamp(0.0, 1.0);
         let m = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
-        Rgba { r: m(self.r, other.r), g: m(self.g, other.g), b: m(self.b, other.b), a: m(self.a, other.a) }
+        Rgba {
+            r: m(self.r, other.r),
+            g: m(self.g, other.g),
+            b: m(self.b, other.b),
+            a: m(self.a, other.a),
+        }
     }
 }
 
@@ -122,8 +137,13 @@ pub const RSEI_GRADE_NAMES: [&str; 5] = ["Poor", "Fair", "Moderate", "Good", "Ex
 
 /// Colours of the five RSEI grades: red → orange → yellow → light green → dark green
 /// (ColorBrewer RdYlGn, 5 classes).
-pub const RSEI_GRADE_COLORS: [Rgba; 5] =
-    [Rgba::hex(0xd7191c), Rgba::hex(0xfdae61), Rgba::hex(0xffffbf), Rgba::hex(0xa6d96a), Rgba::hex(0x1a9641)];
+pub const RSEI_GRADE_COLORS: [Rgba; 5] = [
+    Rgba::hex(0xd7191c),
+    Rgba::hex(0xfdae61),
+    Rgba::hex(0xffffbf),
+    Rgba::hex(0xa6d96a),
+    Rgba::hex(0x1a9641),
+];
 
 /// Colours of the ten RSEI classes at 0.1 steps (paper Fig. 4a; ColorBrewer RdYlGn, 10 classes).
 pub const RSEI_TEN_CLASS_COLORS: [Rgba; 10] = [
@@ -153,27 +173,33 @@ impl Ramp {
     /// Viridis (matplotlib), 9 stops: dark purple → blue → green → yellow.
     pub fn viridis() -> Self {
         Ramp::new(
-            [0x440154, 0x472d7b, 0x3b528b, 0x2c728e, 0x21918c, 0x28ae80, 0x5ec962, 0xaddc30, 0xfde725]
-                .into_iter()
-                .map(Rgba::hex)
-                .collect(),
+            [
+                0x440154, 0x472d7b, 0x3b528b, 0x2c728e, 0x21918c, 0x28ae80, 0x5ec962, 0xaddc30,
+                0xfde725,
+            ]
+            .into_iter()
+            .map(Rgba::hex)
+            .collect(),
         )
     }
     /// Diverging red → white → blue (ColorBrewer RdBu, 9 classes): for correlation coefficients.
     pub fn red_blue() -> Self {
         Ramp::new(
-            [0xb2182b, 0xd6604d, 0xf4a582, 0xfddbc7, 0xf7f7f7, 0xd1e5f0, 0x92c5de, 0x4393c3, 0x2166ac]
-                .into_iter()
-                .map(Rgba::hex)
-                .collect(),
+            [
+                0xb2182b, 0xd6604d, 0xf4a582, 0xfddbc7, 0xf7f7f7, 0xd1e5f0, 0x92c5de, 0x4393c3,
+                0x2166ac,
+            ]
+            .into_iter()
+            .map(Rgba::hex)
+            .collect(),
         )
     }
     /// Red → yellow → green (ColorBrewer RdYlGn, 11 classes): the continuous RSEI ramp.
     pub fn red_yellow_green() -> Self {
         Ramp::new(
             [
-                0xa50026, 0xd73027, 0xf46d43, 0xfdae61, 0xfee08b, 0xffffbf, 0xd9ef8b, 0xa6d96a, 0x66bd63, 0x1a9850,
-                0x006837,
+                0xa50026, 0xd73027, 0xf46d43, 0xfdae61, 0xfee08b, 0xffffbf, 0xd9ef8b, 0xa6d96a,
+                0x66bd63, 0x1a9850, 0x006837,
             ]
             .into_iter()
             .map(Rgba::hex)
@@ -202,7 +228,15 @@ impl Ramp {
 /// that every colour stays visible on white). `n = 1` gives the dark end.
 pub fn sequential(n: usize) -> Vec<Rgba> {
     let r = Ramp::viridis();
-    (0..n).map(|i| if n <= 1 { r.at(0.0) } else { r.at(0.9 * i as f64 / (n - 1) as f64) }).collect()
+    (0..n)
+        .map(|i| {
+            if n <= 1 {
+                r.at(0.0)
+            } else {
+                r.at(0.9 * i as f64 / (n - 1) as f64)
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -217,7 +251,11 @@ mod tests {
         assert_eq!(r.at(-1.0), Rgba::rgb(0, 0, 0));
         assert_eq!(r.at(2.0), Rgba::rgb(200, 100, 50));
         // three stops: t = 0.75 is halfway between stop 1 and 2
-        let r3 = Ramp::new(vec![Rgba::rgb(0, 0, 0), Rgba::rgb(100, 0, 0), Rgba::rgb(100, 200, 0)]);
+        let r3 = Ramp::new(vec![
+            Rgba::rgb(0, 0, 0),
+            Rgba::rgb(100, 0, 0),
+            Rgba::rgb(100, 200, 0),
+        ]);
         assert_eq!(r3.at(0.75), Rgba::rgb(100, 100, 0));
     }
 

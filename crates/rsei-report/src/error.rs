@@ -11,7 +11,12 @@ use thiserror::Error;
 pub enum ReportError {
     /// The requested image size cannot hold a figure.
     #[error("{what}: image size {width}×{height} is not usable ({reason})")]
-    InvalidSize { what: String, width: f64, height: f64, reason: String },
+    InvalidSize {
+        what: String,
+        width: f64,
+        height: f64,
+        reason: String,
+    },
     /// A chart description is inconsistent (e.g. a heat map whose matrix does not match its axes).
     #[error("chart \"{chart}\": {reason}")]
     InvalidChart { chart: String, reason: String },
@@ -23,10 +28,20 @@ pub enum ReportError {
     InvalidMap { map: String, reason: String },
     /// A buffer has the wrong number of cells for the stated shape.
     #[error("{what}: {got} values do not fit {rows}×{cols} cells ({expected} expected)")]
-    BufferSize { what: String, got: usize, expected: usize, rows: usize, cols: usize },
+    BufferSize {
+        what: String,
+        got: usize,
+        expected: usize,
+        rows: usize,
+        cols: usize,
+    },
     /// A table row does not have one cell per column.
     #[error("table: row {row} has {got} cells but the table has {expected} columns")]
-    RowLength { row: usize, got: usize, expected: usize },
+    RowLength {
+        row: usize,
+        got: usize,
+        expected: usize,
+    },
     /// Two table columns have the same name (JSON objects need distinct keys).
     #[error("table: column name \"{name}\" appears more than once")]
     DuplicateColumn { name: String },

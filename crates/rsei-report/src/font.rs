@@ -34,7 +34,9 @@ fn face(weight: Weight) -> Option<&'static Face<'static>> {
     static REGULAR: OnceLock<Option<Face<'static>>> = OnceLock::new();
     static BOLD: OnceLock<Option<Face<'static>>> = OnceLock::new();
     match weight {
-        Weight::Regular => REGULAR.get_or_init(|| Face::parse(REGULAR_TTF, 0).ok()).as_ref(),
+        Weight::Regular => REGULAR
+            .get_or_init(|| Face::parse(REGULAR_TTF, 0).ok())
+            .as_ref(),
         Weight::Bold => BOLD.get_or_init(|| Face::parse(BOLD_TTF, 0).ok()).as_ref(),
     }
 }
@@ -48,8 +50,10 @@ pub fn text_width(text: &str, size: f32, weight: Weight) -> f32 {
     match face(weight) {
         Some(f) => {
             let upem = f.units_per_em() as f32;
-            let units: u32 =
-                text.chars().map(|c| f.glyph_hor_advance(glyph_of(f, c)).unwrap_or(0) as u32).sum();
+            let units: u32 = text
+                .chars()
+                .map(|c| f.glyph_hor_advance(glyph_of(f, c)).unwrap_or(0) as u32)
+                .sum();
             units as f32 * size / upem
         }
         // unreachable with the embedded font (checked by a test); a plausible estimate otherwise
@@ -81,7 +85,10 @@ impl<S: PathSink> Placed<'_, S> {
     fn map(&self, x: f32, y: f32) -> (f32, f32) {
         let u = (x + self.pen) * self.s;
         let v = -y * self.s;
-        (self.ox + u * self.cos - v * self.sin, self.oy + u * self.sin + v * self.cos)
+        (
+            self.ox + u * self.cos - v * self.sin,
+            self.oy + u * self.sin + v * self.cos,
+        )
     }
 }
 
@@ -124,7 +131,15 @@ pub(crate) fn outline_text<S: PathSink>(
     let Some(f) = face(weight) else { return };
     let s = size / f.units_per_em() as f32;
     let (sin, cos) = angle_deg.to_radians().sin_cos();
-    let mut p = Placed { sink, ox: x, oy: y, s, cos, sin, pen: 0.0 };
+    let mut p = Placed {
+        sink,
+        ox: x,
+        oy: y,
+        s,
+        cos,
+        sin,
+        pen: 0.0,
+    };
     for c in text.chars() {
         let g = glyph_of(f, c);
         let _ = f.outline_glyph(g, &mut p);
@@ -142,7 +157,10 @@ mod tests {
             let f = face(w).expect("embedded font parses");
             assert_eq!(f.units_per_em(), 2048);
             for c in "Aa0.,()%−±²₂°≤≥µσ–—…’ÉéČ".chars() {
-                assert!(f.glyph_index(c).is_some(), "glyph for {c:?} missing from the subset");
+                assert!(
+                    f.glyph_index(c).is_some(),
+                    "glyph for {c:?} missing from the subset"
+                );
             }
         }
     }
@@ -153,7 +171,9 @@ mod tests {
         assert_eq!(text_width("10", 2048.0, Weight::Regular), 2606.0);
         // at 11 px: 2·1303·11/2048 = 13.997 px
         assert!((text_width("10", 11.0, Weight::Regular) - 13.997).abs() < 1e-3);
-        assert!(text_width("Title", 12.0, Weight::Bold) > text_width("Title", 12.0, Weight::Regular));
+        assert!(
+            text_width("Title", 12.0, Weight::Bold) > text_width("Title", 12.0, Weight::Regular)
+        );
         assert_eq!(text_width("", 12.0, Weight::Regular), 0.0);
     }
 }

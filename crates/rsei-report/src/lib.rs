@@ -21,6 +21,8 @@
 //!
 //! Errors are [`ReportError`] values naming the chart, map, table or file at fault.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod chart;
 pub mod color;
 pub mod error;
@@ -33,7 +35,10 @@ mod svg;
 pub mod table;
 pub mod ticks;
 
-pub use chart::{to_png, to_svg, Annotation, Axis, BoxItem, Chart, Corner, Legend, LegendPosition, Series, SeriesKind};
+pub use chart::{
+    to_png, to_svg, Annotation, Axis, BoxItem, Chart, Corner, Legend, LegendPosition, Series,
+    SeriesKind,
+};
 pub use error::{ReportError, Result};
 pub use map::{render_map, render_map_svg, MapClass, MapPalette, MapStyle, Outline};
 pub use output::{write_csv, write_json, write_png, write_svg};

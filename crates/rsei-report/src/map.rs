@@ -80,7 +80,12 @@ impl MapPalette {
                         min: lo,
                         max: hi,
                         color: RSEI_GRADE_COLORS[i],
-                        label: format!("{} ({}\u{2013}{})", RSEI_GRADE_NAMES[i], format_fixed(lo, 1), format_fixed(hi, 1)),
+                        label: format!(
+                            "{} ({}\u{2013}{})",
+                            RSEI_GRADE_NAMES[i],
+                            format_fixed(lo, 1),
+                            format_fixed(hi, 1)
+                        ),
                     }
                 })
                 .collect(),
@@ -104,7 +109,11 @@ impl MapPalette {
     }
     /// Continuous RSEI on [0, 1] with the red–yellow–green ramp.
     pub fn rsei_continuous() -> Self {
-        MapPalette::Continuous { ramp: Ramp::red_yellow_green(), min: 0.0, max: 1.0 }
+        MapPalette::Continuous {
+            ramp: Ramp::red_yellow_green(),
+            min: 0.0,
+            max: 1.0,
+        }
     }
 }
 
@@ -170,20 +179,40 @@ const SWATCH_W: f32 = 18.0;
 const SWATCH_H: f32 = 12.0;
 
 fn bad(style: &MapStyle, reason: impl Into<String>) -> ReportError {
-    ReportError::InvalidMap { map: style.title.clone(), reason: reason.into() }
+    ReportError::InvalidMap {
+        map: style.title.clone(),
+        reason: reason.into(),
+    }
 }
 
 fn validate(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Result<()> {
     if rows == 0 || cols == 0 {
-        return Err(bad(style, format!("the raster has no cells ({rows}×{cols})")));
+        return Err(bad(
+            style,
+            format!("the raster has no cells ({rows}×{cols})"),
+        ));
     }
-    let expected = rows.checked_mul(cols).ok_or_else(|| bad(style, format!("{rows}×{cols} cells overflow")))?;
+    let expected = rows
+        .checked_mul(cols)
+        .ok_or_else(|| bad(style, format!("{rows}×{cols} cells overflow")))?;
     if values.len() != expected {
-        return Err(ReportError::BufferSize { what: format!("map \"{}\" values", style.title), got: values.len(), expected, rows, cols });
+        return Err(ReportError::BufferSize {
+            what: format!("map \"{}\" values", style.title),
+            got: values.len(),
+            expected,
+            rows,
+            cols,
+        });
     }
     if let Some(w) = style.water_mask {
         if w.len() != expected {
-            return Err(ReportError::BufferSize { what: format!("map \"{}\" water mask", style.title), got: w.len(), expected, rows, cols });
+            return Err(ReportError::BufferSize {
+                what: format!("map \"{}\" water mask", style.title),
+                got: w.len(),
+                expected,
+                rows,
+                cols,
+            });
         }
     }
     match &style.palette {
@@ -201,25 +230,51 @@ fn validate(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Resul
             }
             for (i, k) in c.iter().enumerate() {
                 if !k.max.is_finite() || (i > 0 && k.max <= c[i - 1].max) {
-                    return Err(bad(style, format!("class {} (\"{}\") must have a finite max above the previous class's", i + 1, k.label)));
+                    return Err(bad(
+                        style,
+                        format!(
+                            "class {} (\"{}\") must have a finite max above the previous class's",
+                            i + 1,
+                            k.label
+                        ),
+                    ));
                 }
             }
         }
     }
     if style.max_display_px < 16 {
-        return Err(bad(style, format!("max_display_px = {} is too small (at least 16)", style.max_display_px)));
+        return Err(bad(
+            style,
+            format!(
+                "max_display_px = {} is too small (at least 16)",
+                style.max_display_px
+            ),
+        ));
     }
     if let Some(c) = style.cell_size_m {
         if !(c.is_finite() && c > 0.0) {
-            return Err(bad(style, format!("cell size {c} m must be a positive number")));
+            return Err(bad(
+                style,
+                format!("cell size {c} m must be a positive number"),
+            ));
         }
     }
     for (i, o) in style.outlines.iter().enumerate() {
-        if o.rings.iter().flatten().any(|p| !(p.0.is_finite() && p.1.is_finite())) {
-            return Err(bad(style, format!("outline {} has non-finite coordinates", i + 1)));
+        if o.rings
+            .iter()
+            .flatten()
+            .any(|p| !(p.0.is_finite() && p.1.is_finite()))
+        {
+            return Err(bad(
+                style,
+                format!("outline {} has non-finite coordinates", i + 1),
+            ));
         }
         if !(o.width.is_finite() && o.width > 0.0) {
-            return Err(bad(style, format!("outline {} has line width {}", i + 1, o.width)));
+            return Err(bad(
+                style,
+                format!("outline {} has line width {}", i + 1, o.width),
+            ));
         }
     }
     Ok(())
@@ -237,7 +292,10 @@ struct Display {
 
 fn class_of(classes: &[MapClass], v: f32) -> usize {
     let v = v as f64;
-    classes.iter().position(|c| v < c.max).unwrap_or(classes.len() - 1)
+    classes
+        .iter()
+        .position(|c| v < c.max)
+        .unwrap_or(classes.len() - 1)
 }
 
 fn downsample(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Display {
@@ -248,7 +306,9 @@ fn downsample(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Dis
     let mut has_water = false;
     // continuous palettes: 256-entry lookup table over [min, max]
     let lut: Vec<Rgba> = match &style.palette {
-        MapPalette::Continuous { ramp, .. } => (0..256).map(|i| ramp.at(i as f64 / 255.0)).collect(),
+        MapPalette::Continuous { ramp, .. } => {
+            (0..256).map(|i| ramp.at(i as f64 / 255.0)).collect()
+        }
         MapPalette::Classes(_) => Vec::new(),
     };
     let nclass = match &style.palette {
@@ -309,7 +369,14 @@ fn downsample(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Dis
             rgba[o..o + 4].copy_from_slice(&[color.r, color.g, color.b, color.a]);
         }
     }
-    Display { w, h, k, rgba, has_nodata, has_water }
+    Display {
+        w,
+        h,
+        k,
+        rgba,
+        has_nodata,
+        has_water,
+    }
 }
 
 /// Legend entries besides the palette.
@@ -346,7 +413,9 @@ fn number_label(v: f64) -> String {
     // whole numbers without decimals, else the shortest of 1–3 decimals that is exact
     for d in 0..=3 {
         let s = format_fixed(v, d);
-        if s.parse::<f64>().is_ok_and(|p| (p - v).abs() < 1e-9 * v.abs().max(1.0)) {
+        if s.parse::<f64>()
+            .is_ok_and(|p| (p - v).abs() < 1e-9 * v.abs().max(1.0))
+        {
             return s;
         }
     }
@@ -358,8 +427,17 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
     let d = downsample(values, rows, cols, style);
     let u = (style.min_display_px / d.w.max(d.h)).max(1);
     let (mw, mh) = ((d.w * u) as f32, (d.h * u) as f32);
-    let title_h = if style.title.is_empty() { 0.0 } else { TITLE_SIZE * 1.3 + 6.0 };
-    let map = Rect { x: PAD, y: PAD + title_h, w: mw, h: mh };
+    let title_h = if style.title.is_empty() {
+        0.0
+    } else {
+        TITLE_SIZE * 1.3 + 6.0
+    };
+    let map = Rect {
+        x: PAD,
+        y: PAD + title_h,
+        w: mw,
+        h: mh,
+    };
 
     // legend content
     let mut extras = Vec::new();
@@ -377,7 +455,10 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
     let text_w = |s: &str| text_width(s, TEXT_SIZE, Weight::Regular);
     let row_h = TEXT_SIZE * 1.6;
     let (palette_w, palette_h) = match &style.palette {
-        MapPalette::Classes(c) => (SWATCH_W + 6.0 + c.iter().map(|k| text_w(&k.label)).fold(0.0, f32::max), c.len() as f32 * row_h),
+        MapPalette::Classes(c) => (
+            SWATCH_W + 6.0 + c.iter().map(|k| text_w(&k.label)).fold(0.0, f32::max),
+            c.len() as f32 * row_h,
+        ),
         MapPalette::Continuous { min, max, .. } => {
             let t = ticks_within(*min, *max, 6);
             let lw = t.labels().iter().map(|l| text_w(l)).fold(0.0, f32::max);
@@ -391,22 +472,60 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
         })
         .fold(0.0, f32::max);
     let legend_title_w = text_width(&style.legend_title, TEXT_SIZE, Weight::Bold);
-    let col_w = palette_w.max(extras_w).max(legend_title_w).max(if style.north_arrow { 24.0 } else { 0.0 });
+    let col_w = palette_w
+        .max(extras_w)
+        .max(legend_title_w)
+        .max(if style.north_arrow { 24.0 } else { 0.0 });
     let arrow_h = if style.north_arrow { 52.0 } else { 0.0 };
-    let legend_title_h = if style.legend_title.is_empty() { 0.0 } else { TEXT_SIZE * 1.8 };
-    let col_h = arrow_h + legend_title_h + palette_h + if extras.is_empty() { 0.0 } else { 8.0 + extras.len() as f32 * row_h };
-    let scalebar_h = if style.cell_size_m.is_some() { 40.0 } else { 0.0 };
+    let legend_title_h = if style.legend_title.is_empty() {
+        0.0
+    } else {
+        TEXT_SIZE * 1.8
+    };
+    let col_h = arrow_h
+        + legend_title_h
+        + palette_h
+        + if extras.is_empty() {
+            0.0
+        } else {
+            8.0 + extras.len() as f32 * row_h
+        };
+    let scalebar_h = if style.cell_size_m.is_some() {
+        40.0
+    } else {
+        0.0
+    };
     let lx = map.right() + 18.0;
-    let width = (lx + col_w + PAD).max(PAD * 2.0 + text_width(&style.title, TITLE_SIZE, Weight::Bold));
+    let width =
+        (lx + col_w + PAD).max(PAD * 2.0 + text_width(&style.title, TITLE_SIZE, Weight::Bold));
     let height = (map.bottom() + scalebar_h).max(map.y + col_h) + PAD;
 
     let mut sc = Scene::new(width, height, &style.title);
     sc.clip = Some(map);
     if !style.title.is_empty() {
-        sc.text(PAD, PAD + metrics::CAP_HEIGHT * TITLE_SIZE + 2.0, &style.title, TITLE_SIZE, Weight::Bold, Anchor::Start, 0.0, ink::TEXT);
+        sc.text(
+            PAD,
+            PAD + metrics::CAP_HEIGHT * TITLE_SIZE + 2.0,
+            &style.title,
+            TITLE_SIZE,
+            Weight::Bold,
+            Anchor::Start,
+            0.0,
+            ink::TEXT,
+        );
     }
     sc.group("raster");
-    sc.push(Prim::Image { x: map.x, y: map.y, w: mw, h: mh, image: Image { width: d.w as u32, height: d.h as u32, rgba: d.rgba } });
+    sc.push(Prim::Image {
+        x: map.x,
+        y: map.y,
+        w: mw,
+        h: mh,
+        image: Image {
+            width: d.w as u32,
+            height: d.h as u32,
+            rgba: d.rgba,
+        },
+    });
     sc.end_group();
 
     // outlines: source pixel → display px
@@ -418,13 +537,27 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
             for ring in &o.rings {
                 for (i, &(x, y)) in ring.iter().enumerate() {
                     let (px, py) = (map.x + (x * per_cell) as f32, map.y + (y * per_cell) as f32);
-                    segs.push(if i == 0 { Seg::M(px, py) } else { Seg::L(px, py) });
+                    segs.push(if i == 0 {
+                        Seg::M(px, py)
+                    } else {
+                        Seg::L(px, py)
+                    });
                 }
                 if ring.len() > 2 {
                     segs.push(Seg::Z);
                 }
             }
-            sc.push(Prim::Path { segs, fill: None, stroke: Some(Stroke { color: o.color, width: o.width, dash: Vec::new(), round: true }), clip: true });
+            sc.push(Prim::Path {
+                segs,
+                fill: None,
+                stroke: Some(Stroke {
+                    color: o.color,
+                    width: o.width,
+                    dash: Vec::new(),
+                    round: true,
+                }),
+                clip: true,
+            });
         }
         sc.end_group();
     }
@@ -435,10 +568,39 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
     if style.north_arrow {
         sc.group("north-arrow");
         let cx = lx + 12.0;
-        sc.text(cx, y + metrics::CAP_HEIGHT * 13.0, "N", 13.0, Weight::Bold, Anchor::Middle, 0.0, ink::TEXT);
+        sc.text(
+            cx,
+            y + metrics::CAP_HEIGHT * 13.0,
+            "N",
+            13.0,
+            Weight::Bold,
+            Anchor::Middle,
+            0.0,
+            ink::TEXT,
+        );
         let (top, base, notch) = (y + 17.0, y + 46.0, y + 38.0);
-        sc.push(Prim::Path { segs: vec![Seg::M(cx, top), Seg::L(cx - 9.0, base), Seg::L(cx, notch), Seg::Z], fill: Some(ink::TEXT), stroke: Some(Stroke::solid(ink::TEXT, 0.8)), clip: false });
-        sc.push(Prim::Path { segs: vec![Seg::M(cx, top), Seg::L(cx + 9.0, base), Seg::L(cx, notch), Seg::Z], fill: Some(Rgba::WHITE), stroke: Some(Stroke::solid(ink::TEXT, 0.8)), clip: false });
+        sc.push(Prim::Path {
+            segs: vec![
+                Seg::M(cx, top),
+                Seg::L(cx - 9.0, base),
+                Seg::L(cx, notch),
+                Seg::Z,
+            ],
+            fill: Some(ink::TEXT),
+            stroke: Some(Stroke::solid(ink::TEXT, 0.8)),
+            clip: false,
+        });
+        sc.push(Prim::Path {
+            segs: vec![
+                Seg::M(cx, top),
+                Seg::L(cx + 9.0, base),
+                Seg::L(cx, notch),
+                Seg::Z,
+            ],
+            fill: Some(Rgba::WHITE),
+            stroke: Some(Stroke::solid(ink::TEXT, 0.8)),
+            clip: false,
+        });
         sc.end_group();
         y += arrow_h;
     }
@@ -446,7 +608,16 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
     // legend
     sc.group("legend");
     if !style.legend_title.is_empty() {
-        sc.text(lx, y + metrics::CAP_HEIGHT * TEXT_SIZE + 2.0, &style.legend_title, TEXT_SIZE, Weight::Bold, Anchor::Start, 0.0, ink::TEXT);
+        sc.text(
+            lx,
+            y + metrics::CAP_HEIGHT * TEXT_SIZE + 2.0,
+            &style.legend_title,
+            TEXT_SIZE,
+            Weight::Bold,
+            Anchor::Start,
+            0.0,
+            ink::TEXT,
+        );
         y += legend_title_h;
     }
     let swatch_stroke = Stroke::solid(Rgba::hex(0x666666), 0.5);
@@ -455,8 +626,27 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
             // highest class on top, like the map's colour order from good to poor
             for (i, k) in c.iter().rev().enumerate() {
                 let ry = y + i as f32 * row_h;
-                sc.rect(Rect { x: lx, y: ry, w: SWATCH_W, h: SWATCH_H }, Some(k.color), Some(swatch_stroke.clone()), false);
-                sc.text(lx + SWATCH_W + 6.0, ry + SWATCH_H / 2.0 + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0, &k.label, TEXT_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+                sc.rect(
+                    Rect {
+                        x: lx,
+                        y: ry,
+                        w: SWATCH_W,
+                        h: SWATCH_H,
+                    },
+                    Some(k.color),
+                    Some(swatch_stroke.clone()),
+                    false,
+                );
+                sc.text(
+                    lx + SWATCH_W + 6.0,
+                    ry + SWATCH_H / 2.0 + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0,
+                    &k.label,
+                    TEXT_SIZE,
+                    Weight::Regular,
+                    Anchor::Start,
+                    0.0,
+                    ink::TEXT,
+                );
             }
         }
         MapPalette::Continuous { ramp, min, max } => {
@@ -464,17 +654,51 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
             let steps = 64;
             for s in 0..steps {
                 let y0 = y + bh * (1.0 - (s + 1) as f32 / steps as f32);
-                sc.rect(Rect { x: lx, y: y0 - 0.3, w: 14.0, h: bh / steps as f32 + 0.6 }, Some(ramp.at((s as f64 + 0.5) / steps as f64)), None, false);
+                sc.rect(
+                    Rect {
+                        x: lx,
+                        y: y0 - 0.3,
+                        w: 14.0,
+                        h: bh / steps as f32 + 0.6,
+                    },
+                    Some(ramp.at((s as f64 + 0.5) / steps as f64)),
+                    None,
+                    false,
+                );
             }
-            sc.rect(Rect { x: lx, y, w: 14.0, h: bh }, None, Some(Stroke::solid(ink::AXIS, 0.6)), false);
+            sc.rect(
+                Rect {
+                    x: lx,
+                    y,
+                    w: 14.0,
+                    h: bh,
+                },
+                None,
+                Some(Stroke::solid(ink::AXIS, 0.6)),
+                false,
+            );
             let t = ticks_within(*min, *max, 6);
             let mut segs = Vec::new();
             for &v in &t.values {
                 let ty = y + bh * (1.0 - ((v - min) / (max - min)) as f32);
                 segs.extend([Seg::M(lx + 14.0, ty), Seg::L(lx + 17.0, ty)]);
-                sc.text(lx + 20.0, ty + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0, &format_tick(v, t.decimals), TEXT_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::AXIS);
+                sc.text(
+                    lx + 20.0,
+                    ty + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0,
+                    &format_tick(v, t.decimals),
+                    TEXT_SIZE,
+                    Weight::Regular,
+                    Anchor::Start,
+                    0.0,
+                    ink::AXIS,
+                );
             }
-            sc.push(Prim::Path { segs, fill: None, stroke: Some(Stroke::solid(ink::AXIS, 0.8)), clip: false });
+            sc.push(Prim::Path {
+                segs,
+                fill: None,
+                stroke: Some(Stroke::solid(ink::AXIS, 0.8)),
+                clip: false,
+            });
         }
     }
     y += palette_h;
@@ -483,12 +707,50 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
         for e in &extras {
             match e {
                 Extra::Swatch(c, l) => {
-                    sc.rect(Rect { x: lx, y, w: SWATCH_W, h: SWATCH_H }, Some(*c), Some(swatch_stroke.clone()), false);
-                    sc.text(lx + SWATCH_W + 6.0, y + SWATCH_H / 2.0 + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0, l, TEXT_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+                    sc.rect(
+                        Rect {
+                            x: lx,
+                            y,
+                            w: SWATCH_W,
+                            h: SWATCH_H,
+                        },
+                        Some(*c),
+                        Some(swatch_stroke.clone()),
+                        false,
+                    );
+                    sc.text(
+                        lx + SWATCH_W + 6.0,
+                        y + SWATCH_H / 2.0 + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0,
+                        l,
+                        TEXT_SIZE,
+                        Weight::Regular,
+                        Anchor::Start,
+                        0.0,
+                        ink::TEXT,
+                    );
                 }
                 Extra::Line(c, w, l) => {
-                    sc.rect(Rect { x: lx + 1.0, y: y + 1.0, w: SWATCH_W - 2.0, h: SWATCH_H - 2.0 }, None, Some(Stroke::solid(*c, *w)), false);
-                    sc.text(lx + SWATCH_W + 6.0, y + SWATCH_H / 2.0 + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0, l, TEXT_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+                    sc.rect(
+                        Rect {
+                            x: lx + 1.0,
+                            y: y + 1.0,
+                            w: SWATCH_W - 2.0,
+                            h: SWATCH_H - 2.0,
+                        },
+                        None,
+                        Some(Stroke::solid(*c, *w)),
+                        false,
+                    );
+                    sc.text(
+                        lx + SWATCH_W + 6.0,
+                        y + SWATCH_H / 2.0 + metrics::CAP_HEIGHT * TEXT_SIZE / 2.0,
+                        l,
+                        TEXT_SIZE,
+                        Weight::Regular,
+                        Anchor::Start,
+                        0.0,
+                        ink::TEXT,
+                    );
                 }
             }
             y += row_h;
@@ -504,14 +766,70 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
         let len_px = (len_m / m_per_px) as f32;
         let (x0, y0) = (map.x, map.bottom() + 12.0);
         let half = len_px / 2.0;
-        sc.rect(Rect { x: x0, y: y0, w: half, h: 5.0 }, Some(ink::TEXT), Some(Stroke::solid(ink::TEXT, 0.8)), false);
-        sc.rect(Rect { x: x0 + half, y: y0, w: half, h: 5.0 }, Some(Rgba::WHITE), Some(Stroke::solid(ink::TEXT, 0.8)), false);
+        sc.rect(
+            Rect {
+                x: x0,
+                y: y0,
+                w: half,
+                h: 5.0,
+            },
+            Some(ink::TEXT),
+            Some(Stroke::solid(ink::TEXT, 0.8)),
+            false,
+        );
+        sc.rect(
+            Rect {
+                x: x0 + half,
+                y: y0,
+                w: half,
+                h: 5.0,
+            },
+            Some(Rgba::WHITE),
+            Some(Stroke::solid(ink::TEXT, 0.8)),
+            false,
+        );
         let (full, unit) = length_label(len_m);
         let ly = y0 + 5.0 + 4.0 + metrics::CAP_HEIGHT * TEXT_SIZE;
-        sc.text(x0, ly, "0", TEXT_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::TEXT);
-        sc.text(x0 + half, ly, &number_label(full / 2.0), TEXT_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::TEXT);
-        sc.text(x0 + len_px, ly, &number_label(full), TEXT_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::TEXT);
-        sc.text(x0 + len_px + text_w(&number_label(full)) / 2.0 + 4.0, ly, unit, TEXT_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+        sc.text(
+            x0,
+            ly,
+            "0",
+            TEXT_SIZE,
+            Weight::Regular,
+            Anchor::Middle,
+            0.0,
+            ink::TEXT,
+        );
+        sc.text(
+            x0 + half,
+            ly,
+            &number_label(full / 2.0),
+            TEXT_SIZE,
+            Weight::Regular,
+            Anchor::Middle,
+            0.0,
+            ink::TEXT,
+        );
+        sc.text(
+            x0 + len_px,
+            ly,
+            &number_label(full),
+            TEXT_SIZE,
+            Weight::Regular,
+            Anchor::Middle,
+            0.0,
+            ink::TEXT,
+        );
+        sc.text(
+            x0 + len_px + text_w(&number_label(full)) / 2.0 + 4.0,
+            ly,
+            unit,
+            TEXT_SIZE,
+            Weight::Regular,
+            Anchor::Start,
+            0.0,
+            ink::TEXT,
+        );
         sc.end_group();
     }
     Ok(sc)
@@ -526,12 +844,21 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
 /// display size; [`ReportError::InvalidSize`] for a bad scale.
 pub fn render_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Result<Vec<u8>> {
     let scene = layout_map(values, rows, cols, style)?;
-    crate::raster::scene_to_png(&scene, style.scale as f32, &format!("map \"{}\"", style.title))
+    crate::raster::scene_to_png(
+        &scene,
+        style.scale as f32,
+        &format!("map \"{}\"", style.title),
+    )
 }
 
 /// The same map as SVG 1.1, the raster embedded as a base64 PNG `<image>` (at display
 /// resolution), legend, scale bar, north arrow and outlines as vectors.
-pub fn render_map_svg(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Result<String> {
+pub fn render_map_svg(
+    values: &[f32],
+    rows: usize,
+    cols: usize,
+    style: &MapStyle,
+) -> Result<String> {
     let scene = layout_map(values, rows, cols, style)?;
     crate::svg::scene_to_svg(&scene)
 }
@@ -541,12 +868,17 @@ mod tests {
     use super::*;
 
     fn style_classes() -> MapStyle<'static> {
-        MapStyle { max_display_px: 2, ..MapStyle::default() }
+        MapStyle {
+            max_display_px: 2,
+            ..MapStyle::default()
+        }
     }
 
     #[test]
     fn class_assignment_and_clamping() {
-        let MapPalette::Classes(c) = MapPalette::rsei_grades() else { unreachable!() };
+        let MapPalette::Classes(c) = MapPalette::rsei_grades() else {
+            unreachable!()
+        };
         assert_eq!(class_of(&c, 0.0), 0);
         assert_eq!(class_of(&c, 0.19), 0);
         assert_eq!(class_of(&c, 0.2), 1);
@@ -587,7 +919,11 @@ mod tests {
         let water = [false, false, true, true, false, false, true, false];
         let ramp = Ramp::new(vec![Rgba::rgb(0, 0, 0), Rgba::rgb(255, 255, 255)]);
         let s = MapStyle {
-            palette: MapPalette::Continuous { ramp, min: 0.0, max: 1.0 },
+            palette: MapPalette::Continuous {
+                ramp,
+                min: 0.0,
+                max: 1.0,
+            },
             water_mask: Some(&water),
             max_display_px: 2,
             ..MapStyle::default()
@@ -616,17 +952,55 @@ mod tests {
 
     #[test]
     fn input_errors_name_the_problem() {
-        let s = MapStyle { title: "Anshan 2019".into(), ..MapStyle::default() };
+        let s = MapStyle {
+            title: "Anshan 2019".into(),
+            ..MapStyle::default()
+        };
         let e = render_map(&[0.5; 5], 2, 3, &s).unwrap_err();
-        assert!(matches!(e, ReportError::BufferSize { got: 5, expected: 6, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                ReportError::BufferSize {
+                    got: 5,
+                    expected: 6,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.to_string().contains("Anshan 2019"));
         let w = [false; 4];
-        let s2 = MapStyle { water_mask: Some(&w), ..MapStyle::default() };
-        assert!(render_map(&[0.5; 6], 2, 3, &s2).unwrap_err().to_string().contains("water mask"));
-        let s3 = MapStyle { cell_size_m: Some(-1.0), ..MapStyle::default() };
-        assert!(matches!(render_map(&[0.5; 6], 2, 3, &s3), Err(ReportError::InvalidMap { .. })));
-        assert!(matches!(render_map(&[], 0, 3, &MapStyle::default()), Err(ReportError::InvalidMap { .. })));
-        let s4 = MapStyle { palette: MapPalette::Continuous { ramp: Ramp::viridis(), min: 1.0, max: 1.0 }, ..MapStyle::default() };
-        assert!(matches!(render_map(&[0.5; 6], 2, 3, &s4), Err(ReportError::InvalidMap { .. })));
+        let s2 = MapStyle {
+            water_mask: Some(&w),
+            ..MapStyle::default()
+        };
+        assert!(render_map(&[0.5; 6], 2, 3, &s2)
+            .unwrap_err()
+            .to_string()
+            .contains("water mask"));
+        let s3 = MapStyle {
+            cell_size_m: Some(-1.0),
+            ..MapStyle::default()
+        };
+        assert!(matches!(
+            render_map(&[0.5; 6], 2, 3, &s3),
+            Err(ReportError::InvalidMap { .. })
+        ));
+        assert!(matches!(
+            render_map(&[], 0, 3, &MapStyle::default()),
+            Err(ReportError::InvalidMap { .. })
+        ));
+        let s4 = MapStyle {
+            palette: MapPalette::Continuous {
+                ramp: Ramp::viridis(),
+                min: 1.0,
+                max: 1.0,
+            },
+            ..MapStyle::default()
+        };
+        assert!(matches!(
+            render_map(&[0.5; 6], 2, 3, &s4),
+            Err(ReportError::InvalidMap { .. })
+        ));
     }
 }

@@ -20,7 +20,10 @@ use crate::{ReportError, Result};
 use std::path::Path;
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    rsei_core::fsutil::write_atomic(path, bytes).map_err(|source| ReportError::Write { path: path.to_path_buf(), source })
+    rsei_core::fsutil::write_atomic(path, bytes).map_err(|source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes an SVG document (from [`crate::to_svg`] or [`crate::render_map_svg`]).

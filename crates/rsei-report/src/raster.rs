@@ -11,8 +11,8 @@ use crate::font::{outline_text, PathSink};
 use crate::scene::{Anchor, Image, MarkerShape, Prim, Scene, Seg};
 use crate::{ReportError, Result};
 use tiny_skia::{
-    FillRule, FilterQuality, LineCap, LineJoin, Mask, Paint, Path, PathBuilder, Pixmap, PixmapPaint, Stroke as TsStroke,
-    StrokeDash, Transform,
+    FillRule, FilterQuality, LineCap, LineJoin, Mask, Paint, Path, PathBuilder, Pixmap,
+    PixmapPaint, Stroke as TsStroke, StrokeDash, Transform,
 };
 
 /// Largest image side accepted, in device pixels (a guard against absurd sizes).
@@ -48,9 +48,21 @@ fn paint(c: crate::color::Rgba) -> Paint<'static> {
 fn ts_stroke(s: &crate::scene::Stroke) -> TsStroke {
     TsStroke {
         width: s.width,
-        line_cap: if s.round { LineCap::Round } else { LineCap::Butt },
-        line_join: if s.round { LineJoin::Round } else { LineJoin::Miter },
-        dash: if s.dash.is_empty() { None } else { StrokeDash::new(s.dash.clone(), 0.0) },
+        line_cap: if s.round {
+            LineCap::Round
+        } else {
+            LineCap::Butt
+        },
+        line_join: if s.round {
+            LineJoin::Round
+        } else {
+            LineJoin::Miter
+        },
+        dash: if s.dash.is_empty() {
+            None
+        } else {
+            StrokeDash::new(s.dash.clone(), 0.0)
+        },
         ..TsStroke::default()
     }
 }
@@ -111,7 +123,9 @@ pub(crate) fn device_size(what: &str, width: f32, height: f32, scale: f32) -> Re
         return Err(bad("the image would be empty"));
     }
     if w > MAX_SIDE_PX || h > MAX_SIDE_PX {
-        return Err(bad(&format!("a side exceeds {MAX_SIDE_PX} device pixels at scale {scale}")));
+        return Err(bad(&format!(
+            "a side exceeds {MAX_SIDE_PX} device pixels at scale {scale}"
+        )));
     }
     Ok((w as u32, h as u32))
 }
@@ -142,8 +156,15 @@ pub(crate) fn render_scene(scene: &Scene, scale: f32, what: &str) -> Result<Pixm
     for prim in &scene.prims {
         match prim {
             Prim::GroupStart(_) | Prim::GroupEnd => {}
-            Prim::Path { segs, fill, stroke, clip } => {
-                let Some(path) = build_path(segs) else { continue };
+            Prim::Path {
+                segs,
+                fill,
+                stroke,
+                clip,
+            } => {
+                let Some(path) = build_path(segs) else {
+                    continue;
+                };
                 let mask = if *clip { clip_mask.as_ref() } else { None };
                 if let Some(f) = fill {
                     pm.fill_path(&path, &paint(*f), FillRule::Winding, tf, mask);
@@ -152,8 +173,17 @@ pub(crate) fn render_scene(scene: &Scene, scale: f32, what: &str) -> Result<Pixm
                     pm.stroke_path(&path, &paint(s.color), &ts_stroke(s), tf, mask);
                 }
             }
-            Prim::Markers { shape, centers, radius, fill, stroke, clip } => {
-                let Some(path) = marker_path(*shape, centers, *radius) else { continue };
+            Prim::Markers {
+                shape,
+                centers,
+                radius,
+                fill,
+                stroke,
+                clip,
+            } => {
+                let Some(path) = marker_path(*shape, centers, *radius) else {
+                    continue;
+                };
                 let mask = if *clip { clip_mask.as_ref() } else { None };
                 if let Some(f) = fill {
                     pm.fill_path(&path, &paint(*f), FillRule::Winding, tf, mask);
@@ -178,11 +208,16 @@ pub(crate) fn render_scene(scene: &Scene, scale: f32, what: &str) -> Result<Pixm
                 }
             }
             Prim::Image { x, y, w, h, image } => {
-                let Some(src) = image_pixmap(image) else { continue };
+                let Some(src) = image_pixmap(image) else {
+                    continue;
+                };
                 let sx = scale * w / image.width as f32;
                 let sy = scale * h / image.height as f32;
                 let itf = Transform::from_row(sx, 0.0, 0.0, sy, scale * x, scale * y);
-                let pp = PixmapPaint { quality: FilterQuality::Nearest, ..PixmapPaint::default() };
+                let pp = PixmapPaint {
+                    quality: FilterQuality::Nearest,
+                    ..PixmapPaint::default()
+                };
                 pm.draw_pixmap(0, 0, src.as_ref(), &pp, itf, None);
             }
         }
@@ -192,7 +227,10 @@ pub(crate) fn render_scene(scene: &Scene, scale: f32, what: &str) -> Result<Pixm
 
 /// Encodes straight-alpha RGBA pixels as PNG.
 pub(crate) fn encode_rgba_png(width: u32, height: u32, rgba: &[u8], what: &str) -> Result<Vec<u8>> {
-    let err = |e: png::EncodingError| ReportError::Png { what: what.to_string(), reason: e.to_string() };
+    let err = |e: png::EncodingError| ReportError::Png {
+        what: what.to_string(),
+        reason: e.to_string(),
+    };
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, width, height);

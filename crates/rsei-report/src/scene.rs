@@ -27,13 +27,28 @@ pub(crate) struct Stroke {
 
 impl Stroke {
     pub fn solid(color: Rgba, width: f32) -> Self {
-        Stroke { color, width, dash: Vec::new(), round: false }
+        Stroke {
+            color,
+            width,
+            dash: Vec::new(),
+            round: false,
+        }
     }
     pub fn line(color: Rgba, width: f32) -> Self {
-        Stroke { color, width, dash: Vec::new(), round: true }
+        Stroke {
+            color,
+            width,
+            dash: Vec::new(),
+            round: true,
+        }
     }
     pub fn dashed(color: Rgba, width: f32, on: f32, off: f32) -> Self {
-        Stroke { color, width, dash: vec![on, off], round: false }
+        Stroke {
+            color,
+            width,
+            dash: vec![on, off],
+            round: false,
+        }
     }
 }
 
@@ -79,10 +94,28 @@ pub(crate) struct Image {
 /// A drawing primitive. `clip = true` clips it to the scene's clip rectangle (the plot area).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Prim {
-    Path { segs: Vec<Seg>, fill: Option<Rgba>, stroke: Option<Stroke>, clip: bool },
-    Markers { shape: MarkerShape, centers: Vec<(f32, f32)>, radius: f32, fill: Option<Rgba>, stroke: Option<Stroke>, clip: bool },
+    Path {
+        segs: Vec<Seg>,
+        fill: Option<Rgba>,
+        stroke: Option<Stroke>,
+        clip: bool,
+    },
+    Markers {
+        shape: MarkerShape,
+        centers: Vec<(f32, f32)>,
+        radius: f32,
+        fill: Option<Rgba>,
+        stroke: Option<Stroke>,
+        clip: bool,
+    },
     Text(Text),
-    Image { x: f32, y: f32, w: f32, h: f32, image: Image },
+    Image {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        image: Image,
+    },
     /// Starts a group (an SVG `<g>` with a class, for readers of the SVG); no visual effect.
     GroupStart(String),
     GroupEnd,
@@ -129,7 +162,14 @@ pub(crate) struct Scene {
 
 impl Scene {
     pub fn new(width: f32, height: f32, title: &str) -> Self {
-        Scene { width, height, background: Some(Rgba::WHITE), clip: None, prims: Vec::new(), title: title.to_string() }
+        Scene {
+            width,
+            height,
+            background: Some(Rgba::WHITE),
+            clip: None,
+            prims: Vec::new(),
+            title: title.to_string(),
+        }
     }
     pub fn push(&mut self, p: Prim) {
         self.prims.push(p);
@@ -141,31 +181,74 @@ impl Scene {
         self.prims.push(Prim::GroupEnd);
     }
     pub fn rect(&mut self, r: Rect, fill: Option<Rgba>, stroke: Option<Stroke>, clip: bool) {
-        self.prims.push(Prim::Path { segs: r.segs(), fill, stroke, clip });
+        self.prims.push(Prim::Path {
+            segs: r.segs(),
+            fill,
+            stroke,
+            clip,
+        });
     }
     pub fn line(&mut self, a: (f32, f32), b: (f32, f32), stroke: Stroke, clip: bool) {
-        self.prims.push(Prim::Path { segs: vec![Seg::M(a.0, a.1), Seg::L(b.0, b.1)], fill: None, stroke: Some(stroke), clip });
+        self.prims.push(Prim::Path {
+            segs: vec![Seg::M(a.0, a.1), Seg::L(b.0, b.1)],
+            fill: None,
+            stroke: Some(stroke),
+            clip,
+        });
     }
     #[allow(clippy::too_many_arguments)]
-    pub fn text(&mut self, x: f32, y: f32, text: &str, size: f32, weight: Weight, anchor: Anchor, angle: f32, color: Rgba) {
+    pub fn text(
+        &mut self,
+        x: f32,
+        y: f32,
+        text: &str,
+        size: f32,
+        weight: Weight,
+        anchor: Anchor,
+        angle: f32,
+        color: Rgba,
+    ) {
         if text.is_empty() {
             return;
         }
-        self.prims.push(Prim::Text(Text { x, y, text: text.to_string(), size, weight, anchor, angle, color }));
+        self.prims.push(Prim::Text(Text {
+            x,
+            y,
+            text: text.to_string(),
+            size,
+            weight,
+            anchor,
+            angle,
+            color,
+        }));
     }
 }
 
 /// Vertices of a marker of `shape` and radius `r` centred on (`cx`, `cy`); `None` for circles.
-pub(crate) fn marker_polygon(shape: MarkerShape, cx: f32, cy: f32, r: f32) -> Option<Vec<(f32, f32)>> {
+pub(crate) fn marker_polygon(
+    shape: MarkerShape,
+    cx: f32,
+    cy: f32,
+    r: f32,
+) -> Option<Vec<(f32, f32)>> {
     match shape {
         MarkerShape::Circle => None,
         MarkerShape::Square => {
             let h = r * 0.886; // same area as the circle: side = r·√π
-            Some(vec![(cx - h, cy - h), (cx + h, cy - h), (cx + h, cy + h), (cx - h, cy + h)])
+            Some(vec![
+                (cx - h, cy - h),
+                (cx + h, cy - h),
+                (cx + h, cy + h),
+                (cx - h, cy + h),
+            ])
         }
         MarkerShape::Triangle => {
             let h = r * 1.35;
-            Some(vec![(cx, cy - h), (cx + h * 0.866, cy + h * 0.5), (cx - h * 0.866, cy + h * 0.5)])
+            Some(vec![
+                (cx, cy - h),
+                (cx + h * 0.866, cy + h * 0.5),
+                (cx - h * 0.866, cy + h * 0.5),
+            ])
         }
         MarkerShape::Diamond => {
             let h = r * 1.25;

@@ -64,7 +64,12 @@ fn paint_attrs(out: &mut String, fill: Option<Rgba>, stroke: Option<&Stroke>) {
         None => out.push_str(" fill=\"none\""),
     }
     if let Some(s) = stroke {
-        let _ = write!(out, " stroke=\"{}\" stroke-width=\"{}\"", s.color.to_hex(), n(s.width));
+        let _ = write!(
+            out,
+            " stroke=\"{}\" stroke-width=\"{}\"",
+            s.color.to_hex(),
+            n(s.width)
+        );
         if let Some(o) = opacity(s.color) {
             let _ = write!(out, " stroke-opacity=\"{o}\"");
         }
@@ -100,7 +105,18 @@ fn marker_data(shape: MarkerShape, centers: &[(f32, f32)], r: f32) -> String {
         match marker_polygon(shape, cx, cy, r) {
             None => {
                 // a circle as two half arcs
-                let _ = write!(d, "M{} {}a{} {} 0 1 0 {} 0a{} {} 0 1 0 {} 0Z", n(cx - r), n(cy), n(r), n(r), n(2.0 * r), n(r), n(r), n(-2.0 * r));
+                let _ = write!(
+                    d,
+                    "M{} {}a{} {} 0 1 0 {} 0a{} {} 0 1 0 {} 0Z",
+                    n(cx - r),
+                    n(cy),
+                    n(r),
+                    n(r),
+                    n(2.0 * r),
+                    n(r),
+                    n(r),
+                    n(-2.0 * r)
+                );
             }
             Some(pts) => {
                 for (i, (x, y)) in pts.iter().enumerate() {
@@ -132,8 +148,16 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
         let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         out.push(A[(v >> 18) as usize & 63] as char);
         out.push(A[(v >> 12) as usize & 63] as char);
-        out.push(if ch.len() > 1 { A[(v >> 6) as usize & 63] as char } else { '=' });
-        out.push(if ch.len() > 2 { A[v as usize & 63] as char } else { '=' });
+        out.push(if ch.len() > 1 {
+            A[(v >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if ch.len() > 2 {
+            A[v as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -167,7 +191,10 @@ pub(crate) fn scene_to_svg(scene: &Scene) -> crate::Result<String> {
     if let Some(bg) = scene.background {
         let mut a = String::new();
         paint_attrs(&mut a, Some(bg), None);
-        let _ = writeln!(out, "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"{a}/>");
+        let _ = writeln!(
+            out,
+            "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"{a}/>"
+        );
     }
     let clip_attr = |clip: bool| match (&clip_id, clip) {
         (Some(id), true) => format!(" clip-path=\"url(#{id})\""),
@@ -179,25 +206,53 @@ pub(crate) fn scene_to_svg(scene: &Scene) -> crate::Result<String> {
                 let _ = writeln!(out, "<g class=\"{}\">", escape_xml(class));
             }
             Prim::GroupEnd => out.push_str("</g>\n"),
-            Prim::Path { segs, fill, stroke, clip } => {
+            Prim::Path {
+                segs,
+                fill,
+                stroke,
+                clip,
+            } => {
                 if segs.is_empty() {
                     continue;
                 }
                 let mut a = String::new();
                 paint_attrs(&mut a, *fill, stroke.as_ref());
-                let _ = writeln!(out, "<path d=\"{}\"{a}{}/>", path_data(segs), clip_attr(*clip));
+                let _ = writeln!(
+                    out,
+                    "<path d=\"{}\"{a}{}/>",
+                    path_data(segs),
+                    clip_attr(*clip)
+                );
             }
-            Prim::Markers { shape, centers, radius, fill, stroke, clip } => {
+            Prim::Markers {
+                shape,
+                centers,
+                radius,
+                fill,
+                stroke,
+                clip,
+            } => {
                 if centers.is_empty() {
                     continue;
                 }
                 let mut a = String::new();
                 paint_attrs(&mut a, *fill, stroke.as_ref());
-                let _ = writeln!(out, "<path d=\"{}\"{a}{}/>", marker_data(*shape, centers, *radius), clip_attr(*clip));
+                let _ = writeln!(
+                    out,
+                    "<path d=\"{}\"{a}{}/>",
+                    marker_data(*shape, centers, *radius),
+                    clip_attr(*clip)
+                );
             }
             Prim::Text(t) => {
                 let mut a = String::new();
-                let _ = write!(a, " x=\"{}\" y=\"{}\" font-size=\"{}\"", n(t.x), n(t.y), n(t.size));
+                let _ = write!(
+                    a,
+                    " x=\"{}\" y=\"{}\" font-size=\"{}\"",
+                    n(t.x),
+                    n(t.y),
+                    n(t.size)
+                );
                 if t.weight == Weight::Bold {
                     a.push_str(" font-weight=\"bold\"");
                 }
@@ -211,12 +266,23 @@ pub(crate) fn scene_to_svg(scene: &Scene) -> crate::Result<String> {
                     let _ = write!(a, " fill-opacity=\"{o}\"");
                 }
                 if t.angle != 0.0 {
-                    let _ = write!(a, " transform=\"rotate({} {} {})\"", n(t.angle), n(t.x), n(t.y));
+                    let _ = write!(
+                        a,
+                        " transform=\"rotate({} {} {})\"",
+                        n(t.angle),
+                        n(t.x),
+                        n(t.y)
+                    );
                 }
                 let _ = writeln!(out, "<text{a}>{}</text>", escape_xml(&t.text));
             }
             Prim::Image { x, y, w, h, image } => {
-                let png = crate::raster::encode_rgba_png(image.width, image.height, &image.rgba, "embedded image")?;
+                let png = crate::raster::encode_rgba_png(
+                    image.width,
+                    image.height,
+                    &image.rgba,
+                    "embedded image",
+                )?;
                 let _ = writeln!(
                     out,
                     "<image x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" preserveAspectRatio=\"none\" \
@@ -241,7 +307,10 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape_xml("R&D <b> \"q\" 'a'\u{1}"), "R&amp;D &lt;b&gt; &quot;q&quot; &apos;a&apos;");
+        assert_eq!(
+            escape_xml("R&D <b> \"q\" 'a'\u{1}"),
+            "R&amp;D &lt;b&gt; &quot;q&quot; &apos;a&apos;"
+        );
     }
 
     #[test]

@@ -39,11 +39,17 @@ pub struct Column {
 impl Column {
     /// A column without unit.
     pub fn new(name: impl Into<String>) -> Self {
-        Column { name: name.into(), unit: None }
+        Column {
+            name: name.into(),
+            unit: None,
+        }
     }
     /// A column with a unit (e.g. `"km²"`, `"%"`).
     pub fn with_unit(name: impl Into<String>, unit: impl Into<String>) -> Self {
-        Column { name: name.into(), unit: Some(unit.into()) }
+        Column {
+            name: name.into(),
+            unit: Some(unit.into()),
+        }
     }
     /// The header text: `name (unit)` or `name`.
     pub fn header(&self) -> String {
@@ -60,7 +66,10 @@ pub enum Cell {
     Text(String),
     Int(i64),
     /// A float printed with exactly `decimals` decimals (non-finite = missing).
-    Float { value: f64, decimals: u8 },
+    Float {
+        value: f64,
+        decimals: u8,
+    },
     Missing,
 }
 
@@ -78,7 +87,9 @@ impl Cell {
         match self {
             Cell::Text(s) => Some(s.clone()),
             Cell::Int(i) => Some(i.to_string()),
-            Cell::Float { value, decimals } if value.is_finite() => Some(format_fixed(*value, *decimals as usize)),
+            Cell::Float { value, decimals } if value.is_finite() => {
+                Some(format_fixed(*value, *decimals as usize))
+            }
             Cell::Float { .. } | Cell::Missing => None,
         }
     }
@@ -93,7 +104,8 @@ impl Cell {
                 // round to the decimals, then print the shortest form of that double
                 let s = format_fixed(*value, *decimals as usize);
                 match s.parse::<f64>() {
-                    Ok(v) => serde_json::Number::from_f64(v).map_or_else(|| "null".to_string(), |n| n.to_string()),
+                    Ok(v) => serde_json::Number::from_f64(v)
+                        .map_or_else(|| "null".to_string(), |n| n.to_string()),
                     Err(_) => "null".to_string(),
                 }
             }
@@ -174,7 +186,10 @@ pub trait TableRow {
 
 impl<T: TableRow> ToTable for [T] {
     fn to_table(&self) -> Table {
-        Table { columns: T::columns(), rows: self.iter().map(TableRow::cells).collect() }
+        Table {
+            columns: T::columns(),
+            rows: self.iter().map(TableRow::cells).collect(),
+        }
     }
 }
 
@@ -200,13 +215,20 @@ fn escape_html(s: &str) -> String {
 impl Table {
     /// An empty table with these columns.
     pub fn new(columns: Vec<Column>) -> Self {
-        Table { columns, rows: Vec::new() }
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
     }
 
     /// Appends a row; it must have one cell per column.
     pub fn push_row(&mut self, cells: Vec<Cell>) -> Result<()> {
         if cells.len() != self.columns.len() {
-            return Err(ReportError::RowLength { row: self.rows.len() + 1, got: cells.len(), expected: self.columns.len() });
+            return Err(ReportError::RowLength {
+                row: self.rows.len() + 1,
+                got: cells.len(),
+                expected: self.columns.len(),
+            });
         }
         self.rows.push(cells);
         Ok(())
@@ -216,12 +238,18 @@ impl Table {
     pub fn validate(&self) -> Result<()> {
         for (i, r) in self.rows.iter().enumerate() {
             if r.len() != self.columns.len() {
-                return Err(ReportError::RowLength { row: i + 1, got: r.len(), expected: self.columns.len() });
+                return Err(ReportError::RowLength {
+                    row: i + 1,
+                    got: r.len(),
+                    expected: self.columns.len(),
+                });
             }
         }
         for (i, c) in self.columns.iter().enumerate() {
             if self.columns[..i].iter().any(|d| d.name == c.name) {
-                return Err(ReportError::DuplicateColumn { name: c.name.clone() });
+                return Err(ReportError::DuplicateColumn {
+                    name: c.name.clone(),
+                });
             }
         }
         Ok(())
@@ -231,12 +259,21 @@ impl Table {
     /// fields; use [`Table::validate`] first to reject them instead.
     pub fn to_csv(&self) -> String {
         let mut out = String::new();
-        let header: Vec<String> = self.columns.iter().map(|c| csv_field(&c.header())).collect();
+        let header: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| csv_field(&c.header()))
+            .collect();
         out.push_str(&header.join(","));
         out.push_str("\r\n");
         for r in &self.rows {
             let fields: Vec<String> = (0..self.columns.len().max(r.len()))
-                .map(|k| r.get(k).and_then(Cell::display).map(|s| csv_field(&s)).unwrap_or_default())
+                .map(|k| {
+                    r.get(k)
+                        .and_then(Cell::display)
+                        .map(|s| csv_field(&s))
+                        .unwrap_or_default()
+                })
                 .collect();
             out.push_str(&fields.join(","));
             out.push_str("\r\n");
@@ -255,7 +292,13 @@ impl Table {
                 .columns
                 .iter()
                 .enumerate()
-                .map(|(k, c)| format!("{}: {}", json_string(&c.name), r.get(k).map_or_else(|| "null".to_string(), Cell::json)))
+                .map(|(k, c)| {
+                    format!(
+                        "{}: {}",
+                        json_string(&c.name),
+                        r.get(k).map_or_else(|| "null".to_string(), Cell::json)
+                    )
+                })
                 .collect();
             out.push_str("  {");
             out.push_str(&members.join(", "));
@@ -312,10 +355,25 @@ mod tests {
     use super::*;
 
     fn sample() -> Table {
-        let mut t = Table::new(vec![Column::new("name"), Column::with_unit("area", "km²"), Column::new("r")]);
-        t.push_row(vec!["a,b".into(), Cell::Int(-3), Cell::float(-0.0004, 3)]).unwrap();
-        t.push_row(vec!["say \"hi\"".into(), Cell::Missing, Cell::float(1.0 / 3.0, 2)]).unwrap();
-        t.push_row(vec!["two\nlines".into(), Cell::Int(7), Cell::float(f64::INFINITY, 2)]).unwrap();
+        let mut t = Table::new(vec![
+            Column::new("name"),
+            Column::with_unit("area", "km²"),
+            Column::new("r"),
+        ]);
+        t.push_row(vec!["a,b".into(), Cell::Int(-3), Cell::float(-0.0004, 3)])
+            .unwrap();
+        t.push_row(vec![
+            "say \"hi\"".into(),
+            Cell::Missing,
+            Cell::float(1.0 / 3.0, 2),
+        ])
+        .unwrap();
+        t.push_row(vec![
+            "two\nlines".into(),
+            Cell::Int(7),
+            Cell::float(f64::INFINITY, 2),
+        ])
+        .unwrap();
         t
     }
 
@@ -335,7 +393,10 @@ mod tests {
         }
         // 2.675 is 2.67499999999999982236431605997495353221893310546875 in binary → 2.67
         assert_eq!(t.to_csv(), "v\r\n0.30\r\n0.00\r\n123456.79\r\n2.67\r\n");
-        assert_eq!(t.to_json(), "[\n  {\"v\": 0.3},\n  {\"v\": 0.0},\n  {\"v\": 123456.79},\n  {\"v\": 2.67}\n]\n");
+        assert_eq!(
+            t.to_json(),
+            "[\n  {\"v\": 0.3},\n  {\"v\": 0.0},\n  {\"v\": 123456.79},\n  {\"v\": 2.67}\n]\n"
+        );
     }
 
     #[test]
@@ -358,7 +419,8 @@ mod tests {
     fn html_escapes_and_classes() {
         let mut t = Table::new(vec![Column::with_unit("<b>", "µg/m³"), Column::new("n")]);
         t.push_row(vec!["R&D".into(), Cell::Int(-2)]).unwrap();
-        t.push_row(vec![Cell::Missing, Cell::float(1.5, 1)]).unwrap();
+        t.push_row(vec![Cell::Missing, Cell::float(1.5, 1)])
+            .unwrap();
         let h = t.to_html();
         assert!(h.contains("<th>&lt;b&gt; <span class=\"unit\">(µg/m³)</span></th>"));
         assert!(h.contains("<td>R&amp;D</td><td class=\"num\">\u{2212}2</td>"));
@@ -369,9 +431,22 @@ mod tests {
     fn row_length_and_duplicate_checks() {
         let mut t = Table::new(vec![Column::new("a"), Column::new("b")]);
         let e = t.push_row(vec![Cell::Int(1)]).unwrap_err();
-        assert!(matches!(e, ReportError::RowLength { row: 1, got: 1, expected: 2 }), "{e}");
+        assert!(
+            matches!(
+                e,
+                ReportError::RowLength {
+                    row: 1,
+                    got: 1,
+                    expected: 2
+                }
+            ),
+            "{e}"
+        );
         t.columns.push(Column::new("a"));
-        assert!(matches!(t.validate(), Err(ReportError::DuplicateColumn { .. })));
+        assert!(matches!(
+            t.validate(),
+            Err(ReportError::DuplicateColumn { .. })
+        ));
     }
 
     #[test]

@@ -31,7 +31,10 @@ pub struct Ticks {
 impl Ticks {
     /// Tick labels as printed on a chart: fixed decimals, a true minus sign (U+2212), no `-0`.
     pub fn labels(&self) -> Vec<String> {
-        self.values.iter().map(|&v| format_tick(v, self.decimals)).collect()
+        self.values
+            .iter()
+            .map(|&v| format_tick(v, self.decimals))
+            .collect()
     }
 }
 
@@ -126,13 +129,23 @@ fn decimals_for(e: i32) -> usize {
 /// Hand check, `0..1`, 6 ticks: range = nice(1) = 1; step = nice(1/5 = 0.2, round) = 0.2;
 /// axis 0..1; ticks 0, 0.2, 0.4, 0.6, 0.8, 1 with 1 decimal.
 pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() { usable_span(lo, hi) } else { (0.0, 1.0) };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        usable_span(lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let (m, e) = step_for(lo, hi, target);
     let step = scaled(1, m, e);
     let k0 = (lo / step + EPS).floor() as i64;
     let k1 = (hi / step - EPS).ceil() as i64;
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
-    Ticks { min: scaled(k0, m, e), max: scaled(k1, m, e), step, values, decimals: decimals_for(e) }
+    Ticks {
+        min: scaled(k0, m, e),
+        max: scaled(k1, m, e),
+        step,
+        values,
+        decimals: decimals_for(e),
+    }
 }
 
 /// Ticks inside a fixed axis range `[lo, hi]` (the range is kept; ticks are the multiples of a nice
@@ -143,14 +156,24 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
 /// Hand check, `0.05..0.95`, 5 ticks: step = nice(0.9/4 = 0.225, round) = 0.2, multiples inside:
 /// 0.2, 0.4, 0.6, 0.8.
 pub fn ticks_within(lo: f64, hi: f64, target: usize) -> Ticks {
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() { usable_span(lo, hi) } else { (0.0, 1.0) };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        usable_span(lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     // the range is given, so the step comes from it directly (no rounding of the range first)
     let (m, e) = nice_parts((hi - lo) / (target.max(2) - 1) as f64, true);
     let step = scaled(1, m, e);
     let k0 = (lo / step - EPS).ceil() as i64;
     let k1 = (hi / step + EPS).floor() as i64;
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
-    Ticks { min: lo, max: hi, step, values, decimals: decimals_for(e) }
+    Ticks {
+        min: lo,
+        max: hi,
+        step,
+        values,
+        decimals: decimals_for(e),
+    }
 }
 
 /// Ticks for an automatic axis range: Heckbert's loose labels when they fit the data well,
@@ -248,7 +271,10 @@ mod tests {
         // (f = 5 → 5); axis floor(−1.66)=−2 → −1.0, ceil(1.22)=2 → 1.0
         let t = nice_ticks(-0.83, 0.61, 5);
         assert_eq!(t.values, vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
-        assert_eq!(t.labels(), vec!["\u{2212}1.0", "\u{2212}0.5", "0.0", "0.5", "1.0"]);
+        assert_eq!(
+            t.labels(),
+            vec!["\u{2212}1.0", "\u{2212}0.5", "0.0", "0.5", "1.0"]
+        );
         // 0.0012..0.0047, 4 ticks: range = nice(0.0035) = 0.005; step = nice(0.001667, round) = 0.002
         // → axis 0.000..0.006, 3 decimals
         let t = nice_ticks(0.0012, 0.0047, 4);
@@ -288,7 +314,10 @@ mod tests {
         assert!((t.max - 10815.0).abs() < 1e-9);
         assert_eq!(t.values, vec![0.0, 2000.0, 4000.0, 6000.0, 8000.0, 10000.0]);
         // 0..1 fits exactly: loose
-        assert_eq!(auto_ticks(0.0, 1.0, 6).values, nice_ticks(0.0, 1.0, 6).values);
+        assert_eq!(
+            auto_ticks(0.0, 1.0, 6).values,
+            nice_ticks(0.0, 1.0, 6).values
+        );
     }
 
     #[test]

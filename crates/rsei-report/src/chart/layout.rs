@@ -32,7 +32,10 @@ const LEGEND_PAD: f32 = 6.0;
 const COLORBAR_W: f32 = 12.0;
 
 fn invalid(chart: &Chart, reason: impl Into<String>) -> ReportError {
-    ReportError::InvalidChart { chart: chart.title.clone(), reason: reason.into() }
+    ReportError::InvalidChart {
+        chart: chart.title.clone(),
+        reason: reason.into(),
+    }
 }
 
 /// Running min/max of finite values.
@@ -44,7 +47,10 @@ struct Ext {
 
 impl Ext {
     fn new() -> Self {
-        Ext { lo: f64::INFINITY, hi: f64::NEG_INFINITY }
+        Ext {
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
+        }
     }
     fn add(&mut self, v: f64) {
         if v.is_finite() {
@@ -69,17 +75,36 @@ struct Grouping {
     slots: Vec<Option<(f64, f64)>>,
 }
 
-fn grouping(chart: &Chart, is_member: impl Fn(&SeriesKind) -> bool, positions: impl Fn(&SeriesKind) -> Vec<f64>, fill: f64) -> Grouping {
-    let members: Vec<usize> = chart.series.iter().enumerate().filter(|(_, s)| is_member(&s.kind)).map(|(i, _)| i).collect();
+fn grouping(
+    chart: &Chart,
+    is_member: impl Fn(&SeriesKind) -> bool,
+    positions: impl Fn(&SeriesKind) -> Vec<f64>,
+    fill: f64,
+) -> Grouping {
+    let members: Vec<usize> = chart
+        .series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| is_member(&s.kind))
+        .map(|(i, _)| i)
+        .collect();
     let mut slots = vec![None; chart.series.len()];
     if members.is_empty() {
         return Grouping { slots };
     }
     // slot = smallest gap between distinct positions (1 on category axes)
-    let mut pos: Vec<f64> = members.iter().flat_map(|&i| positions(&chart.series[i].kind)).filter(|v| v.is_finite()).collect();
+    let mut pos: Vec<f64> = members
+        .iter()
+        .flat_map(|&i| positions(&chart.series[i].kind))
+        .filter(|v| v.is_finite())
+        .collect();
     pos.sort_by(f64::total_cmp);
     pos.dedup();
-    let gap = pos.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).fold(f64::INFINITY, f64::min);
+    let gap = pos
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
     let slot = if gap.is_finite() { gap } else { 1.0 };
     let group = slot * fill;
     let g = members.len() as f64;
@@ -103,21 +128,36 @@ struct AxisFrame {
 
 impl AxisFrame {
     fn max_label_width(&self) -> f32 {
-        self.ticks.iter().map(|(_, l)| text_width(l, TICK_SIZE, Weight::Regular)).fold(0.0, f32::max)
+        self.ticks
+            .iter()
+            .map(|(_, l)| text_width(l, TICK_SIZE, Weight::Regular))
+            .fold(0.0, f32::max)
     }
 }
 
-fn resolve_linear(chart: &Chart, axis: &Axis, ext: Ext, target: usize, name: &str) -> Result<AxisFrame> {
+fn resolve_linear(
+    chart: &Chart,
+    axis: &Axis,
+    ext: Ext,
+    target: usize,
+    name: &str,
+) -> Result<AxisFrame> {
     let t = match axis.range {
         Some((a, b)) => {
             if !(a.is_finite() && b.is_finite() && a < b) {
-                return Err(invalid(chart, format!("the {name} axis range {a}..{b} is not an increasing finite interval")));
+                return Err(invalid(
+                    chart,
+                    format!("the {name} axis range {a}..{b} is not an increasing finite interval"),
+                ));
             }
             ticks_within(a, b, target)
         }
         None => {
             if ext.is_empty() {
-                return Err(ReportError::NoData { chart: chart.title.clone(), axis: name.to_string() });
+                return Err(ReportError::NoData {
+                    chart: chart.title.clone(),
+                    axis: name.to_string(),
+                });
             }
             auto_ticks(ext.lo, ext.hi, target)
         }
@@ -144,7 +184,11 @@ fn resolve(chart: &Chart, axis: &Axis, ext: Ext, target: usize, name: &str) -> R
                 cats: Some(c.clone()),
                 lo: -0.5,
                 hi: c.len() as f64 - 0.5,
-                ticks: c.iter().enumerate().map(|(i, s)| (i as f64, s.clone())).collect(),
+                ticks: c
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i as f64, s.clone()))
+                    .collect(),
                 label: axis.label(),
                 grid: axis.grid,
             })
@@ -208,7 +252,11 @@ fn extents(chart: &Chart, bars: &Grouping, boxes: &Grouping) -> Extents {
                     ye.add(0.0);
                 }
             }
-            SeriesKind::Bars { bars: pts, horizontal, value_decimals } => {
+            SeriesKind::Bars {
+                bars: pts,
+                horizontal,
+                value_decimals,
+            } => {
                 let (off, w) = bars.slots[i].unwrap_or((0.0, 0.8));
                 let mut vals = Ext::new();
                 for &(p, v) in pts {
@@ -268,7 +316,9 @@ fn extents(chart: &Chart, bars: &Grouping, boxes: &Grouping) -> Extents {
     for a in &chart.annotations {
         match a {
             Annotation::VLine { x: v, .. } => x.add(*v),
-            Annotation::HLine { y: v, secondary, .. } => {
+            Annotation::HLine {
+                y: v, secondary, ..
+            } => {
                 if *secondary {
                     y2.add(*v)
                 } else {
@@ -292,7 +342,15 @@ fn extents(chart: &Chart, bars: &Grouping, boxes: &Grouping) -> Extents {
         y2.add(0.0);
     }
     // a 1:1 line needs the same range on both axes
-    let one_to_one = chart.series.iter().any(|s| matches!(s.kind, SeriesKind::Scatter { one_to_one: true, .. }));
+    let one_to_one = chart.series.iter().any(|s| {
+        matches!(
+            s.kind,
+            SeriesKind::Scatter {
+                one_to_one: true,
+                ..
+            }
+        )
+    });
     if one_to_one && chart.x_axis.range.is_none() && chart.y_axis.range.is_none() {
         let mut u = x;
         u.union(y);
@@ -305,24 +363,49 @@ fn extents(chart: &Chart, bars: &Grouping, boxes: &Grouping) -> Extents {
 fn validate(chart: &Chart) -> Result<()> {
     let mut horizontal = None;
     for (i, s) in chart.series.iter().enumerate() {
-        let who = if s.name.is_empty() { format!("series {}", i + 1) } else { format!("series \"{}\"", s.name) };
+        let who = if s.name.is_empty() {
+            format!("series {}", i + 1)
+        } else {
+            format!("series \"{}\"", s.name)
+        };
         if s.secondary && chart.y2_axis.is_none() {
-            return Err(invalid(chart, format!("{who} is on the secondary y axis, but the chart has none")));
+            return Err(invalid(
+                chart,
+                format!("{who} is on the secondary y axis, but the chart has none"),
+            ));
         }
         match &s.kind {
-            SeriesKind::Line { points, band: Some(band), .. } if band.len() != points.len() => {
-                return Err(invalid(chart, format!("{who}: band has {} entries for {} points", band.len(), points.len())));
+            SeriesKind::Line {
+                points,
+                band: Some(band),
+                ..
+            } if band.len() != points.len() => {
+                return Err(invalid(
+                    chart,
+                    format!(
+                        "{who}: band has {} entries for {} points",
+                        band.len(),
+                        points.len()
+                    ),
+                ));
             }
             SeriesKind::Histogram { edges, counts } if edges.len() != counts.len() + 1 => {
                 return Err(invalid(
                     chart,
-                    format!("{who}: a histogram needs one more edge than counts ({} edges, {} counts)", edges.len(), counts.len()),
+                    format!(
+                        "{who}: a histogram needs one more edge than counts ({} edges, {} counts)",
+                        edges.len(),
+                        counts.len()
+                    ),
                 ));
             }
             SeriesKind::Bars { horizontal: h, .. } => {
                 if let Some(prev) = horizontal {
                     if prev != *h {
-                        return Err(invalid(chart, "horizontal and vertical bars cannot share a chart"));
+                        return Err(invalid(
+                            chart,
+                            "horizontal and vertical bars cannot share a chart",
+                        ));
                     }
                 }
                 horizontal = Some(*h);
@@ -342,20 +425,39 @@ fn validate(chart: &Chart) -> Result<()> {
                 }
             }
             SeriesKind::HeatMap { values, range, .. } => {
-                let (Some(xc), Some(yc)) = (chart.x_axis.category_names(), chart.y_axis.category_names()) else {
-                    return Err(invalid(chart, "a heat map needs category axes for both x (columns) and y (rows)"));
+                let (Some(xc), Some(yc)) =
+                    (chart.x_axis.category_names(), chart.y_axis.category_names())
+                else {
+                    return Err(invalid(
+                        chart,
+                        "a heat map needs category axes for both x (columns) and y (rows)",
+                    ));
                 };
                 if values.len() != yc.len() {
-                    return Err(invalid(chart, format!("heat map has {} rows but the y axis has {} categories", values.len(), yc.len())));
+                    return Err(invalid(
+                        chart,
+                        format!(
+                            "heat map has {} rows but the y axis has {} categories",
+                            values.len(),
+                            yc.len()
+                        ),
+                    ));
                 }
-                if let Some((r, row)) = values.iter().enumerate().find(|(_, r)| r.len() != xc.len()) {
+                if let Some((r, row)) = values.iter().enumerate().find(|(_, r)| r.len() != xc.len())
+                {
                     return Err(invalid(
                         chart,
                         format!("heat map row {} (\"{}\") has {} values but the x axis has {} categories", r + 1, yc[r], row.len(), xc.len()),
                     ));
                 }
                 if !(range.0.is_finite() && range.1.is_finite() && range.0 < range.1) {
-                    return Err(invalid(chart, format!("heat map colour range {}..{} is not an increasing finite interval", range.0, range.1)));
+                    return Err(invalid(
+                        chart,
+                        format!(
+                            "heat map colour range {}..{} is not an increasing finite interval",
+                            range.0, range.1
+                        ),
+                    ));
                 }
             }
             _ => {}
@@ -367,10 +469,21 @@ fn validate(chart: &Chart) -> Result<()> {
 /// Legend entry symbol.
 #[derive(Debug, Clone)]
 enum Symbol {
-    Line { color: Rgba, dashed: bool, marker: Option<MarkerShape>, band: bool },
-    Marker { shape: MarkerShape, color: Rgba },
+    Line {
+        color: Rgba,
+        dashed: bool,
+        marker: Option<MarkerShape>,
+        band: bool,
+    },
+    Marker {
+        shape: MarkerShape,
+        color: Rgba,
+    },
     /// A filled swatch; `outline` for translucent kinds drawn with an outline (areas, boxes, histograms).
-    Patch { color: Rgba, outline: bool },
+    Patch {
+        color: Rgba,
+        outline: bool,
+    },
 }
 
 fn legend_entries(chart: &Chart, colors: &[Rgba]) -> Vec<(String, Symbol)> {
@@ -381,11 +494,30 @@ fn legend_entries(chart: &Chart, colors: &[Rgba]) -> Vec<(String, Symbol)> {
         .filter(|(s, _)| !s.name.is_empty())
         .filter_map(|(s, &c)| {
             let sym = match &s.kind {
-                SeriesKind::Line { marker, band, dashed, .. } => Symbol::Line { color: c, dashed: *dashed, marker: *marker, band: band.is_some() },
-                SeriesKind::Scatter { marker, .. } => Symbol::Marker { shape: *marker, color: c },
+                SeriesKind::Line {
+                    marker,
+                    band,
+                    dashed,
+                    ..
+                } => Symbol::Line {
+                    color: c,
+                    dashed: *dashed,
+                    marker: *marker,
+                    band: band.is_some(),
+                },
+                SeriesKind::Scatter { marker, .. } => Symbol::Marker {
+                    shape: *marker,
+                    color: c,
+                },
                 SeriesKind::HeatMap { .. } => return None,
-                SeriesKind::Bars { .. } => Symbol::Patch { color: c, outline: false },
-                _ => Symbol::Patch { color: c, outline: true },
+                SeriesKind::Bars { .. } => Symbol::Patch {
+                    color: c,
+                    outline: false,
+                },
+                _ => Symbol::Patch {
+                    color: c,
+                    outline: true,
+                },
             };
             Some((s.name.clone(), sym))
         })
@@ -404,14 +536,23 @@ struct LegendBox {
 
 fn legend_box(entries: &[(String, Symbol)], title: Option<&str>, max_h: f32) -> LegendBox {
     let row_h = LEGEND_SIZE * 1.55;
-    let title_h = if title.is_some() { LEGEND_SIZE * 1.6 } else { 0.0 };
-    let text_w = entries.iter().map(|(n, _)| text_width(n, LEGEND_SIZE, Weight::Regular)).fold(0.0, f32::max);
+    let title_h = if title.is_some() {
+        LEGEND_SIZE * 1.6
+    } else {
+        0.0
+    };
+    let text_w = entries
+        .iter()
+        .map(|(n, _)| text_width(n, LEGEND_SIZE, Weight::Regular))
+        .fold(0.0, f32::max);
     let col_w = LEGEND_SYMBOL_W + 6.0 + text_w + 8.0;
     let n = entries.len().max(1);
     let fit_rows = (((max_h - 2.0 * LEGEND_PAD - title_h) / row_h).floor() as usize).max(1);
     let cols = n.div_ceil(fit_rows);
     let rows = n.div_ceil(cols);
-    let tw = title.map(|t| text_width(t, LEGEND_SIZE, Weight::Bold)).unwrap_or(0.0);
+    let tw = title
+        .map(|t| text_width(t, LEGEND_SIZE, Weight::Bold))
+        .unwrap_or(0.0);
     LegendBox {
         w: (cols as f32 * col_w - 8.0).max(tw) + 2.0 * LEGEND_PAD,
         h: rows as f32 * row_h + title_h + 2.0 * LEGEND_PAD,
@@ -437,12 +578,20 @@ impl Occupancy {
         let cell = 3.0;
         let nx = (plot.w / cell).ceil().max(1.0) as usize;
         let ny = (plot.h / cell).ceil().max(1.0) as usize;
-        Occupancy { x0: plot.x, y0: plot.y, cell, nx, ny, on: vec![false; nx * ny] }
+        Occupancy {
+            x0: plot.x,
+            y0: plot.y,
+            cell,
+            nx,
+            ny,
+            on: vec![false; nx * ny],
+        }
     }
     fn idx(&self, x: f32, y: f32) -> Option<(usize, usize)> {
         let i = ((x - self.x0) / self.cell).floor();
         let j = ((y - self.y0) / self.cell).floor();
-        (i >= 0.0 && j >= 0.0 && (i as usize) < self.nx && (j as usize) < self.ny).then_some((i as usize, j as usize))
+        (i >= 0.0 && j >= 0.0 && (i as usize) < self.nx && (j as usize) < self.ny)
+            .then_some((i as usize, j as usize))
     }
     fn point(&mut self, x: f32, y: f32) {
         if let Some((i, j)) = self.idx(x, y) {
@@ -557,23 +706,41 @@ fn x_label_layout(x: &AxisFrame, plot_w: f32) -> (bool, usize, f32) {
     }
 }
 
-fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<LegendPosition>, colors: &[Rgba]) -> Result<Frame> {
-    let heat = chart.series.iter().any(|s| matches!(s.kind, SeriesKind::HeatMap { .. }));
+fn compute_frame(
+    chart: &Chart,
+    width: f32,
+    height: f32,
+    legend_outside: Option<LegendPosition>,
+    colors: &[Rgba],
+) -> Result<Frame> {
+    let heat = chart
+        .series
+        .iter()
+        .any(|s| matches!(s.kind, SeriesKind::HeatMap { .. }));
     let (bars, boxes) = groupings(chart);
     let ext = extents(chart, &bars, &boxes);
 
-    let title_h = if chart.title.is_empty() { 0.0 } else { TITLE_SIZE * 1.3 + 4.0 };
+    let title_h = if chart.title.is_empty() {
+        0.0
+    } else {
+        TITLE_SIZE * 1.3 + 4.0
+    };
     let label_band = LABEL_SIZE * 1.25 + 4.0;
 
     // legend outside: reserve room
     let entries = legend_entries(chart, colors);
     let legend = match legend_outside {
         Some(pos @ (LegendPosition::Right | LegendPosition::Bottom)) if !entries.is_empty() => {
-            let max_h = if pos == LegendPosition::Right { height - 2.0 * PAD - title_h } else { height * 0.3 };
+            let max_h = if pos == LegendPosition::Right {
+                height - 2.0 * PAD - title_h
+            } else {
+                height * 0.3
+            };
             let mut lb = legend_box(&entries, chart.legend.title.as_deref(), max_h);
             if pos == LegendPosition::Bottom {
                 // lay entries out in as many columns as fit the width
-                let cols = (((width - 2.0 * PAD) / lb.col_w).floor() as usize).clamp(1, entries.len());
+                let cols =
+                    (((width - 2.0 * PAD) / lb.col_w).floor() as usize).clamp(1, entries.len());
                 let rows = entries.len().div_ceil(cols);
                 lb.cols = cols;
                 lb.w = cols as f32 * lb.col_w - 8.0 + 2.0 * LEGEND_PAD;
@@ -585,13 +752,19 @@ fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<
     };
 
     let heat_range = chart.series.iter().find_map(|s| match &s.kind {
-        SeriesKind::HeatMap { range, scale_title, .. } => Some((*range, scale_title.clone())),
+        SeriesKind::HeatMap {
+            range, scale_title, ..
+        } => Some((*range, scale_title.clone())),
         _ => None,
     });
     let colorbar_w = match &heat_range {
         Some(((a, b), t)) => {
             let tk = nice_ticks(*a, *b, 5);
-            let lw = tk.labels().iter().map(|l| text_width(l, TICK_SIZE, Weight::Regular)).fold(0.0, f32::max);
+            let lw = tk
+                .labels()
+                .iter()
+                .map(|l| text_width(l, TICK_SIZE, Weight::Regular))
+                .fold(0.0, f32::max);
             let tw = text_width(t, TICK_SIZE, Weight::Regular);
             14.0 + (COLORBAR_W + 4.0 + lw).max(tw) + 4.0
         }
@@ -599,7 +772,12 @@ fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<
     };
 
     // iterate: ticks depend on the plot size, the plot size on the tick labels
-    let mut plot = Rect { x: PAD + 60.0, y: PAD + title_h, w: width - 2.0 * PAD - 80.0, h: height - 2.0 * PAD - title_h - 50.0 };
+    let mut plot = Rect {
+        x: PAD + 60.0,
+        y: PAD + title_h,
+        w: width - 2.0 * PAD - 80.0,
+        h: height - 2.0 * PAD - title_h - 50.0,
+    };
     let mut last = None;
     for _ in 0..3 {
         let mut x = resolve(chart, &chart.x_axis, ext.x, tick_target(plot.w, 90.0), "x")?;
@@ -615,36 +793,77 @@ fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<
                 x = resolve(chart, &chart.x_axis, ext.x, target, "x")?;
             }
         }
-        let one_to_one = chart.series.iter().any(|s| matches!(s.kind, SeriesKind::Scatter { one_to_one: true, .. }));
-        let y = if one_to_one && x.cats.is_none() && chart.x_axis.range.is_none() && chart.y_axis.range.is_none() {
+        let one_to_one = chart.series.iter().any(|s| {
+            matches!(
+                s.kind,
+                SeriesKind::Scatter {
+                    one_to_one: true,
+                    ..
+                }
+            )
+        });
+        let y = if one_to_one
+            && x.cats.is_none()
+            && chart.x_axis.range.is_none()
+            && chart.y_axis.range.is_none()
+        {
             // a 1:1 line needs one scale on both axes: the y axis takes the x axis's range
-            let fixed = Axis { range: Some((x.lo, x.hi)), ..chart.y_axis.clone() };
+            let fixed = Axis {
+                range: Some((x.lo, x.hi)),
+                ..chart.y_axis.clone()
+            };
             resolve(chart, &fixed, ext.y, tick_target(plot.h, 55.0), "y")?
         } else {
             resolve(chart, &chart.y_axis, ext.y, tick_target(plot.h, 55.0), "y")?
         };
         let y2 = match &chart.y2_axis {
-            Some(a) => Some(resolve(chart, a, ext.y2, tick_target(plot.h, 55.0), "secondary y")?),
+            Some(a) => Some(resolve(
+                chart,
+                a,
+                ext.y2,
+                tick_target(plot.h, 55.0),
+                "secondary y",
+            )?),
             None => None,
         };
         let (x_rotate, x_every, x_lab_h) = x_label_layout(&x, plot.w);
         let tick_room = if heat { 4.0 } else { TICK_LEN + 4.0 };
-        let left = PAD + if y.label.is_empty() { 0.0 } else { label_band } + y.max_label_width() + tick_room;
+        let left = PAD
+            + if y.label.is_empty() { 0.0 } else { label_band }
+            + y.max_label_width()
+            + tick_room;
         let mut right = PAD;
         if let Some(y2) = &y2 {
-            right += tick_room + y2.max_label_width() + if y2.label.is_empty() { 0.0 } else { label_band };
+            right += tick_room
+                + y2.max_label_width()
+                + if y2.label.is_empty() { 0.0 } else { label_band };
         } else if !x_rotate {
             // half of the last x label may stick out past the plot
-            let last_w = x.ticks.last().map(|(_, l)| text_width(l, TICK_SIZE, Weight::Regular)).unwrap_or(0.0);
+            let last_w = x
+                .ticks
+                .last()
+                .map(|(_, l)| text_width(l, TICK_SIZE, Weight::Regular))
+                .unwrap_or(0.0);
             right += (last_w / 2.0 - 4.0).max(0.0);
         }
         right += colorbar_w;
         if let Some((LegendPosition::Right, lb)) = &legend {
             right += lb.w + 10.0;
         }
-        let vline_labels = chart.annotations.iter().any(|a| matches!(a, Annotation::VLine { label, .. } if !label.is_empty()));
-        let top = PAD + title_h + TICK_SIZE * 0.5 + if vline_labels { TICK_SIZE * 1.3 } else { 0.0 };
-        let mut bottom = PAD + tick_room + x_lab_h + if x.label.is_empty() { 0.0 } else { label_band + 2.0 };
+        let vline_labels = chart
+            .annotations
+            .iter()
+            .any(|a| matches!(a, Annotation::VLine { label, .. } if !label.is_empty()));
+        let top =
+            PAD + title_h + TICK_SIZE * 0.5 + if vline_labels { TICK_SIZE * 1.3 } else { 0.0 };
+        let mut bottom = PAD
+            + tick_room
+            + x_lab_h
+            + if x.label.is_empty() {
+                0.0
+            } else {
+                label_band + 2.0
+            };
         if let Some((LegendPosition::Bottom, lb)) = &legend {
             bottom += lb.h + 6.0;
         }
@@ -655,23 +874,65 @@ fn compute_frame(chart: &Chart, width: f32, height: f32, legend_outside: Option<
                 what: format!("chart \"{}\"", chart.title),
                 width: width as f64,
                 height: height as f64,
-                reason: format!("only {:.0}×{:.0} px would be left for the plot after axes, labels and legend", w.max(0.0), h.max(0.0)),
+                reason: format!(
+                    "only {:.0}×{:.0} px would be left for the plot after axes, labels and legend",
+                    w.max(0.0),
+                    h.max(0.0)
+                ),
             });
         }
-        plot = Rect { x: left, y: top, w, h };
+        plot = Rect {
+            x: left,
+            y: top,
+            w,
+            h,
+        };
         last = Some((x, y, y2, x_rotate, x_every));
     }
     let Some((x, y, y2, x_rotate, x_every)) = last else {
         return Err(invalid(chart, "layout failed"));
     };
-    let px = Proj { lo: x.lo, hi: x.hi, a: plot.x, b: plot.right() };
-    let py = if y.cats.is_some() {
-        Proj { lo: y.lo, hi: y.hi, a: plot.y, b: plot.bottom() }
-    } else {
-        Proj { lo: y.lo, hi: y.hi, a: plot.bottom(), b: plot.y }
+    let px = Proj {
+        lo: x.lo,
+        hi: x.hi,
+        a: plot.x,
+        b: plot.right(),
     };
-    let py2 = y2.as_ref().map(|a| Proj { lo: a.lo, hi: a.hi, a: plot.bottom(), b: plot.y });
-    Ok(Frame { plot, x, y, y2, px, py, py2, x_rotate, x_every, legend_outside: legend, heat, colorbar_w })
+    let py = if y.cats.is_some() {
+        Proj {
+            lo: y.lo,
+            hi: y.hi,
+            a: plot.y,
+            b: plot.bottom(),
+        }
+    } else {
+        Proj {
+            lo: y.lo,
+            hi: y.hi,
+            a: plot.bottom(),
+            b: plot.y,
+        }
+    };
+    let py2 = y2.as_ref().map(|a| Proj {
+        lo: a.lo,
+        hi: a.hi,
+        a: plot.bottom(),
+        b: plot.y,
+    });
+    Ok(Frame {
+        plot,
+        x,
+        y,
+        y2,
+        px,
+        py,
+        py2,
+        x_rotate,
+        x_every,
+        legend_outside: legend,
+        heat,
+        colorbar_w,
+    })
 }
 
 /// Splits points into runs of finite, projected points.
@@ -711,7 +972,12 @@ fn marker_radius_for(n: usize) -> (f32, f32) {
 }
 
 fn darker(c: Rgba) -> Rgba {
-    Rgba { r: (c.r as f32 * 0.65) as u8, g: (c.g as f32 * 0.65) as u8, b: (c.b as f32 * 0.65) as u8, a: 255 }
+    Rgba {
+        r: (c.r as f32 * 0.65) as u8,
+        g: (c.g as f32 * 0.65) as u8,
+        b: (c.b as f32 * 0.65) as u8,
+        a: 255,
+    }
 }
 
 /// Lays out `chart` on a `width` × `height` px canvas.
@@ -741,7 +1007,11 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
             .collect()
     };
     let entries = legend_entries(chart, &colors);
-    let want = if entries.is_empty() { LegendPosition::Hidden } else { chart.legend.position };
+    let want = if entries.is_empty() {
+        LegendPosition::Hidden
+    } else {
+        chart.legend.position
+    };
     let outside = match want {
         LegendPosition::Right | LegendPosition::Bottom => Some(want),
         _ => None,
@@ -769,9 +1039,23 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
         }
         LegendPosition::Auto => {
             let lb = legend_box(&entries, chart.legend.title.as_deref(), frame.plot.h - 12.0);
-            let free = [Corner::TopRight, Corner::TopLeft, Corner::BottomRight, Corner::BottomLeft].into_iter().find(|&c| {
+            let free = [
+                Corner::TopRight,
+                Corner::TopLeft,
+                Corner::BottomRight,
+                Corner::BottomLeft,
+            ]
+            .into_iter()
+            .find(|&c| {
                 let (lx, ly) = corner_pos(&frame.plot, c, lb.w, lb.h);
-                lb.w < frame.plot.w - 12.0 && lb.h < frame.plot.h - 12.0 && occ.count(Rect { x: lx - 4.0, y: ly - 4.0, w: lb.w + 8.0, h: lb.h + 8.0 }) == 0
+                lb.w < frame.plot.w - 12.0
+                    && lb.h < frame.plot.h - 12.0
+                    && occ.count(Rect {
+                        x: lx - 4.0,
+                        y: ly - 4.0,
+                        w: lb.w + 8.0,
+                        h: lb.h + 8.0,
+                    }) == 0
             });
             match free {
                 Some(c) => {
@@ -779,7 +1063,8 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
                     legend_at = Some((lx, ly, lb));
                 }
                 None => {
-                    frame = compute_frame(chart, width, height, Some(LegendPosition::Right), &colors)?;
+                    frame =
+                        compute_frame(chart, width, height, Some(LegendPosition::Right), &colors)?;
                     scene = draw(chart, &frame, &colors, width, height)?.0;
                     if let Some((_, lb)) = frame.legend_outside.take() {
                         legend_at = Some((width - PAD - lb.w, frame.plot.y, lb));
@@ -789,8 +1074,17 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
         }
     }
     if let Some((lx, ly, lb)) = legend_at {
-        let inside = matches!(want, LegendPosition::Auto | LegendPosition::Inside(_)) && lx < frame.plot.right();
-        draw_legend(&mut scene, &entries, chart.legend.title.as_deref(), lx, ly, &lb, inside);
+        let inside = matches!(want, LegendPosition::Auto | LegendPosition::Inside(_))
+            && lx < frame.plot.right();
+        draw_legend(
+            &mut scene,
+            &entries,
+            chart.legend.title.as_deref(),
+            lx,
+            ly,
+            &lb,
+            inside,
+        );
     }
     Ok(scene)
 }
@@ -807,8 +1101,14 @@ fn corner_pos(plot: &Rect, c: Corner, w: f32, h: f32) -> (f32, f32) {
 
 fn note_box(text: &str) -> (f32, f32) {
     let lines: Vec<&str> = text.split('\n').collect();
-    let w = lines.iter().map(|l| text_width(l, LEGEND_SIZE, Weight::Regular)).fold(0.0, f32::max);
-    (w + 2.0 * LEGEND_PAD, lines.len() as f32 * LEGEND_SIZE * 1.4 + 2.0 * LEGEND_PAD - LEGEND_SIZE * 0.4)
+    let w = lines
+        .iter()
+        .map(|l| text_width(l, LEGEND_SIZE, Weight::Regular))
+        .fold(0.0, f32::max);
+    (
+        w + 2.0 * LEGEND_PAD,
+        lines.len() as f32 * LEGEND_SIZE * 1.4 + 2.0 * LEGEND_PAD - LEGEND_SIZE * 0.4,
+    )
 }
 
 fn yproj<'a>(f: &'a Frame, s: &Series) -> &'a Proj {
@@ -836,7 +1136,12 @@ fn occupancy(chart: &Chart, f: &Frame) -> Occupancy {
             Geo::Rect(r) => occ.rect(*r),
             Geo::Points(pts, r) => {
                 for &(x, y) in pts {
-                    occ.rect(Rect { x: x - r, y: y - r, w: 2.0 * r, h: 2.0 * r });
+                    occ.rect(Rect {
+                        x: x - r,
+                        y: y - r,
+                        w: 2.0 * r,
+                        h: 2.0 * r,
+                    });
                 }
             }
             Geo::Fill(xs, top, bottom) => occ.between(xs, top, bottom),
@@ -849,14 +1154,23 @@ fn occupancy(chart: &Chart, f: &Frame) -> Occupancy {
                 occ.segment((xp, f.plot.y), (xp, f.plot.bottom()));
             }
             Annotation::HLine { y, secondary, .. } => {
-                let p = if *secondary { f.py2.as_ref().unwrap_or(&f.py) } else { &f.py };
+                let p = if *secondary {
+                    f.py2.as_ref().unwrap_or(&f.py)
+                } else {
+                    &f.py
+                };
                 let yp = p.map(*y);
                 occ.segment((f.plot.x, yp), (f.plot.right(), yp));
             }
             Annotation::Text { x, y, text } => {
                 let w = text_width(text, LEGEND_SIZE, Weight::Regular);
                 let (xp, yp) = (f.px.map(*x), f.py.map(*y));
-                occ.rect(Rect { x: xp - w / 2.0, y: yp - LEGEND_SIZE, w, h: LEGEND_SIZE * 1.3 });
+                occ.rect(Rect {
+                    x: xp - w / 2.0,
+                    y: yp - LEGEND_SIZE,
+                    w,
+                    h: LEGEND_SIZE * 1.3,
+                });
             }
             Annotation::Note { text, corner } => {
                 let (w, h) = note_box(text);
@@ -876,7 +1190,13 @@ enum Geo {
     Fill(Vec<f32>, Vec<f32>, Vec<f32>),
 }
 
-fn bar_rects(f: &Frame, s: &Series, bars: &[(f64, f64)], horizontal: bool, slot: (f64, f64)) -> Vec<(Rect, f64)> {
+fn bar_rects(
+    f: &Frame,
+    s: &Series,
+    bars: &[(f64, f64)],
+    horizontal: bool,
+    slot: (f64, f64),
+) -> Vec<(Rect, f64)> {
     let (off, bw) = slot;
     let py = yproj(f, s);
     let mut out = Vec::new();
@@ -889,11 +1209,24 @@ fn bar_rects(f: &Frame, s: &Series, bars: &[(f64, f64)], horizontal: bool, slot:
         let r = if horizontal {
             let (y1, y2) = (py.map(a), py.map(b));
             let (x1, x2) = (f.px.map(0.0_f64.clamp(f.px.lo, f.px.hi)), f.px.map(v));
-            Rect { x: x1.min(x2), y: y1.min(y2), w: (x2 - x1).abs(), h: (y2 - y1).abs() }
+            Rect {
+                x: x1.min(x2),
+                y: y1.min(y2),
+                w: (x2 - x1).abs(),
+                h: (y2 - y1).abs(),
+            }
         } else {
             let (x1, x2) = (f.px.map(a), f.px.map(b));
-            let (y1, y2) = (py.map(0.0_f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi))), py.map(v));
-            Rect { x: x1.min(x2), y: y1.min(y2), w: (x2 - x1).abs(), h: (y2 - y1).abs() }
+            let (y1, y2) = (
+                py.map(0.0_f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi))),
+                py.map(v),
+            );
+            Rect {
+                x: x1.min(x2),
+                y: y1.min(y2),
+                w: (x2 - x1).abs(),
+                h: (y2 - y1).abs(),
+            }
         };
         out.push((r, v));
     }
@@ -901,7 +1234,15 @@ fn bar_rects(f: &Frame, s: &Series, bars: &[(f64, f64)], horizontal: bool, slot:
 }
 
 fn groupings(chart: &Chart) -> (Grouping, Grouping) {
-    let hbars = chart.series.iter().any(|s| matches!(s.kind, SeriesKind::Bars { horizontal: true, .. }));
+    let hbars = chart.series.iter().any(|s| {
+        matches!(
+            s.kind,
+            SeriesKind::Bars {
+                horizontal: true,
+                ..
+            }
+        )
+    });
     let bars = grouping(
         chart,
         |k| matches!(k, SeriesKind::Bars { .. }),
@@ -909,7 +1250,11 @@ fn groupings(chart: &Chart) -> (Grouping, Grouping) {
             SeriesKind::Bars { bars, .. } => bars.iter().map(|b| b.0).collect(),
             _ => Vec::new(),
         },
-        if chart.x_axis.category_names().is_some() || hbars { 0.8 } else { 0.9 },
+        if chart.x_axis.category_names().is_some() || hbars {
+            0.8
+        } else {
+            0.9
+        },
     );
     let boxes = grouping(
         chart,
@@ -929,7 +1274,12 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
     for (i, s) in chart.series.iter().enumerate() {
         let py = yproj(f, s);
         match &s.kind {
-            SeriesKind::Line { points, band, marker, .. } => {
+            SeriesKind::Line {
+                points,
+                band,
+                marker,
+                ..
+            } => {
                 for r in runs(points, &f.px, py) {
                     if marker.is_some() {
                         out.push(Geo::Points(r.clone(), 4.0));
@@ -941,17 +1291,30 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                     out.push(Geo::Fill(xs, top, bot));
                 }
             }
-            SeriesKind::Scatter { points, one_to_one, .. } => {
-                let pts: Vec<(f32, f32)> = points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&(a, b)| (f.px.map(a), py.map(b))).collect();
+            SeriesKind::Scatter {
+                points, one_to_one, ..
+            } => {
+                let pts: Vec<(f32, f32)> = points
+                    .iter()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .map(|&(a, b)| (f.px.map(a), py.map(b)))
+                    .collect();
                 let (r, _) = marker_radius_for(pts.len());
                 out.push(Geo::Points(pts, r));
                 if *one_to_one {
                     if let Some((a, b)) = one_to_one_span(f) {
-                        out.push(Geo::Poly(vec![(f.px.map(a), py.map(a)), (f.px.map(b), py.map(b))]));
+                        out.push(Geo::Poly(vec![
+                            (f.px.map(a), py.map(a)),
+                            (f.px.map(b), py.map(b)),
+                        ]));
                     }
                 }
             }
-            SeriesKind::Bars { bars: pts, horizontal, .. } => {
+            SeriesKind::Bars {
+                bars: pts,
+                horizontal,
+                ..
+            } => {
                 if let Some(slot) = bars.slots[i] {
                     for (r, _) in bar_rects(f, s, pts, *horizontal, slot) {
                         out.push(Geo::Rect(r));
@@ -959,7 +1322,11 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                 }
             }
             SeriesKind::Area { points } => {
-                let mut pts: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+                let mut pts: Vec<(f64, f64)> = points
+                    .iter()
+                    .copied()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .collect();
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                 let xs: Vec<f32> = pts.iter().map(|p| f.px.map(p.0)).collect();
                 let top: Vec<f32> = pts.iter().map(|p| py.map(p.1)).collect();
@@ -972,7 +1339,12 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                 for (k, &c) in counts.iter().enumerate() {
                     if c.is_finite() && edges[k].is_finite() && edges[k + 1].is_finite() {
                         let (x1, x2, y) = (f.px.map(edges[k]), f.px.map(edges[k + 1]), py.map(c));
-                        out.push(Geo::Rect(Rect { x: x1.min(x2), y: y.min(base), w: (x2 - x1).abs(), h: (base - y).abs() }));
+                        out.push(Geo::Rect(Rect {
+                            x: x1.min(x2),
+                            y: y.min(base),
+                            w: (x2 - x1).abs(),
+                            h: (base - y).abs(),
+                        }));
                     }
                 }
             }
@@ -982,13 +1354,28 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                         if !b.position.is_finite() {
                             continue;
                         }
-                        let (x1, x2) = (f.px.map(b.position + off - bw * 0.4), f.px.map(b.position + off + bw * 0.4));
+                        let (x1, x2) = (
+                            f.px.map(b.position + off - bw * 0.4),
+                            f.px.map(b.position + off + bw * 0.4),
+                        );
                         let (y1, y2) = (py.map(b.min), py.map(b.max));
                         if y1.is_finite() && y2.is_finite() {
-                            out.push(Geo::Rect(Rect { x: x1, y: y1.min(y2), w: x2 - x1, h: (y2 - y1).abs() }));
+                            out.push(Geo::Rect(Rect {
+                                x: x1,
+                                y: y1.min(y2),
+                                w: x2 - x1,
+                                h: (y2 - y1).abs(),
+                            }));
                         }
                         let cx = f.px.map(b.position + off);
-                        out.push(Geo::Points(b.outliers.iter().filter(|v| v.is_finite()).map(|&v| (cx, py.map(v))).collect(), 2.5));
+                        out.push(Geo::Points(
+                            b.outliers
+                                .iter()
+                                .filter(|v| v.is_finite())
+                                .map(|&v| (cx, py.map(v)))
+                                .collect(),
+                            2.5,
+                        ));
                     }
                 }
             }
@@ -998,7 +1385,12 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
     out
 }
 
-fn band_curves(points: &[(f64, f64)], band: &[(f64, f64)], px: &Proj, py: &Proj) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+fn band_curves(
+    points: &[(f64, f64)],
+    band: &[(f64, f64)],
+    px: &Proj,
+    py: &Proj,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let mut xs = Vec::new();
     let mut top = Vec::new();
     let mut bot = Vec::new();
@@ -1029,15 +1421,28 @@ fn label_rect(x: f32, y: f32, w: f32, anchor: Anchor, size: f32) -> Rect {
         Anchor::Middle => x - w / 2.0,
         Anchor::End => x - w,
     };
-    Rect { x: x0 - 1.0, y: y - metrics::CAP_HEIGHT * size - 1.0, w: w + 2.0, h: (metrics::CAP_HEIGHT + metrics::DESCENT) * size + 2.0 }
+    Rect {
+        x: x0 - 1.0,
+        y: y - metrics::CAP_HEIGHT * size - 1.0,
+        w: w + 2.0,
+        h: (metrics::CAP_HEIGHT + metrics::DESCENT) * size + 2.0,
+    }
 }
 
 /// Draws a reference-line label at the first candidate (baseline x, y, anchor) whose box lies in
 /// the plot and covers no data; if none is free, at the first, on a white backing. Marks the box
 /// as occupied (so the legend avoids it).
-fn place_label(sc: &mut Scene, occ: &mut Occupancy, plot: &Rect, label: &str, cands: &[(f32, f32, Anchor)]) {
+fn place_label(
+    sc: &mut Scene,
+    occ: &mut Occupancy,
+    plot: &Rect,
+    label: &str,
+    cands: &[(f32, f32, Anchor)],
+) {
     let w = text_width(label, TICK_SIZE, Weight::Regular);
-    let inside = |r: &Rect| r.x >= plot.x && r.right() <= plot.right() && r.y >= plot.y && r.bottom() <= plot.bottom();
+    let inside = |r: &Rect| {
+        r.x >= plot.x && r.right() <= plot.right() && r.y >= plot.y && r.bottom() <= plot.bottom()
+    };
     let free = cands.iter().find(|(x, y, a)| {
         let r = label_rect(*x, *y, w, *a, TICK_SIZE);
         inside(&r) && occ.count(r) == 0
@@ -1045,7 +1450,10 @@ fn place_label(sc: &mut Scene, occ: &mut Occupancy, plot: &Rect, label: &str, ca
     let (x, y, a, backed) = match free {
         Some(&(x, y, a)) => (x, y, a, false),
         None => {
-            let &(x, y, a) = cands.iter().find(|(x, y, a)| inside(&label_rect(*x, *y, w, *a, TICK_SIZE))).unwrap_or(&cands[0]);
+            let &(x, y, a) = cands
+                .iter()
+                .find(|(x, y, a)| inside(&label_rect(*x, *y, w, *a, TICK_SIZE)))
+                .unwrap_or(&cands[0]);
             (x, y, a, true)
         }
     };
@@ -1053,11 +1461,26 @@ fn place_label(sc: &mut Scene, occ: &mut Occupancy, plot: &Rect, label: &str, ca
     if backed {
         sc.rect(r, Some(Rgba::WHITE.with_alpha(0.85)), None, false);
     }
-    sc.text(x, y, label, TICK_SIZE, Weight::Regular, a, 0.0, ink::REFERENCE);
+    sc.text(
+        x,
+        y,
+        label,
+        TICK_SIZE,
+        Weight::Regular,
+        a,
+        0.0,
+        ink::REFERENCE,
+    );
     occ.rect(r);
 }
 
-fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> Result<(Scene, Occupancy)> {
+fn draw(
+    chart: &Chart,
+    f: &Frame,
+    colors: &[Rgba],
+    width: f32,
+    height: f32,
+) -> Result<(Scene, Occupancy)> {
     let mut sc = Scene::new(width, height, &chart.title);
     sc.clip = Some(f.plot);
     // what the data cover: labels placed later avoid it
@@ -1071,7 +1494,12 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         for (v, _) in &f.y.ticks {
             let y = f.py.map(*v);
             if (y - plot.bottom()).abs() > 0.5 {
-                sc.line((plot.x, y), (plot.right(), y), Stroke::solid(ink::GRID, 0.8), false);
+                sc.line(
+                    (plot.x, y),
+                    (plot.right(), y),
+                    Stroke::solid(ink::GRID, 0.8),
+                    false,
+                );
             }
         }
     }
@@ -1079,7 +1507,12 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         for (v, _) in &f.x.ticks {
             let x = f.px.map(*v);
             if (x - plot.x).abs() > 0.5 {
-                sc.line((x, plot.y), (x, plot.bottom()), Stroke::solid(ink::GRID, 0.8), false);
+                sc.line(
+                    (x, plot.y),
+                    (x, plot.bottom()),
+                    Stroke::solid(ink::GRID, 0.8),
+                    false,
+                );
             }
         }
     }
@@ -1090,19 +1523,38 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         match a {
             Annotation::VLine { x, .. } if x.is_finite() => {
                 let xp = f.px.map(*x);
-                sc.line((xp, plot.y), (xp, plot.bottom()), Stroke::dashed(ink::REFERENCE, 1.0, 4.0, 3.0), true);
+                sc.line(
+                    (xp, plot.y),
+                    (xp, plot.bottom()),
+                    Stroke::dashed(ink::REFERENCE, 1.0, 4.0, 3.0),
+                    true,
+                );
             }
             Annotation::HLine { y, secondary, .. } if y.is_finite() => {
-                let p = if *secondary { f.py2.as_ref().unwrap_or(&f.py) } else { &f.py };
+                let p = if *secondary {
+                    f.py2.as_ref().unwrap_or(&f.py)
+                } else {
+                    &f.py
+                };
                 let yp = p.map(*y);
-                sc.line((plot.x, yp), (plot.right(), yp), Stroke::dashed(ink::REFERENCE, 1.0, 4.0, 3.0), true);
+                sc.line(
+                    (plot.x, yp),
+                    (plot.right(), yp),
+                    Stroke::dashed(ink::REFERENCE, 1.0, 4.0, 3.0),
+                    true,
+                );
             }
             _ => {}
         }
     }
 
     let (bars, boxes) = groupings(chart);
-    let n_areas = chart.series.iter().filter(|s| matches!(s.kind, SeriesKind::Area { .. })).count().max(1);
+    let n_areas = chart
+        .series
+        .iter()
+        .filter(|s| matches!(s.kind, SeriesKind::Area { .. }))
+        .count()
+        .max(1);
     let area_alpha = (0.5 / n_areas as f32).clamp(0.05, 0.25);
 
     // filled kinds first, lines and points on top
@@ -1110,7 +1562,14 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         for (i, s) in chart.series.iter().enumerate() {
             let c = colors[i];
             let py = *yproj(f, s);
-            let filled = matches!(s.kind, SeriesKind::HeatMap { .. } | SeriesKind::Area { .. } | SeriesKind::Histogram { .. } | SeriesKind::Bars { .. } | SeriesKind::BoxPlot { .. });
+            let filled = matches!(
+                s.kind,
+                SeriesKind::HeatMap { .. }
+                    | SeriesKind::Area { .. }
+                    | SeriesKind::Histogram { .. }
+                    | SeriesKind::Bars { .. }
+                    | SeriesKind::BoxPlot { .. }
+            );
             let class = match &s.kind {
                 SeriesKind::Line { .. } => "series line",
                 SeriesKind::Scatter { .. } => "series scatter",
@@ -1122,7 +1581,12 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
             };
             if pass == 0 {
                 // bands of lines are drawn with the filled kinds
-                if let SeriesKind::Line { points, band: Some(band), .. } = &s.kind {
+                if let SeriesKind::Line {
+                    points,
+                    band: Some(band),
+                    ..
+                } = &s.kind
+                {
                     sc.group("band");
                     let (xs, top, bot) = band_curves(points, band, &f.px, &py);
                     let mut k = 0;
@@ -1137,13 +1601,22 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                         }
                         let mut segs = Vec::new();
                         for j in start..k {
-                            segs.push(if j == start { Seg::M(xs[j], top[j]) } else { Seg::L(xs[j], top[j]) });
+                            segs.push(if j == start {
+                                Seg::M(xs[j], top[j])
+                            } else {
+                                Seg::L(xs[j], top[j])
+                            });
                         }
                         for j in (start..k).rev() {
                             segs.push(Seg::L(xs[j], bot[j]));
                         }
                         segs.push(Seg::Z);
-                        sc.push(Prim::Path { segs, fill: Some(c.with_alpha(0.2 * c.a as f32 / 255.0)), stroke: None, clip: true });
+                        sc.push(Prim::Path {
+                            segs,
+                            fill: Some(c.with_alpha(0.2 * c.a as f32 / 255.0)),
+                            stroke: None,
+                            clip: true,
+                        });
                     }
                     sc.end_group();
                 }
@@ -1155,7 +1628,12 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
             }
             sc.group(class);
             match &s.kind {
-                SeriesKind::Line { points, marker, dashed, .. } => {
+                SeriesKind::Line {
+                    points,
+                    marker,
+                    dashed,
+                    ..
+                } => {
                     let mut stroke = Stroke::line(c, LINE_WIDTH);
                     if *dashed {
                         stroke.dash = vec![6.0, 4.0];
@@ -1167,19 +1645,54 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                         segs.extend(polyline_segs(r));
                     }
                     // a single isolated point still shows as a dot
-                    let singles: Vec<(f32, f32)> = rs.iter().filter(|r| r.len() == 1).map(|r| r[0]).collect();
-                    sc.push(Prim::Path { segs, fill: None, stroke: Some(stroke), clip: true });
+                    let singles: Vec<(f32, f32)> =
+                        rs.iter().filter(|r| r.len() == 1).map(|r| r[0]).collect();
+                    sc.push(Prim::Path {
+                        segs,
+                        fill: None,
+                        stroke: Some(stroke),
+                        clip: true,
+                    });
                     if let Some(m) = marker {
                         let centers: Vec<(f32, f32)> = rs.into_iter().flatten().collect();
-                        sc.push(Prim::Markers { shape: *m, centers, radius: 3.2, fill: Some(c), stroke: Some(Stroke::solid(Rgba::WHITE, 0.8)), clip: true });
+                        sc.push(Prim::Markers {
+                            shape: *m,
+                            centers,
+                            radius: 3.2,
+                            fill: Some(c),
+                            stroke: Some(Stroke::solid(Rgba::WHITE, 0.8)),
+                            clip: true,
+                        });
                     } else if !singles.is_empty() {
-                        sc.push(Prim::Markers { shape: MarkerShape::Circle, centers: singles, radius: 2.5, fill: Some(c), stroke: None, clip: true });
+                        sc.push(Prim::Markers {
+                            shape: MarkerShape::Circle,
+                            centers: singles,
+                            radius: 2.5,
+                            fill: Some(c),
+                            stroke: None,
+                            clip: true,
+                        });
                     }
                 }
-                SeriesKind::Scatter { points, marker, one_to_one } => {
-                    let pts: Vec<(f32, f32)> = points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|&(a, b)| (f.px.map(a), py.map(b))).collect();
+                SeriesKind::Scatter {
+                    points,
+                    marker,
+                    one_to_one,
+                } => {
+                    let pts: Vec<(f32, f32)> = points
+                        .iter()
+                        .filter(|p| p.0.is_finite() && p.1.is_finite())
+                        .map(|&(a, b)| (f.px.map(a), py.map(b)))
+                        .collect();
                     let (r, alpha) = marker_radius_for(pts.len());
-                    sc.push(Prim::Markers { shape: *marker, centers: pts, radius: r, fill: Some(c.with_alpha(alpha * c.a as f32 / 255.0)), stroke: None, clip: true });
+                    sc.push(Prim::Markers {
+                        shape: *marker,
+                        centers: pts,
+                        radius: r,
+                        fill: Some(c.with_alpha(alpha * c.a as f32 / 255.0)),
+                        stroke: None,
+                        clip: true,
+                    });
                     if *one_to_one {
                         if let Some((a, b)) = one_to_one_span(f) {
                             let (p, q) = ((f.px.map(a), py.map(a)), (f.px.map(b), py.map(b)));
@@ -1196,41 +1709,91 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                         }
                     }
                 }
-                SeriesKind::Bars { bars: pts, horizontal, value_decimals } => {
+                SeriesKind::Bars {
+                    bars: pts,
+                    horizontal,
+                    value_decimals,
+                } => {
                     if let Some(slot) = bars.slots[i] {
                         let rects = bar_rects(f, s, pts, *horizontal, slot);
                         let mut segs = Vec::new();
                         for (r, _) in &rects {
                             segs.extend(r.segs());
                         }
-                        sc.push(Prim::Path { segs, fill: Some(c), stroke: None, clip: true });
+                        sc.push(Prim::Path {
+                            segs,
+                            fill: Some(c),
+                            stroke: None,
+                            clip: true,
+                        });
                         if let Some(d) = value_decimals {
                             for (r, v) in &rects {
                                 let label = format_tick(*v, *d);
                                 if *horizontal {
-                                    let (x, anchor) = if *v >= 0.0 { (r.right() + 4.0, Anchor::Start) } else { (r.x - 4.0, Anchor::End) };
+                                    let (x, anchor) = if *v >= 0.0 {
+                                        (r.right() + 4.0, Anchor::Start)
+                                    } else {
+                                        (r.x - 4.0, Anchor::End)
+                                    };
                                     let y = r.y + r.h / 2.0 + metrics::CAP_HEIGHT * TICK_SIZE / 2.0;
-                                    sc.text(x, y, &label, TICK_SIZE, Weight::Regular, anchor, 0.0, ink::AXIS);
+                                    sc.text(
+                                        x,
+                                        y,
+                                        &label,
+                                        TICK_SIZE,
+                                        Weight::Regular,
+                                        anchor,
+                                        0.0,
+                                        ink::AXIS,
+                                    );
                                 } else {
-                                    let y = if *v >= 0.0 { r.y - 4.0 } else { r.bottom() + TICK_SIZE + 2.0 };
-                                    sc.text(r.x + r.w / 2.0, y, &label, TICK_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::AXIS);
+                                    let y = if *v >= 0.0 {
+                                        r.y - 4.0
+                                    } else {
+                                        r.bottom() + TICK_SIZE + 2.0
+                                    };
+                                    sc.text(
+                                        r.x + r.w / 2.0,
+                                        y,
+                                        &label,
+                                        TICK_SIZE,
+                                        Weight::Regular,
+                                        Anchor::Middle,
+                                        0.0,
+                                        ink::AXIS,
+                                    );
                                 }
                             }
                         }
                     }
                 }
                 SeriesKind::Area { points } => {
-                    let mut pts: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+                    let mut pts: Vec<(f64, f64)> = points
+                        .iter()
+                        .copied()
+                        .filter(|p| p.0.is_finite() && p.1.is_finite())
+                        .collect();
                     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                     if pts.len() >= 2 {
                         let base = py.map(0.0f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi)));
-                        let line: Vec<(f32, f32)> = pts.iter().map(|&(a, b)| (f.px.map(a), py.map(b))).collect();
+                        let line: Vec<(f32, f32)> =
+                            pts.iter().map(|&(a, b)| (f.px.map(a), py.map(b))).collect();
                         let mut segs = vec![Seg::M(line[0].0, base)];
                         segs.extend(line.iter().map(|&(x, y)| Seg::L(x, y)));
                         segs.push(Seg::L(line[line.len() - 1].0, base));
                         segs.push(Seg::Z);
-                        sc.push(Prim::Path { segs, fill: Some(c.with_alpha(area_alpha * c.a as f32 / 255.0)), stroke: None, clip: true });
-                        sc.push(Prim::Path { segs: polyline_segs(&line), fill: None, stroke: Some(Stroke::line(c, 1.5)), clip: true });
+                        sc.push(Prim::Path {
+                            segs,
+                            fill: Some(c.with_alpha(area_alpha * c.a as f32 / 255.0)),
+                            stroke: None,
+                            clip: true,
+                        });
+                        sc.push(Prim::Path {
+                            segs: polyline_segs(&line),
+                            fill: None,
+                            stroke: Some(Stroke::line(c, 1.5)),
+                            clip: true,
+                        });
                     }
                 }
                 SeriesKind::Histogram { edges, counts } => {
@@ -1261,7 +1824,12 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                         segs.push(Seg::L(last_x, base));
                         segs.push(Seg::Z);
                     }
-                    sc.push(Prim::Path { segs, fill: Some(c.with_alpha(0.35 * c.a as f32 / 255.0)), stroke: Some(Stroke::solid(c, 1.2)), clip: true });
+                    sc.push(Prim::Path {
+                        segs,
+                        fill: Some(c.with_alpha(0.35 * c.a as f32 / 255.0)),
+                        stroke: Some(Stroke::solid(c, 1.2)),
+                        clip: true,
+                    });
                 }
                 SeriesKind::BoxPlot { boxes: items } => {
                     if let Some((off, bw)) = boxes.slots[i] {
@@ -1278,28 +1846,87 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                             let cap = half * 0.5;
                             let v = [b.min, b.q1, b.median, b.q3, b.max].map(|v| py.map(v));
                             if v.iter().all(|y| y.is_finite()) {
-                                whisk.extend([Seg::M(cx, v[0]), Seg::L(cx, v[1]), Seg::M(cx, v[3]), Seg::L(cx, v[4])]);
-                                whisk.extend([Seg::M(cx - cap, v[0]), Seg::L(cx + cap, v[0]), Seg::M(cx - cap, v[4]), Seg::L(cx + cap, v[4])]);
-                                body.extend(Rect { x: cx - half, y: v[3].min(v[1]), w: 2.0 * half, h: (v[1] - v[3]).abs() }.segs());
+                                whisk.extend([
+                                    Seg::M(cx, v[0]),
+                                    Seg::L(cx, v[1]),
+                                    Seg::M(cx, v[3]),
+                                    Seg::L(cx, v[4]),
+                                ]);
+                                whisk.extend([
+                                    Seg::M(cx - cap, v[0]),
+                                    Seg::L(cx + cap, v[0]),
+                                    Seg::M(cx - cap, v[4]),
+                                    Seg::L(cx + cap, v[4]),
+                                ]);
+                                body.extend(
+                                    Rect {
+                                        x: cx - half,
+                                        y: v[3].min(v[1]),
+                                        w: 2.0 * half,
+                                        h: (v[1] - v[3]).abs(),
+                                    }
+                                    .segs(),
+                                );
                                 med.extend([Seg::M(cx - half, v[2]), Seg::L(cx + half, v[2])]);
                             }
-                            outl.extend(b.outliers.iter().filter(|o| o.is_finite()).map(|&o| (cx, py.map(o))));
+                            outl.extend(
+                                b.outliers
+                                    .iter()
+                                    .filter(|o| o.is_finite())
+                                    .map(|&o| (cx, py.map(o))),
+                            );
                         }
-                        sc.push(Prim::Path { segs: whisk, fill: None, stroke: Some(Stroke::solid(c, 1.1)), clip: true });
-                        sc.push(Prim::Path { segs: body, fill: Some(c.with_alpha(0.3 * c.a as f32 / 255.0)), stroke: Some(Stroke::solid(c, 1.2)), clip: true });
-                        sc.push(Prim::Path { segs: med, fill: None, stroke: Some(Stroke::solid(darker(c), 2.0)), clip: true });
-                        sc.push(Prim::Markers { shape: MarkerShape::Circle, centers: outl, radius: 2.2, fill: None, stroke: Some(Stroke::solid(c, 1.0)), clip: true });
+                        sc.push(Prim::Path {
+                            segs: whisk,
+                            fill: None,
+                            stroke: Some(Stroke::solid(c, 1.1)),
+                            clip: true,
+                        });
+                        sc.push(Prim::Path {
+                            segs: body,
+                            fill: Some(c.with_alpha(0.3 * c.a as f32 / 255.0)),
+                            stroke: Some(Stroke::solid(c, 1.2)),
+                            clip: true,
+                        });
+                        sc.push(Prim::Path {
+                            segs: med,
+                            fill: None,
+                            stroke: Some(Stroke::solid(darker(c), 2.0)),
+                            clip: true,
+                        });
+                        sc.push(Prim::Markers {
+                            shape: MarkerShape::Circle,
+                            centers: outl,
+                            radius: 2.2,
+                            fill: None,
+                            stroke: Some(Stroke::solid(c, 1.0)),
+                            clip: true,
+                        });
                     }
                 }
-                SeriesKind::HeatMap { values, range, decimals, .. } => {
+                SeriesKind::HeatMap {
+                    values,
+                    range,
+                    decimals,
+                    ..
+                } => {
                     let ramp = Ramp::red_blue();
                     let ncols = values.first().map_or(0, Vec::len);
                     for (r, row) in values.iter().enumerate() {
                         for (k, &v) in row.iter().enumerate() {
                             let (x1, x2) = (f.px.map(k as f64 - 0.5), f.px.map(k as f64 + 0.5));
                             let (y1, y2) = (f.py.map(r as f64 - 0.5), f.py.map(r as f64 + 0.5));
-                            let cell = Rect { x: x1 + 0.5, y: y1.min(y2) + 0.5, w: (x2 - x1).abs() - 1.0, h: (y2 - y1).abs() - 1.0 };
-                            let fill = if v.is_finite() { ramp.at((v - range.0) / (range.1 - range.0)) } else { ink::MISSING };
+                            let cell = Rect {
+                                x: x1 + 0.5,
+                                y: y1.min(y2) + 0.5,
+                                w: (x2 - x1).abs() - 1.0,
+                                h: (y2 - y1).abs() - 1.0,
+                            };
+                            let fill = if v.is_finite() {
+                                ramp.at((v - range.0) / (range.1 - range.0))
+                            } else {
+                                ink::MISSING
+                            };
                             sc.rect(cell, Some(fill), None, false);
                             if v.is_finite() {
                                 let label = format_tick(v, *decimals);
@@ -1309,7 +1936,16 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                                     size *= (cell.w - 4.0) / tw;
                                 }
                                 if size >= 5.0 {
-                                    sc.text(cell.x + cell.w / 2.0, cell.y + cell.h / 2.0 + metrics::CAP_HEIGHT * size / 2.0, &label, size, Weight::Regular, Anchor::Middle, 0.0, fill.contrasting_text());
+                                    sc.text(
+                                        cell.x + cell.w / 2.0,
+                                        cell.y + cell.h / 2.0 + metrics::CAP_HEIGHT * size / 2.0,
+                                        &label,
+                                        size,
+                                        Weight::Regular,
+                                        Anchor::Middle,
+                                        0.0,
+                                        fill.contrasting_text(),
+                                    );
                                 }
                             }
                         }
@@ -1326,22 +1962,68 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
     let tick_len = TICK_LEN;
     let label_gap = if f.heat { 4.0 } else { tick_len + 4.0 };
     if !f.heat {
-        sc.line((plot.x, plot.y), (plot.x, plot.bottom()), axis_stroke.clone(), false);
-        sc.line((plot.x, plot.bottom()), (plot.right(), plot.bottom()), axis_stroke.clone(), false);
+        sc.line(
+            (plot.x, plot.y),
+            (plot.x, plot.bottom()),
+            axis_stroke.clone(),
+            false,
+        );
+        sc.line(
+            (plot.x, plot.bottom()),
+            (plot.right(), plot.bottom()),
+            axis_stroke.clone(),
+            false,
+        );
         if f.y2.is_some() {
-            sc.line((plot.right(), plot.y), (plot.right(), plot.bottom()), axis_stroke.clone(), false);
+            sc.line(
+                (plot.right(), plot.y),
+                (plot.right(), plot.bottom()),
+                axis_stroke.clone(),
+                false,
+            );
         }
         // a zero line when bars or areas go below zero
         if f.y.cats.is_none() && f.py.lo < 0.0 && f.py.hi > 0.0 {
-            let has_fill = chart.series.iter().any(|s| !s.secondary && matches!(s.kind, SeriesKind::Bars { horizontal: false, .. } | SeriesKind::Area { .. }));
+            let has_fill = chart.series.iter().any(|s| {
+                !s.secondary
+                    && matches!(
+                        s.kind,
+                        SeriesKind::Bars {
+                            horizontal: false,
+                            ..
+                        } | SeriesKind::Area { .. }
+                    )
+            });
             if has_fill {
                 let y0 = f.py.map(0.0);
-                sc.line((plot.x, y0), (plot.right(), y0), Stroke::solid(ink::AXIS, 0.8), false);
+                sc.line(
+                    (plot.x, y0),
+                    (plot.right(), y0),
+                    Stroke::solid(ink::AXIS, 0.8),
+                    false,
+                );
             }
         }
-        if f.x.cats.is_none() && f.px.lo < 0.0 && f.px.hi > 0.0 && chart.series.iter().any(|s| matches!(s.kind, SeriesKind::Bars { horizontal: true, .. })) {
+        if f.x.cats.is_none()
+            && f.px.lo < 0.0
+            && f.px.hi > 0.0
+            && chart.series.iter().any(|s| {
+                matches!(
+                    s.kind,
+                    SeriesKind::Bars {
+                        horizontal: true,
+                        ..
+                    }
+                )
+            })
+        {
             let x0 = f.px.map(0.0);
-            sc.line((x0, plot.y), (x0, plot.bottom()), Stroke::solid(ink::AXIS, 0.8), false);
+            sc.line(
+                (x0, plot.y),
+                (x0, plot.bottom()),
+                Stroke::solid(ink::AXIS, 0.8),
+                false,
+            );
         }
     }
     // x ticks and labels
@@ -1349,17 +2031,38 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
     for (k, (v, label)) in f.x.ticks.iter().enumerate() {
         let x = f.px.map(*v);
         if !f.heat {
-            tick_segs.extend([Seg::M(x, plot.bottom()), Seg::L(x, plot.bottom() + tick_len)]);
+            tick_segs.extend([
+                Seg::M(x, plot.bottom()),
+                Seg::L(x, plot.bottom() + tick_len),
+            ]);
         }
         if k % f.x_every != 0 {
             continue;
         }
         if f.x_rotate {
             let y = plot.bottom() + label_gap + TICK_SIZE * 0.35;
-            sc.text(x + 3.0, y, label, TICK_SIZE, Weight::Regular, Anchor::End, -LABEL_ANGLE, ink::AXIS);
+            sc.text(
+                x + 3.0,
+                y,
+                label,
+                TICK_SIZE,
+                Weight::Regular,
+                Anchor::End,
+                -LABEL_ANGLE,
+                ink::AXIS,
+            );
         } else {
             let y = plot.bottom() + label_gap + metrics::CAP_HEIGHT * TICK_SIZE;
-            sc.text(x, y, label, TICK_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::AXIS);
+            sc.text(
+                x,
+                y,
+                label,
+                TICK_SIZE,
+                Weight::Regular,
+                Anchor::Middle,
+                0.0,
+                ink::AXIS,
+            );
         }
     }
     // y ticks and labels
@@ -1368,43 +2071,105 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
         if !f.heat {
             tick_segs.extend([Seg::M(plot.x - tick_len, y), Seg::L(plot.x, y)]);
         }
-        sc.text(plot.x - label_gap, y + metrics::CAP_HEIGHT * TICK_SIZE / 2.0, label, TICK_SIZE, Weight::Regular, Anchor::End, 0.0, ink::AXIS);
+        sc.text(
+            plot.x - label_gap,
+            y + metrics::CAP_HEIGHT * TICK_SIZE / 2.0,
+            label,
+            TICK_SIZE,
+            Weight::Regular,
+            Anchor::End,
+            0.0,
+            ink::AXIS,
+        );
     }
     let mut y2_label_w = 0.0;
     if let (Some(y2), Some(p2)) = (&f.y2, &f.py2) {
         for (v, label) in &y2.ticks {
             let y = p2.map(*v);
             tick_segs.extend([Seg::M(plot.right(), y), Seg::L(plot.right() + tick_len, y)]);
-            sc.text(plot.right() + label_gap, y + metrics::CAP_HEIGHT * TICK_SIZE / 2.0, label, TICK_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::AXIS);
+            sc.text(
+                plot.right() + label_gap,
+                y + metrics::CAP_HEIGHT * TICK_SIZE / 2.0,
+                label,
+                TICK_SIZE,
+                Weight::Regular,
+                Anchor::Start,
+                0.0,
+                ink::AXIS,
+            );
         }
         y2_label_w = y2.max_label_width();
     }
     if !tick_segs.is_empty() {
-        sc.push(Prim::Path { segs: tick_segs, fill: None, stroke: Some(axis_stroke.clone()), clip: false });
+        sc.push(Prim::Path {
+            segs: tick_segs,
+            fill: None,
+            stroke: Some(axis_stroke.clone()),
+            clip: false,
+        });
     }
     // axis titles
     let (x_rot, _, x_lab_h) = x_label_layout(&f.x, plot.w);
     let _ = x_rot;
     if !f.x.label.is_empty() {
         let y = plot.bottom() + label_gap + x_lab_h + 6.0 + metrics::CAP_HEIGHT * LABEL_SIZE + 2.0;
-        sc.text(plot.x + plot.w / 2.0, y, &f.x.label, LABEL_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::TEXT);
+        sc.text(
+            plot.x + plot.w / 2.0,
+            y,
+            &f.x.label,
+            LABEL_SIZE,
+            Weight::Regular,
+            Anchor::Middle,
+            0.0,
+            ink::TEXT,
+        );
     }
     if !f.y.label.is_empty() {
         let x = plot.x - label_gap - f.y.max_label_width() - 6.0 - metrics::DESCENT * LABEL_SIZE;
-        sc.text(x, plot.y + plot.h / 2.0, &f.y.label, LABEL_SIZE, Weight::Regular, Anchor::Middle, -90.0, ink::TEXT);
+        sc.text(
+            x,
+            plot.y + plot.h / 2.0,
+            &f.y.label,
+            LABEL_SIZE,
+            Weight::Regular,
+            Anchor::Middle,
+            -90.0,
+            ink::TEXT,
+        );
     }
     if let Some(y2) = &f.y2 {
         if !y2.label.is_empty() {
             let x = plot.right() + label_gap + y2_label_w + 6.0 + metrics::DESCENT * LABEL_SIZE;
-            sc.text(x, plot.y + plot.h / 2.0, &y2.label, LABEL_SIZE, Weight::Regular, Anchor::Middle, 90.0, ink::TEXT);
+            sc.text(
+                x,
+                plot.y + plot.h / 2.0,
+                &y2.label,
+                LABEL_SIZE,
+                Weight::Regular,
+                Anchor::Middle,
+                90.0,
+                ink::TEXT,
+            );
         }
     }
     sc.end_group();
 
     // title
     if !chart.title.is_empty() {
-        let cx = (plot.x + plot.w / 2.0).clamp(PAD + text_width(&chart.title, TITLE_SIZE, Weight::Bold) / 2.0, width / 2.0 + plot.w);
-        sc.text(cx, PAD + metrics::CAP_HEIGHT * TITLE_SIZE + 2.0, &chart.title, TITLE_SIZE, Weight::Bold, Anchor::Middle, 0.0, ink::TEXT);
+        let cx = (plot.x + plot.w / 2.0).clamp(
+            PAD + text_width(&chart.title, TITLE_SIZE, Weight::Bold) / 2.0,
+            width / 2.0 + plot.w,
+        );
+        sc.text(
+            cx,
+            PAD + metrics::CAP_HEIGHT * TITLE_SIZE + 2.0,
+            &chart.title,
+            TITLE_SIZE,
+            Weight::Bold,
+            Anchor::Middle,
+            0.0,
+            ink::TEXT,
+        );
     }
 
     // annotation labels and notes: labels go to the first candidate spot free of data
@@ -1415,33 +2180,85 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
                 // above the plot, centred on the line (kept within the plot's width): never on data
                 let xp = f.px.map(*x);
                 let w = text_width(label, TICK_SIZE, Weight::Regular);
-                let (lx, anchor) = if xp - w / 2.0 >= plot.x - 4.0 && xp + w / 2.0 <= plot.right() + 4.0 {
-                    (xp, Anchor::Middle)
-                } else if xp - w / 2.0 < plot.x - 4.0 {
-                    (xp - 3.0, Anchor::Start)
-                } else {
-                    (xp + 3.0, Anchor::End)
-                };
-                sc.text(lx, plot.y - 5.0, label, TICK_SIZE, Weight::Regular, anchor, 0.0, ink::REFERENCE);
+                let (lx, anchor) =
+                    if xp - w / 2.0 >= plot.x - 4.0 && xp + w / 2.0 <= plot.right() + 4.0 {
+                        (xp, Anchor::Middle)
+                    } else if xp - w / 2.0 < plot.x - 4.0 {
+                        (xp - 3.0, Anchor::Start)
+                    } else {
+                        (xp + 3.0, Anchor::End)
+                    };
+                sc.text(
+                    lx,
+                    plot.y - 5.0,
+                    label,
+                    TICK_SIZE,
+                    Weight::Regular,
+                    anchor,
+                    0.0,
+                    ink::REFERENCE,
+                );
             }
-            Annotation::HLine { y, label, secondary } if y.is_finite() && !label.is_empty() => {
-                let p = if *secondary { f.py2.as_ref().unwrap_or(&f.py) } else { &f.py };
+            Annotation::HLine {
+                y,
+                label,
+                secondary,
+            } if y.is_finite() && !label.is_empty() => {
+                let p = if *secondary {
+                    f.py2.as_ref().unwrap_or(&f.py)
+                } else {
+                    &f.py
+                };
                 let yp = p.map(*y);
-                let (above, below) = (yp - 4.0 - metrics::DESCENT * TICK_SIZE, yp + 4.0 + metrics::CAP_HEIGHT * TICK_SIZE);
+                let (above, below) = (
+                    yp - 4.0 - metrics::DESCENT * TICK_SIZE,
+                    yp + 4.0 + metrics::CAP_HEIGHT * TICK_SIZE,
+                );
                 let (r, l) = (plot.right() - 4.0, plot.x + 4.0);
-                let cands = [(r, above, Anchor::End), (r, below, Anchor::End), (l, above, Anchor::Start), (l, below, Anchor::Start)];
+                let cands = [
+                    (r, above, Anchor::End),
+                    (r, below, Anchor::End),
+                    (l, above, Anchor::Start),
+                    (l, below, Anchor::Start),
+                ];
                 place_label(&mut sc, &mut occ, &plot, label, &cands);
             }
             Annotation::Text { x, y, text } if x.is_finite() && y.is_finite() => {
-                sc.text(f.px.map(*x), f.py.map(*y), text, LEGEND_SIZE, Weight::Regular, Anchor::Middle, 0.0, ink::TEXT);
+                sc.text(
+                    f.px.map(*x),
+                    f.py.map(*y),
+                    text,
+                    LEGEND_SIZE,
+                    Weight::Regular,
+                    Anchor::Middle,
+                    0.0,
+                    ink::TEXT,
+                );
             }
             Annotation::Note { text, corner } => {
                 let (w, h) = note_box(text);
                 let (x, y) = corner_pos(&plot, *corner, w, h);
-                sc.rect(Rect { x, y, w, h }, Some(Rgba::WHITE.with_alpha(0.85)), None, false);
+                sc.rect(
+                    Rect { x, y, w, h },
+                    Some(Rgba::WHITE.with_alpha(0.85)),
+                    None,
+                    false,
+                );
                 for (k, line) in text.split('\n').enumerate() {
-                    let by = y + LEGEND_PAD + metrics::CAP_HEIGHT * LEGEND_SIZE + k as f32 * LEGEND_SIZE * 1.4;
-                    sc.text(x + LEGEND_PAD, by, line, LEGEND_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+                    let by = y
+                        + LEGEND_PAD
+                        + metrics::CAP_HEIGHT * LEGEND_SIZE
+                        + k as f32 * LEGEND_SIZE * 1.4;
+                    sc.text(
+                        x + LEGEND_PAD,
+                        by,
+                        line,
+                        LEGEND_SIZE,
+                        Weight::Regular,
+                        Anchor::Start,
+                        0.0,
+                        ink::TEXT,
+                    );
                 }
             }
             _ => {}
@@ -1450,11 +2267,22 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
     sc.end_group();
 
     // colour bar of a heat map
-    if let Some(SeriesKind::HeatMap { range, scale_title, .. }) = chart.series.iter().map(|s| &s.kind).find(|k| matches!(k, SeriesKind::HeatMap { .. })) {
+    if let Some(SeriesKind::HeatMap {
+        range, scale_title, ..
+    }) = chart
+        .series
+        .iter()
+        .map(|s| &s.kind)
+        .find(|k| matches!(k, SeriesKind::HeatMap { .. }))
+    {
         sc.group("colorbar");
         let ramp = Ramp::red_blue();
         let x0 = plot.right() + 14.0;
-        let title_h = if scale_title.is_empty() { 0.0 } else { TICK_SIZE * 1.6 };
+        let title_h = if scale_title.is_empty() {
+            0.0
+        } else {
+            TICK_SIZE * 1.6
+        };
         let y0 = plot.y + title_h;
         let h = (plot.h - title_h).min(260.0);
         let steps = 64;
@@ -1462,20 +2290,63 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
             let t0 = k as f32 / steps as f32;
             let y = y0 + h * (1.0 - (k + 1) as f32 / steps as f32);
             let c = ramp.at((k as f64 + 0.5) / steps as f64);
-            sc.rect(Rect { x: x0, y: y - 0.3, w: COLORBAR_W, h: h / steps as f32 + 0.6 }, Some(c), None, false);
+            sc.rect(
+                Rect {
+                    x: x0,
+                    y: y - 0.3,
+                    w: COLORBAR_W,
+                    h: h / steps as f32 + 0.6,
+                },
+                Some(c),
+                None,
+                false,
+            );
             let _ = t0;
         }
-        sc.rect(Rect { x: x0, y: y0, w: COLORBAR_W, h }, None, Some(Stroke::solid(ink::AXIS, 0.6)), false);
+        sc.rect(
+            Rect {
+                x: x0,
+                y: y0,
+                w: COLORBAR_W,
+                h,
+            },
+            None,
+            Some(Stroke::solid(ink::AXIS, 0.6)),
+            false,
+        );
         let tk = ticks_within(range.0, range.1, 5);
         let mut segs = Vec::new();
         for &v in &tk.values {
             let y = y0 + h * (1.0 - ((v - range.0) / (range.1 - range.0)) as f32);
             segs.extend([Seg::M(x0 + COLORBAR_W, y), Seg::L(x0 + COLORBAR_W + 3.0, y)]);
-            sc.text(x0 + COLORBAR_W + 5.0, y + metrics::CAP_HEIGHT * TICK_SIZE / 2.0, &format_tick(v, tk.decimals), TICK_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::AXIS);
+            sc.text(
+                x0 + COLORBAR_W + 5.0,
+                y + metrics::CAP_HEIGHT * TICK_SIZE / 2.0,
+                &format_tick(v, tk.decimals),
+                TICK_SIZE,
+                Weight::Regular,
+                Anchor::Start,
+                0.0,
+                ink::AXIS,
+            );
         }
-        sc.push(Prim::Path { segs, fill: None, stroke: Some(Stroke::solid(ink::AXIS, 0.8)), clip: false });
+        sc.push(Prim::Path {
+            segs,
+            fill: None,
+            stroke: Some(Stroke::solid(ink::AXIS, 0.8)),
+            clip: false,
+        });
         if !scale_title.is_empty() {
-            sc.text(x0, plot.y + metrics::CAP_HEIGHT * TICK_SIZE, scale_title, TICK_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+            sc.text(
+                x0,
+                plot.y + metrics::CAP_HEIGHT * TICK_SIZE,
+                scale_title,
+                TICK_SIZE,
+                Weight::Regular,
+                Anchor::Start,
+                0.0,
+                ink::TEXT,
+            );
         }
         sc.end_group();
         let _ = f.colorbar_w;
@@ -1486,9 +2357,24 @@ fn draw(chart: &Chart, f: &Frame, colors: &[Rgba], width: f32, height: f32) -> R
 fn draw_symbol(sc: &mut Scene, sym: &Symbol, x: f32, cy: f32) {
     let w = LEGEND_SYMBOL_W;
     match sym {
-        Symbol::Line { color, dashed, marker, band } => {
+        Symbol::Line {
+            color,
+            dashed,
+            marker,
+            band,
+        } => {
             if *band {
-                sc.rect(Rect { x, y: cy - 5.0, w, h: 10.0 }, Some(color.with_alpha(0.2)), None, false);
+                sc.rect(
+                    Rect {
+                        x,
+                        y: cy - 5.0,
+                        w,
+                        h: 10.0,
+                    },
+                    Some(color.with_alpha(0.2)),
+                    None,
+                    false,
+                );
             }
             let mut st = Stroke::line(*color, LINE_WIDTH);
             if *dashed {
@@ -1497,29 +2383,96 @@ fn draw_symbol(sc: &mut Scene, sym: &Symbol, x: f32, cy: f32) {
             }
             sc.line((x, cy), (x + w, cy), st, false);
             if let Some(m) = marker {
-                sc.push(Prim::Markers { shape: *m, centers: vec![(x + w / 2.0, cy)], radius: 3.2, fill: Some(*color), stroke: Some(Stroke::solid(Rgba::WHITE, 0.8)), clip: false });
+                sc.push(Prim::Markers {
+                    shape: *m,
+                    centers: vec![(x + w / 2.0, cy)],
+                    radius: 3.2,
+                    fill: Some(*color),
+                    stroke: Some(Stroke::solid(Rgba::WHITE, 0.8)),
+                    clip: false,
+                });
             }
         }
         Symbol::Marker { shape, color } => {
-            sc.push(Prim::Markers { shape: *shape, centers: vec![(x + w / 2.0, cy)], radius: 3.5, fill: Some(*color), stroke: None, clip: false });
+            sc.push(Prim::Markers {
+                shape: *shape,
+                centers: vec![(x + w / 2.0, cy)],
+                radius: 3.5,
+                fill: Some(*color),
+                stroke: None,
+                clip: false,
+            });
         }
-        Symbol::Patch { color, outline: false } => {
-            sc.rect(Rect { x: x + 4.0, y: cy - 5.5, w: w - 8.0, h: 11.0 }, Some(*color), None, false);
+        Symbol::Patch {
+            color,
+            outline: false,
+        } => {
+            sc.rect(
+                Rect {
+                    x: x + 4.0,
+                    y: cy - 5.5,
+                    w: w - 8.0,
+                    h: 11.0,
+                },
+                Some(*color),
+                None,
+                false,
+            );
         }
-        Symbol::Patch { color, outline: true } => {
+        Symbol::Patch {
+            color,
+            outline: true,
+        } => {
             let fill = color.with_alpha(0.3 * color.a as f32 / 255.0);
-            sc.rect(Rect { x: x + 4.5, y: cy - 5.0, w: w - 9.0, h: 10.0 }, Some(fill), Some(Stroke::solid(Rgba { a: 255, ..*color }, 1.2)), false);
+            sc.rect(
+                Rect {
+                    x: x + 4.5,
+                    y: cy - 5.0,
+                    w: w - 9.0,
+                    h: 10.0,
+                },
+                Some(fill),
+                Some(Stroke::solid(Rgba { a: 255, ..*color }, 1.2)),
+                false,
+            );
         }
     }
 }
 
-fn draw_legend(sc: &mut Scene, entries: &[(String, Symbol)], title: Option<&str>, x: f32, y: f32, lb: &LegendBox, inside: bool) {
+fn draw_legend(
+    sc: &mut Scene,
+    entries: &[(String, Symbol)],
+    title: Option<&str>,
+    x: f32,
+    y: f32,
+    lb: &LegendBox,
+    inside: bool,
+) {
     sc.group("legend");
     if inside {
-        sc.rect(Rect { x, y, w: lb.w, h: lb.h }, Some(Rgba::WHITE.with_alpha(0.85)), None, false);
+        sc.rect(
+            Rect {
+                x,
+                y,
+                w: lb.w,
+                h: lb.h,
+            },
+            Some(Rgba::WHITE.with_alpha(0.85)),
+            None,
+            false,
+        );
     }
     if let Some(t) = title {
-        sc.text(x + LEGEND_PAD, y + LEGEND_PAD + metrics::CAP_HEIGHT * LEGEND_SIZE, t, LEGEND_SIZE, Weight::Bold, Anchor::Start, 0.0, ink::TEXT);
+        sc.text(
+            x + LEGEND_PAD,
+            y + LEGEND_PAD + metrics::CAP_HEIGHT * LEGEND_SIZE,
+            t,
+            LEGEND_SIZE,
+            Weight::Bold,
+            Anchor::Start,
+            0.0,
+            ink::TEXT,
+        );
     }
     let rows = entries.len().div_ceil(lb.cols.max(1));
     for (k, (name, sym)) in entries.iter().enumerate() {
@@ -1536,7 +2489,16 @@ fn draw_legend(sc: &mut Scene, entries: &[(String, Symbol)], title: Option<&str>
         let ex = x + LEGEND_PAD + col as f32 * lb.col_w;
         let cy = y + LEGEND_PAD + lb.title_h + (row as f32 + 0.5) * lb.row_h;
         draw_symbol(sc, sym, ex, cy);
-        sc.text(ex + LEGEND_SYMBOL_W + 6.0, cy + metrics::CAP_HEIGHT * LEGEND_SIZE / 2.0, name, LEGEND_SIZE, Weight::Regular, Anchor::Start, 0.0, ink::TEXT);
+        sc.text(
+            ex + LEGEND_SYMBOL_W + 6.0,
+            cy + metrics::CAP_HEIGHT * LEGEND_SIZE / 2.0,
+            name,
+            LEGEND_SIZE,
+            Weight::Regular,
+            Anchor::Start,
+            0.0,
+            ink::TEXT,
+        );
     }
     sc.end_group();
 }

@@ -98,7 +98,10 @@ impl Axis {
         }
     }
     /// A category axis.
-    pub fn categories<S: Into<String>>(title: impl Into<String>, names: impl IntoIterator<Item = S>) -> Self {
+    pub fn categories<S: Into<String>>(
+        title: impl Into<String>,
+        names: impl IntoIterator<Item = S>,
+    ) -> Self {
         Axis {
             title: title.into(),
             unit: None,
@@ -168,13 +171,26 @@ pub struct BoxItem {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SeriesKind {
     /// A polyline, optional markers, optional band (`(low, high)` per point, e.g. mean ± sd).
-    Line { points: Vec<(f64, f64)>, marker: Option<MarkerShape>, band: Option<Vec<(f64, f64)>>, dashed: bool },
+    Line {
+        points: Vec<(f64, f64)>,
+        marker: Option<MarkerShape>,
+        band: Option<Vec<(f64, f64)>>,
+        dashed: bool,
+    },
     /// Points; `one_to_one` draws the y = x line over the common range (predicted vs observed).
-    Scatter { points: Vec<(f64, f64)>, marker: MarkerShape, one_to_one: bool },
+    Scatter {
+        points: Vec<(f64, f64)>,
+        marker: MarkerShape,
+        one_to_one: bool,
+    },
     /// Bars `(position, value)` from 0; several bar series are grouped side by side. `horizontal`
     /// bars grow along x from a category (or position) on the y axis. `value_decimals` prints the
     /// value at the end of each bar.
-    Bars { bars: Vec<(f64, f64)>, horizontal: bool, value_decimals: Option<usize> },
+    Bars {
+        bars: Vec<(f64, f64)>,
+        horizontal: bool,
+        value_decimals: Option<usize>,
+    },
     /// A filled area between the curve and y = 0 (e.g. a density), translucent, with an outline.
     Area { points: Vec<(f64, f64)> },
     /// A histogram: `edges.len() == counts.len() + 1`, drawn as a filled step outline.
@@ -184,32 +200,83 @@ pub enum SeriesKind {
     /// A matrix of values (rows = y categories, top first; columns = x categories) coloured on a
     /// diverging scale centred on the middle of `range`, each cell printed with `decimals`.
     /// NaN cells are grey and blank. `scale_title` labels the colour bar (e.g. "Pearson r").
-    HeatMap { values: Vec<Vec<f64>>, range: (f64, f64), decimals: usize, scale_title: String },
+    HeatMap {
+        values: Vec<Vec<f64>>,
+        range: (f64, f64),
+        decimals: usize,
+        scale_title: String,
+    },
 }
 
 impl Series {
     fn of(name: impl Into<String>, kind: SeriesKind) -> Self {
-        Series { name: name.into(), color: None, secondary: false, kind }
+        Series {
+            name: name.into(),
+            color: None,
+            secondary: false,
+            kind,
+        }
     }
     /// A plain line.
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Series::of(name, SeriesKind::Line { points, marker: None, band: None, dashed: false })
+        Series::of(
+            name,
+            SeriesKind::Line {
+                points,
+                marker: None,
+                band: None,
+                dashed: false,
+            },
+        )
     }
     /// A line with a shaded band (`(low, high)` per point).
-    pub fn line_with_band(name: impl Into<String>, points: Vec<(f64, f64)>, band: Vec<(f64, f64)>) -> Self {
-        Series::of(name, SeriesKind::Line { points, marker: None, band: Some(band), dashed: false })
+    pub fn line_with_band(
+        name: impl Into<String>,
+        points: Vec<(f64, f64)>,
+        band: Vec<(f64, f64)>,
+    ) -> Self {
+        Series::of(
+            name,
+            SeriesKind::Line {
+                points,
+                marker: None,
+                band: Some(band),
+                dashed: false,
+            },
+        )
     }
     /// A scatter of points.
     pub fn scatter(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Series::of(name, SeriesKind::Scatter { points, marker: MarkerShape::Circle, one_to_one: false })
+        Series::of(
+            name,
+            SeriesKind::Scatter {
+                points,
+                marker: MarkerShape::Circle,
+                one_to_one: false,
+            },
+        )
     }
     /// Vertical bars.
     pub fn bars(name: impl Into<String>, bars: Vec<(f64, f64)>) -> Self {
-        Series::of(name, SeriesKind::Bars { bars, horizontal: false, value_decimals: None })
+        Series::of(
+            name,
+            SeriesKind::Bars {
+                bars,
+                horizontal: false,
+                value_decimals: None,
+            },
+        )
     }
     /// Horizontal bars (e.g. importance per driver on a category y axis).
     pub fn horizontal_bars(name: impl Into<String>, bars: Vec<(f64, f64)>) -> Self {
-        Series::of(name, SeriesKind::Bars { bars, horizontal: true, value_decimals: None })
+        Series::of(
+            name,
+            SeriesKind::Bars {
+                bars,
+                horizontal: true,
+                value_decimals: None,
+            },
+        )
     }
     /// A filled area down to zero (densities).
     pub fn area(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
@@ -224,8 +291,21 @@ impl Series {
         Series::of(name, SeriesKind::BoxPlot { boxes })
     }
     /// A heat map (both axes must be category axes matching the matrix).
-    pub fn heat_map(values: Vec<Vec<f64>>, range: (f64, f64), decimals: usize, scale_title: impl Into<String>) -> Self {
-        Series::of("", SeriesKind::HeatMap { values, range, decimals, scale_title: scale_title.into() })
+    pub fn heat_map(
+        values: Vec<Vec<f64>>,
+        range: (f64, f64),
+        decimals: usize,
+        scale_title: impl Into<String>,
+    ) -> Self {
+        Series::of(
+            "",
+            SeriesKind::HeatMap {
+                values,
+                range,
+                decimals,
+                scale_title: scale_title.into(),
+            },
+        )
     }
     /// Sets the colour.
     pub fn with_color(mut self, c: Rgba) -> Self {
@@ -308,7 +388,11 @@ pub enum Annotation {
     VLine { x: f64, label: String },
     /// A horizontal reference line at `y` (on the secondary axis if `secondary`), labelled at its
     /// right end.
-    HLine { y: f64, label: String, secondary: bool },
+    HLine {
+        y: f64,
+        label: String,
+        secondary: bool,
+    },
     /// Text centred at a data point.
     Text { x: f64, y: f64, text: String },
     /// A boxed note in a corner of the plot (e.g. "R² = 0.947\nRMSE = 0.038"); `\n` breaks lines.
