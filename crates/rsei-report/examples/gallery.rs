@@ -325,6 +325,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     save(&dir, "09-histogram", &c, 560.0, 360.0)?;
 
+    // 13. many ordered series (22 years): the legend moves outside in columns
+    let years: Vec<i32> = (2001..=2022).collect();
+    let cols = sequential(years.len());
+    let mut c = Chart::new(
+        "RSEI pixel density, 2001–2022",
+        Axis::linear("RSEI", None).with_range(0.0, 1.0),
+        Axis::linear("Density", None),
+    )
+    .with_legend(Legend {
+        position: LegendPosition::Auto,
+        title: Some("Year".into()),
+    });
+    for (k, y) in years.iter().enumerate() {
+        let m = 0.42 + 0.006 * k as f64;
+        let pts: Vec<(f64, f64)> = (0..=100)
+            .map(|i| i as f64 / 100.0)
+            .map(|x| (x, gauss(x, m, 0.12 + 0.002 * k as f64)))
+            .collect();
+        c = c.with_series(Series::area(y.to_string(), pts).with_color(cols[k]));
+    }
+    save(&dir, "13-density-22-years", &c, 680.0, 400.0)?;
+
+    // 14. long category names rotate; legend below the plot
+    let long = [
+        "Anshan City",
+        "Handan City",
+        "Huangshi City",
+        "Ma'anshan City",
+        "Panzhihua City",
+        "Tangshan City",
+        "Changjiang Li Autonomous County",
+    ];
+    let c = Chart::new(
+        "Share of poor and fair RSEI",
+        Axis::categories("", long),
+        Axis::linear("Share of city area", Some("%")).with_grid(),
+    )
+    .with_legend(Legend {
+        position: LegendPosition::Bottom,
+        title: None,
+    })
+    .with_series(Series::bars(
+        "2001",
+        (0..7).map(|i| (i as f64, 20.0 + 5.0 * i as f64)).collect(),
+    ))
+    .with_series(Series::bars(
+        "2022",
+        (0..7).map(|i| (i as f64, 25.0 + 4.0 * i as f64)).collect(),
+    ))
+    .with_annotation(Annotation::HLine {
+        y: 30.0,
+        label: "national mean".into(),
+        secondary: false,
+    });
+    save(&dir, "14-rotated-labels", &c, 520.0, 400.0)?;
+
     // maps: a synthetic city of 600 × 700 cells at 500 m
     let (rows, cols) = (600usize, 700usize);
     let mut vals = vec![f32::NAN; rows * cols];

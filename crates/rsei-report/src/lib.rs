@@ -40,7 +40,9 @@ pub use chart::{
     SeriesKind,
 };
 pub use error::{ReportError, Result};
-pub use map::{render_map, render_map_svg, MapClass, MapPalette, MapStyle, Outline};
+pub use map::{
+    render_map, render_map_svg, render_raster_map, MapClass, MapPalette, MapStyle, Outline,
+};
 pub use output::{write_csv, write_json, write_png, write_svg};
 pub use scene::MarkerShape;
 pub use svg::escape_xml;

@@ -128,6 +128,46 @@ pub struct Outline {
     pub label: Option<String>,
 }
 
+impl Outline {
+    /// An outline from rings in the raster's map coordinates (its CRS units), converted to source
+    /// pixel coordinates with the grid's affine transform: `col = (x − x0)/dx`, `row = (y − y0)/dy`.
+    ///
+    /// ```
+    /// use rsei_core::GeoTransform;
+    /// use rsei_report::{color::Rgba, map::Outline};
+    /// let gt = GeoTransform { x0: 1000.0, dx: 500.0, y0: 9000.0, dy: -500.0 };
+    /// let o = Outline::from_map_coords(&[vec![(1000.0, 9000.0), (2000.0, 8000.0)]], &gt, Rgba::BLACK, 1.0, None);
+    /// assert_eq!(o.rings[0], vec![(0.0, 0.0), (2.0, 2.0)]);
+    /// ```
+    pub fn from_map_coords(
+        rings: &[Vec<(f64, f64)>],
+        transform: &rsei_core::GeoTransform,
+        color: Rgba,
+        width: f32,
+        label: Option<String>,
+    ) -> Self {
+        let rings = rings
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|&(x, y)| {
+                        (
+                            (x - transform.x0) / transform.dx,
+                            (y - transform.y0) / transform.dy,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Outline {
+            rings,
+            color,
+            width,
+            label,
+        }
+    }
+}
+
 /// Everything about a map image except its values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapStyle<'a> {
@@ -849,6 +889,14 @@ pub fn render_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) ->
         style.scale as f32,
         &format!("map \"{}\"", style.title),
     )
+}
+
+/// [`render_map`] for a [`rsei_core::Raster`] (shape from its grid; `NaN` = nodata). The cell
+/// size for the scale bar stays the caller's choice (`style.cell_size_m`): a grid in degrees has
+/// no single cell size in metres.
+pub fn render_raster_map(raster: &rsei_core::Raster<f32>, style: &MapStyle) -> Result<Vec<u8>> {
+    let (rows, cols) = raster.shape();
+    render_map(raster.data(), rows, cols, style)
 }
 
 /// The same map as SVG 1.1, the raster embedded as a base64 PNG `<image>` (at display

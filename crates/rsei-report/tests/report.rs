@@ -756,3 +756,37 @@ fn writers_are_atomic_and_name_the_path_on_error() {
     assert!(!dir.join("bad.csv").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn raster_maps_and_map_coordinate_outlines() {
+    use rsei_core::{Crs, GeoTransform, Grid, Raster};
+    let gt = GeoTransform {
+        x0: 500_000.0,
+        dx: 500.0,
+        y0: 4_000_000.0,
+        dy: -500.0,
+    };
+    let grid = Grid::new(
+        4,
+        6,
+        gt,
+        Crs::new("+proj=aea +lat_0=30 +lon_0=95 +lat_1=15 +lat_2=65 +datum=WGS84 +units=m"),
+    );
+    let r = Raster::new(grid, vec![0.9f32; 24]).unwrap();
+    let style = MapStyle {
+        north_arrow: false,
+        ..MapStyle::default()
+    };
+    let a = rsei_report::render_raster_map(&r, &style).unwrap();
+    let b = render_map(&[0.9f32; 24], 4, 6, &style).unwrap();
+    assert_eq!(a, b);
+    // a ring around cells (row 1..3, col 2..4) in map metres → pixel corners (2, 1) and (4, 3)
+    let o = Outline::from_map_coords(
+        &[vec![(501_000.0, 3_999_500.0), (502_000.0, 3_998_500.0)]],
+        &gt,
+        Rgba::BLACK,
+        1.0,
+        None,
+    );
+    assert_eq!(o.rings[0], vec![(2.0, 1.0), (4.0, 3.0)]);
+}

@@ -30,6 +30,17 @@ const LABEL_ANGLE: f32 = 35.0;
 const LEGEND_SYMBOL_W: f32 = 22.0;
 const LEGEND_PAD: f32 = 6.0;
 const COLORBAR_W: f32 = 12.0;
+/// Up to this many area series are filled (translucent); more are drawn as outlines only, since
+/// stacked translucent fills turn into an opaque mass.
+const MAX_FILLED_AREAS: usize = 6;
+
+fn n_areas(chart: &Chart) -> usize {
+    chart
+        .series
+        .iter()
+        .filter(|s| matches!(s.kind, SeriesKind::Area { .. }))
+        .count()
+}
 
 fn invalid(chart: &Chart, reason: impl Into<String>) -> ReportError {
     ReportError::InvalidChart {
@@ -514,6 +525,12 @@ fn legend_entries(chart: &Chart, colors: &[Rgba]) -> Vec<(String, Symbol)> {
                     color: c,
                     outline: false,
                 },
+                SeriesKind::Area { .. } if n_areas(chart) > MAX_FILLED_AREAS => Symbol::Line {
+                    color: c,
+                    dashed: false,
+                    marker: None,
+                    band: false,
+                },
                 _ => Symbol::Patch {
                     color: c,
                     outline: true,
@@ -828,10 +845,19 @@ fn compute_frame(
         };
         let (x_rotate, x_every, x_lab_h) = x_label_layout(&x, plot.w);
         let tick_room = if heat { 4.0 } else { TICK_LEN + 4.0 };
-        let left = PAD
+        let mut left = PAD
             + if y.label.is_empty() { 0.0 } else { label_band }
             + y.max_label_width()
             + tick_room;
+        if x_rotate {
+            // the first rotated label reaches left of its tick by width·cos(angle)
+            let first_w = x
+                .ticks
+                .first()
+                .map_or(0.0, |(_, l)| text_width(l, TICK_SIZE, Weight::Regular));
+            let slot = plot.w / x.ticks.len().max(1) as f32;
+            left = left.max(PAD + first_w * LABEL_ANGLE.to_radians().cos() - slot / 2.0 - 3.0);
+        }
         let mut right = PAD;
         if let Some(y2) = &y2 {
             right += tick_room
@@ -1330,9 +1356,13 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                 let xs: Vec<f32> = pts.iter().map(|p| f.px.map(p.0)).collect();
                 let top: Vec<f32> = pts.iter().map(|p| py.map(p.1)).collect();
-                let base = py.map(0.0f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi)));
-                let bot = vec![base; xs.len()];
-                out.push(Geo::Fill(xs, top, bot));
+                if n_areas(chart) <= MAX_FILLED_AREAS {
+                    let base = py.map(0.0f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi)));
+                    let bot = vec![base; xs.len()];
+                    out.push(Geo::Fill(xs, top, bot));
+                } else {
+                    out.push(Geo::Poly(xs.into_iter().zip(top).collect()));
+                }
             }
             SeriesKind::Histogram { edges, counts } => {
                 let base = py.map(0.0f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi)));
@@ -1549,13 +1579,8 @@ fn draw(
     }
 
     let (bars, boxes) = groupings(chart);
-    let n_areas = chart
-        .series
-        .iter()
-        .filter(|s| matches!(s.kind, SeriesKind::Area { .. }))
-        .count()
-        .max(1);
-    let area_alpha = (0.5 / n_areas as f32).clamp(0.05, 0.25);
+    let areas_filled = n_areas(chart) <= MAX_FILLED_AREAS;
+    let area_alpha = (0.5 / n_areas(chart).max(1) as f32).clamp(0.05, 0.25);
 
     // filled kinds first, lines and points on top
     for pass in 0..2 {
@@ -1782,12 +1807,14 @@ fn draw(
                         segs.extend(line.iter().map(|&(x, y)| Seg::L(x, y)));
                         segs.push(Seg::L(line[line.len() - 1].0, base));
                         segs.push(Seg::Z);
-                        sc.push(Prim::Path {
-                            segs,
-                            fill: Some(c.with_alpha(area_alpha * c.a as f32 / 255.0)),
-                            stroke: None,
-                            clip: true,
-                        });
+                        if areas_filled {
+                            sc.push(Prim::Path {
+                                segs,
+                                fill: Some(c.with_alpha(area_alpha * c.a as f32 / 255.0)),
+                                stroke: None,
+                                clip: true,
+                            });
+                        }
                         sc.push(Prim::Path {
                             segs: polyline_segs(&line),
                             fill: None,
