@@ -47,12 +47,27 @@ pub(crate) fn last_error_message() -> String {
 /// Opens a raster (file path or GDAL subdataset string) read-only, quietly, mapping the failure to
 /// [`IoError::Open`] naming `display_path`.
 pub(crate) fn open_raster(name: &str, display_path: &Path) -> Result<Dataset> {
+    configure();
     let _q = QuietErrors::new();
     let opts = DatasetOptions {
         open_flags: GdalOpenFlags::GDAL_OF_RASTER | GdalOpenFlags::GDAL_OF_READONLY | GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
         ..Default::default()
     };
     Dataset::open_ex(name, opts).map_err(|source| IoError::open(display_path, source))
+}
+
+/// Process-wide GDAL settings, applied once before the first open:
+/// `GDAL_DISABLE_READDIR_ON_OPEN=TRUE` — GDAL otherwise lists the whole folder of every file it
+/// opens to look for side-car files, which costs more than the read itself in MODIS archives of
+/// thousands of per-layer files; with `TRUE` it probes the few side-car names it needs instead
+/// (side-cars such as `.aux.xml`, `.ovr` and `.prj` are still found).
+pub(crate) fn configure() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("GDAL_DISABLE_READDIR_ON_OPEN").is_none() {
+            let _ = gdal::config::set_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "TRUE");
+        }
+    });
 }
 
 /// Sets a band's unit type (`GDALSetRasterUnitType`, missing from the safe crate).

@@ -154,12 +154,26 @@ fn grid_of(ds: &Dataset, path: &Path) -> Result<Grid> {
         .geo_transform()
         .map_err(|_| IoError::Grid { path: path.to_path_buf(), reason: "the raster has no geotransform".into() })?;
     let t = GeoTransform::from_gdal(gt).map_err(|e| IoError::Grid { path: path.to_path_buf(), reason: e.to_string() })?;
+    let wkt = ds.projection();
+    if wkt.trim().is_empty() {
+        return Err(IoError::Grid { path: path.to_path_buf(), reason: "the raster has no CRS".into() });
+    }
+    // Normalising a CRS goes through PROJ's database: do it once per distinct definition (an
+    // archive holds thousands of files in one or two CRSs).
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Crs>>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(c) = cache.lock().ok().and_then(|m| m.get(&wkt).cloned()) {
+        return Ok(Grid::new(rows, cols, t, c));
+    }
     let srs = {
         let _q = QuietErrors::new();
         ds.spatial_ref()
     }
     .map_err(|_| IoError::Grid { path: path.to_path_buf(), reason: "the raster has no CRS".into() })?;
     let crs = crs_from_spatial_ref(&srs)?;
+    if let Ok(mut m) = cache.lock() {
+        m.insert(wkt, crs.clone());
+    }
     Ok(Grid::new(rows, cols, t, crs))
 }
 

@@ -246,7 +246,9 @@ impl WriteOptions {
 
 /// Whether the installed GDAL can write ZSTD-compressed GeoTIFFs.
 pub fn zstd_available() -> bool {
-    driver_option_has_value("GTiff", "COMPRESS", "ZSTD")
+    // parsing the driver's creation-option XML costs more than writing a small file: ask once
+    static ZSTD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ZSTD.get_or_init(|| driver_option_has_value("GTiff", "COMPRESS", "ZSTD"))
 }
 
 /// The compression that will really be used for a request, with a note when it differs
@@ -344,6 +346,7 @@ pub fn write_raster<T: WriteValue>(path: &Path, raster: &Raster<T>, opts: &Write
 /// Writes a stack of bands sharing `grid` (band `i` gets description `bands[i].0`), atomically.
 pub fn write_bands<T: WriteValue>(path: &Path, grid: &Grid, bands: &[(&str, &[T])], opts: &WriteOptions) -> Result<()> {
     let werr = |reason: String| IoError::Write { path: path.to_path_buf(), reason };
+    crate::gdalutil::configure();
     opts.validate()?;
     if bands.is_empty() {
         return Err(werr("no band to write".into()));
