@@ -3,4 +3,11 @@
 //! Library pipelines behind the `rsei` command line: they join the numeric core (`rsei-core`), the GDAL
 //! I/O layer (`rsei-io`), the random forest (`rsei-forest`) and the report writer (`rsei-report`).
 
+pub mod archive;
+pub mod area;
+pub mod compute;
 pub mod demo;
+pub mod options;
+pub mod outputs;
+pub mod progress;
+pub mod run;

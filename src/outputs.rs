@@ -1,0 +1,306 @@
+//! Output files of an RSEI run, all written atomically.
+//!
+//! ```text
+//! OUT/
+//!   pca_table.csv|json        one row per area and year: PC1 loadings, eigenvalues, contribution (Table A1)
+//!   rsei_summary.csv|json     one row per area and year: mean, std, grade areas and shares
+//!   <area>/
+//!     pca_table.csv|json, rsei_summary.csv|json   (that area only)
+//!     <year>/
+//!       rsei.tif  ndvi.tif  wet.tif  ndbsi.tif  lst_celsius.tif  mndwi.tif   Float32 COG, nodata −9999
+//!       grade.tif (1 poor … 5 excellent, 0 nodata)   water.tif (1 water, 0 land, 255 outside)
+//!       obs_count.tif (valid observations: MOD09A1, MOD13A1, MOD11A2)
+//!       rsei_map.png              map of the five grades with legend, scale bar and north arrow
+//!       summary.json              statistics, model, QA, warnings
+//!       manifest.json             inputs with SHA-256, options, software version, outputs with SHA-256
+//! ```
+//! `manifest.json` is written last: a year folder without it is incomplete.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use rsei_core::model::GradeTable;
+use rsei_core::Raster;
+use rsei_io::write::WriteValue;
+use rsei_io::{write_bands, write_raster, OverviewResampling, Overviews, RasterFormat, WriteOptions};
+use rsei_report::table::{Cell, Column, Table};
+use serde::Serialize;
+
+use crate::area::StudyArea;
+use crate::compute::YearIndicators;
+use crate::options::RseiRunOptions;
+use crate::run::{RseiRequest, YearSummary};
+
+/// Name and version of this software, recorded in every output.
+pub const SOFTWARE: &str = concat!("rsei ", env!("CARGO_PKG_VERSION"));
+
+/// One input file and its checksum.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// What made an output: software, inputs (with checksums), options, area and year.
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    pub software: String,
+    pub area: String,
+    pub area_source: String,
+    pub year: i32,
+    pub composite: String,
+    pub options: RseiRunOptions,
+    pub inputs: Vec<InputFile>,
+    pub landcover: Option<InputFile>,
+}
+
+type HashKey = (PathBuf, u64, Option<std::time::SystemTime>);
+
+fn hash_cache() -> &'static Mutex<HashMap<HashKey, String>> {
+    static CACHE: OnceLock<Mutex<HashMap<HashKey, String>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// SHA-256 of a file, cached by (path, size, modification time) for the life of the process.
+pub fn checksum(path: &Path) -> Result<InputFile> {
+    let md = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let key = (path.to_path_buf(), md.len(), md.modified().ok());
+    if let Some(h) = hash_cache().lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(InputFile { path: path.to_path_buf(), bytes: md.len(), sha256: h });
+    }
+    let h = rsei_io::warp::sha256_file(path)?;
+    if let Ok(mut c) = hash_cache().lock() {
+        c.insert(key, h.clone());
+    }
+    Ok(InputFile { path: path.to_path_buf(), bytes: md.len(), sha256: h })
+}
+
+impl Provenance {
+    pub fn new(req: &RseiRequest<'_>, area: &StudyArea, ind: &YearIndicators) -> Result<Provenance> {
+        let inputs: Vec<InputFile> = ind.files.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;
+        let landcover = req.inputs.landcover.as_deref().map(checksum).transpose()?;
+        Ok(Provenance {
+            software: SOFTWARE.into(),
+            area: area.name.clone(),
+            area_source: area.source.clone(),
+            year: ind.year,
+            composite: req.options.composite.describe(ind.year),
+            options: req.options.clone(),
+            inputs,
+            landcover,
+        })
+    }
+    /// A short record for raster tags (the full list of inputs is in `manifest.json`).
+    fn tag(&self) -> serde_json::Value {
+        serde_json::json!({
+            "software": self.software,
+            "area": self.area,
+            "year": self.year,
+            "composite": self.composite,
+            "inputs": self.inputs.len(),
+            "manifest": "manifest.json",
+        })
+    }
+}
+
+fn raster_opts(opts: &RseiRunOptions, prov: &Provenance, classes: bool) -> WriteOptions {
+    let mut o = if classes { WriteOptions::classes() } else { WriteOptions::continuous() };
+    o = o.with_format(RasterFormat::Cog).with_compression(opts.output.compression.to_io(), None);
+    if !opts.output.overviews {
+        o.overviews = Overviews::None;
+    } else if classes {
+        o.overviews = Overviews::Auto(OverviewResampling::Nearest);
+    }
+    o.provenance = Some(prov.tag());
+    o.with_tag("SOFTWARE", SOFTWARE)
+}
+
+fn write_layer<T: WriteValue>(dir: &Path, name: &str, grid: &rsei_core::Grid, data: Vec<T>, o: &WriteOptions, unit: Option<&str>, desc: &str) -> Result<PathBuf> {
+    let p = dir.join(name);
+    let mut o = o.clone();
+    o.band.description = Some(desc.into());
+    o.band.unit = unit.map(str::to_string);
+    write_raster(&p, &Raster::new(grid.clone(), data)?, &o).with_context(|| format!("writing {}", p.display()))?;
+    Ok(p)
+}
+
+/// Writes the outputs of one area and year into `dir`.
+pub fn write_year(
+    dir: &Path,
+    ind: &YearIndicators,
+    rsei: &[f32],
+    summary: &YearSummary,
+    prov: &Provenance,
+    opts: &RseiRunOptions,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // an older manifest must not vouch for files being replaced
+    let manifest = dir.join("manifest.json");
+    if manifest.exists() {
+        std::fs::remove_file(&manifest).with_context(|| format!("removing {}", manifest.display()))?;
+    }
+    let g = &ind.grid;
+    let cont = raster_opts(opts, prov, false);
+    let cls = raster_opts(opts, prov, true);
+    let inside = |v: &[f32]| -> Vec<f32> { v.iter().zip(&ind.inside).map(|(&x, &i)| if i { x } else { f32::NAN }).collect() };
+    let mut files = vec![
+        write_layer(dir, "rsei.tif", g, rsei.to_vec(), &cont, Some("1"), "RSEI (0 worst .. 1 best)")?,
+        write_layer(dir, "ndvi.tif", g, inside(&ind.ndvi), &cont, Some("1"), "NDVI (greenness)")?,
+        write_layer(dir, "wet.tif", g, inside(&ind.wet), &cont, Some("1"), "WET (tasseled-cap wetness)")?,
+        write_layer(dir, "ndbsi.tif", g, inside(&ind.ndbsi), &cont, Some("1"), "NDBSI (dryness)")?,
+        write_layer(dir, "lst_celsius.tif", g, inside(&ind.lst_celsius), &cont, Some("degC"), "LST (heat), degrees Celsius")?,
+        write_layer(dir, "mndwi.tif", g, inside(&ind.mndwi), &cont, Some("1"), "MNDWI")?,
+    ];
+    let mut o = cls.clone();
+    o.nodata = Some(0.0);
+    let grade: Vec<u8> = rsei.iter().map(|&v| GradeTable::grade_of(v).map_or(0, |k| k as u8 + 1)).collect();
+    files.push(write_layer(dir, "grade.tif", g, grade, &o, None, "RSEI grade: 1 poor, 2 fair, 3 moderate, 4 good, 5 excellent")?);
+    let mut o = cls.clone();
+    o.nodata = Some(255.0);
+    let water: Vec<u8> = ind.water.iter().zip(&ind.inside).map(|(&w, &i)| if !i { 255 } else { u8::from(w) }).collect();
+    files.push(write_layer(dir, "water.tif", g, water, &o, None, "water mask: 1 water, 0 land")?);
+    let p = dir.join("obs_count.tif");
+    let mut o = cls.clone();
+    o.band.unit = Some("count".into());
+    write_bands(
+        &p,
+        g,
+        &[("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])],
+        &o,
+    )
+    .with_context(|| format!("writing {}", p.display()))?;
+    files.push(p);
+    if opts.output.map_png {
+        let p = dir.join("rsei_map.png");
+        let png = render_rsei_map(g, rsei, &ind.water, &ind.inside, &format!("RSEI {} {}", summary.area, summary.year))?;
+        rsei_report::write_png(&p, &png)?;
+        files.push(p);
+    }
+    let p = dir.join("summary.json");
+    rsei_core::fsutil::write_atomic(&p, &serde_json::to_vec_pretty(summary)?).with_context(|| format!("writing {}", p.display()))?;
+    files.push(p);
+    // manifest last, with checksums of the outputs
+    let outputs: Vec<InputFile> = files.iter().map(|p| checksum(p)).collect::<Result<_>>()?;
+    let outputs: Vec<serde_json::Value> = outputs
+        .into_iter()
+        .map(|f| serde_json::json!({"file": f.path.file_name().map(|n| n.to_string_lossy().into_owned()), "bytes": f.bytes, "sha256": f.sha256}))
+        .collect();
+    let m = serde_json::json!({ "provenance": prov, "outputs": outputs });
+    rsei_core::fsutil::write_atomic(&manifest, &serde_json::to_vec_pretty(&m)?).with_context(|| format!("writing {}", manifest.display()))?;
+    Ok(())
+}
+
+/// PNG map of the RSEI grades (water in blue, outside transparent-grey).
+pub fn render_rsei_map(g: &rsei_core::Grid, rsei: &[f32], water: &[bool], inside: &[bool], title: &str) -> Result<Vec<u8>> {
+    let water_in: Vec<bool> = water.iter().zip(inside).map(|(&w, &i)| w && i).collect();
+    let metres = g.crs().as_str().contains("+units=m") || g.crs().as_str().contains("metre");
+    let style = rsei_report::MapStyle {
+        title: title.to_string(),
+        water_mask: Some(&water_in),
+        cell_size_m: metres.then(|| g.cell_size().0),
+        ..rsei_report::MapStyle::default()
+    };
+    Ok(rsei_report::render_map(rsei, g.rows(), g.cols(), &style)?)
+}
+
+fn f(v: f64, d: u8) -> Cell {
+    Cell::float(v, d)
+}
+
+/// The PCA table (paper Table A1 layout): one row per area and year.
+pub fn pca_table(rows: &[YearSummary]) -> Table {
+    let mut cols = vec![Column::new("area"), Column::new("year"), Column::new("n_pixels")];
+    for n in ["NDVI", "WET", "NDBSI", "LST"] {
+        cols.push(Column::new(format!("pc1_{n}")));
+    }
+    for k in 1..=4 {
+        cols.push(Column::new(format!("eigenvalue_{k}")));
+    }
+    cols.push(Column::with_unit("pc1_contribution", "%"));
+    cols.push(Column::new("pc1_flipped"));
+    cols.push(Column::new("normalisation"));
+    cols.push(Column::new("pooled"));
+    cols.push(Column::new("warnings"));
+    let mut t = Table::new(cols);
+    for r in rows {
+        let m = &r.model;
+        let mut cells = vec![Cell::Text(r.area.clone()), Cell::Int(i64::from(r.year)), Cell::Int(r.n_pixels as i64)];
+        cells.extend(m.pc1.iter().map(|&v| f(v, 3)));
+        cells.extend(m.eigenvalues.iter().map(|&v| f(v, 6)));
+        cells.push(f(100.0 * m.pc1_contribution, 2));
+        cells.push(Cell::Text(m.flipped.to_string()));
+        cells.push(Cell::Text(match m.normalisation {
+            rsei_core::model::Normalisation::MinMax => "min-max".into(),
+            rsei_core::model::Normalisation::Percentile { lo, hi } => format!("percentile {lo}-{hi}"),
+        }));
+        cells.push(Cell::Text(m.pooled.to_string()));
+        cells.push(Cell::Text(m.warnings.join("; ")));
+        // push_row only fails on a length mismatch, which the construction above rules out
+        let _ = t.push_row(cells);
+    }
+    t
+}
+
+/// Summary statistics: mean, std and grade areas/shares per area and year.
+pub fn summary_table(rows: &[YearSummary]) -> Table {
+    let mut cols = vec![
+        Column::new("area"),
+        Column::new("year"),
+        Column::new("n_pixels"),
+        Column::with_unit("area", "km2"),
+        Column::new("rsei_mean"),
+        Column::new("rsei_std"),
+        Column::new("ndvi_mean"),
+        Column::new("wet_mean"),
+        Column::new("ndbsi_mean"),
+        Column::with_unit("lst_mean", "degC"),
+    ];
+    for g in rsei_core::model::GRADE_NAMES {
+        cols.push(Column::with_unit(format!("{g}_area"), "km2"));
+        cols.push(Column::with_unit(format!("{g}_share"), "%"));
+    }
+    let mut t = Table::new(cols);
+    for r in rows {
+        let mut cells = vec![
+            Cell::Text(r.area.clone()),
+            Cell::Int(i64::from(r.year)),
+            Cell::Int(r.n_pixels as i64),
+            f(r.grades.area_km2, 2),
+            Cell::opt_float(r.rsei_mean, 4),
+            Cell::opt_float(r.rsei_std, 4),
+        ];
+        for (k, m) in r.indicator_means.iter().enumerate() {
+            cells.push(Cell::opt_float(*m, if k == 3 { 2 } else { 4 }));
+        }
+        for g in &r.grades.grades {
+            cells.push(f(g.area_km2, 2));
+            cells.push(f(100.0 * g.share, 2));
+        }
+        let _ = t.push_row(cells);
+    }
+    t
+}
+
+fn write_tables(dir: &Path, rows: &[YearSummary]) -> Result<()> {
+    let pca = pca_table(rows);
+    let sum = summary_table(rows);
+    rsei_report::write_csv(&dir.join("pca_table.csv"), &pca)?;
+    rsei_report::write_json(&dir.join("pca_table.json"), &pca)?;
+    rsei_report::write_csv(&dir.join("rsei_summary.csv"), &sum)?;
+    rsei_report::write_json(&dir.join("rsei_summary.json"), &sum)?;
+    Ok(())
+}
+
+/// Tables of one area.
+pub fn write_area_tables(dir: &Path, rows: &[YearSummary]) -> Result<()> {
+    write_tables(dir, rows)
+}
+
+/// Tables across all areas of a run.
+pub fn write_run_tables(dir: &Path, rows: &[YearSummary]) -> Result<()> {
+    write_tables(dir, rows)
+}
