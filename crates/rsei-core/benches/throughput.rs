@@ -4,7 +4,8 @@
 //! (b) the RSEI stage from four indicators: statistics pass, fit, RSEI0 pass, rescale (and grades).
 //!
 //! Run: `cargo bench -p rsei-core --bench throughput` (optionally `-- <size>` for another side length).
-//! Each figure is the best of 3 runs, in Mpx/s (millions of pixels per second).
+//! Each figure is the best of 3 runs, in Mpx/s (millions of pixels per second) of wall time, with
+//! the CPU time of that run (a load-independent measure of the work; Linux only).
 
 #![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
 
@@ -39,16 +40,41 @@ fn reflectances(n: usize) -> Vec<Vec<f32>> {
     b
 }
 
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut best = f64::INFINITY;
+/// CPU time (user + system) of this process in seconds, from `/proc/self/stat` (Linux; clock ticks
+/// of 10 ms). `None` elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // fields after the parenthesised command name; utime and stime are fields 14 and 15
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Best wall time of `runs` runs, and the CPU time of that run (on a loaded machine wall time
+/// suffers from other processes; CPU time much less).
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, Option<f64>, T) {
+    let mut best = (f64::INFINITY, None);
     let mut last = None;
     for _ in 0..runs {
+        let c = cpu_seconds();
         let t = Instant::now();
         let out = f();
-        best = best.min(t.elapsed().as_secs_f64());
+        let wall = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().zip(c).map(|(b, a)| b - a);
+        if wall < best.0 {
+            best = (wall, cpu);
+        }
         last = Some(out);
     }
-    (best, last.expect("at least one run"))
+    (best.0, best.1, last.expect("at least one run"))
+}
+
+fn cpu_rate(mpx: f64, cpu: Option<f64>) -> String {
+    match cpu {
+        Some(c) if c > 0.0 => format!("; {:.0} Mpx per CPU-second", mpx / c),
+        _ => String::new(),
+    }
 }
 
 fn main() {
@@ -64,7 +90,7 @@ fn main() {
     let mut lst = vec![0f32; n];
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
-        let (secs, ()) = best_of(3, || {
+        let (secs, cpu, ()) = best_of(3, || {
             pool.install(|| {
                 compute_indicators_par(
                     band_refs,
@@ -75,7 +101,7 @@ fn main() {
                 .expect("indicators")
             })
         });
-        println!("indicators (WET, NDBSI, MNDWI, NDVI) from 7 bands, {threads} thread(s): {:7.1} Mpx/s ({:.3} s)", mpx / secs, secs);
+        println!("indicators (WET, NDBSI, MNDWI, NDVI) from 7 bands, {threads} thread(s): {:7.1} Mpx/s ({:.3} s{})", mpx / secs, secs, cpu_rate(mpx, cpu));
     }
     // LST (°C) anti-correlated with greenness; a few water/invalid pixels
     for i in 0..n {
@@ -85,14 +111,55 @@ fn main() {
     let ind: [&[f32]; 4] = [&ndvi, &wet, &ndbsi, &lst];
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
-        let (secs, out) = best_of(3, || pool.install(|| compute_rsei(ind, Some(&valid), side, side, &RseiOptions::default()).expect("rsei")));
-        println!("RSEI stage (stats, fit, RSEI0, rescale, grades), {threads} thread(s): {:7.1} Mpx/s ({:.3} s)", mpx / secs, secs);
+        let (secs, cpu, out) = best_of(3, || pool.install(|| compute_rsei(ind, Some(&valid), side, side, &RseiOptions::default()).expect("rsei")));
+        println!("RSEI stage (stats, fit, RSEI0, rescale, grades), {threads} thread(s): {:7.1} Mpx/s ({:.3} s{})", mpx / secs, secs, cpu_rate(mpx, cpu));
         if threads == 2 {
             let m = &out.model;
             stages(ind, &valid, side);
+            steps_single_thread(ind, &valid, side);
             println!("  model: n = {}, PC1 = {:?}, contribution {:.3}", m.n_pixels, m.pc1.map(|v| (v * 1000.0).round() / 1000.0), m.pc1_contribution);
         }
     }
+}
+
+/// CPU time of the calling thread in seconds (ns resolution, Linux `/proc/thread-self/schedstat`).
+fn thread_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
+/// Runs `f` on the calling thread (a 1-thread pool would move it) and returns its thread CPU time.
+fn cpu_of(f: impl FnOnce()) -> f64 {
+    let a = thread_cpu_seconds().unwrap_or(0.0);
+    f();
+    thread_cpu_seconds().unwrap_or(0.0) - a
+}
+
+/// Single-thread CPU cost of each step of the RSEI stage, in Mpx per CPU-second (independent of
+/// other processes' load, up to cache sharing).
+fn steps_single_thread(ind: [&[f32]; 4], valid: &[bool], side: usize) {
+    let n = side * side;
+    let mpx = n as f64 / 1e6;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+    pool.install(|| {
+        let mut stats = RseiStats::default();
+        let c_stats = cpu_of(|| stats.update_rows(ind, Some(valid), side).expect("stats"));
+        let model = fit(&stats, None, &RseiOptions::default()).expect("fit");
+        let mut r = vec![0f32; n];
+        let mut mm = None;
+        let c_r0 = cpu_of(|| mm = Some(model.rsei0(ind, Some(valid), &mut r).expect("rsei0")));
+        let (lo, hi) = mm.and_then(|m| m.range()).expect("range");
+        let c_g = cpu_of(|| {
+            rescale_and_grade(&mut r, lo, hi).expect("rescale");
+        });
+        println!(
+            "  single-thread CPU cost (Mpx per CPU-second): stats pass {:.0}, RSEI0 pass with min/max {:.0}, rescale + grades {:.0}; whole stage {:.0}",
+            mpx / c_stats,
+            mpx / c_r0,
+            mpx / c_g,
+            mpx / (c_stats + c_r0 + c_g)
+        );
+    });
 }
 
 /// Time of each step of the RSEI stage (2 threads, the global pool), to see where time goes.

@@ -190,34 +190,73 @@ impl RowLanes {
     }
     #[inline(always)]
     fn add(&mut self, j: usize, inc: bool, x: [f32; 4], k: [f64; 4]) {
-        self.cnt[j] += u64::from(inc);
-        let mut d = [0f64; 4];
+        let mut xs = [[0f32; LANES]; 4];
+        let mut incs = [false; LANES];
+        incs[j] = inc;
         for v in 0..4 {
-            // exact in f64 (difference of two f32); excluded pixels contribute 0
-            d[v] = if inc { f64::from(x[v]) - k[v] } else { 0.0 };
-            self.s[v][j] += d[v];
-            let lo = if inc { x[v] } else { f32::INFINITY };
-            let hi = if inc { x[v] } else { f32::NEG_INFINITY };
-            self.mn[v][j] = if lo < self.mn[v][j] { lo } else { self.mn[v][j] };
-            self.mx[v][j] = if hi > self.mx[v][j] { hi } else { self.mx[v][j] };
+            xs[v][j] = x[v];
         }
-        self.q[0][j] += d[0] * d[0];
-        self.q[1][j] += d[0] * d[1];
-        self.q[2][j] += d[0] * d[2];
-        self.q[3][j] += d[0] * d[3];
-        self.q[4][j] += d[1] * d[1];
-        self.q[5][j] += d[1] * d[2];
-        self.q[6][j] += d[1] * d[3];
-        self.q[7][j] += d[2] * d[2];
-        self.q[8][j] += d[2] * d[3];
-        self.q[9][j] += d[3] * d[3];
+        // a block with one active lane: the other lanes add exact zeros and leave min/max unchanged
+        self.add_block(incs, xs, k);
+    }
+
+    /// Adds one pixel per lane. Every operation is written lane-wise (`[_; LANES]` arrays, lane index
+    /// innermost) so that it maps onto SIMD registers.
+    #[inline(always)]
+    fn add_block(&mut self, inc: [bool; LANES], x: [[f32; LANES]; 4], k: [f64; 4]) {
+        let mut d = [[0f64; LANES]; 4];
+        for j in 0..LANES {
+            self.cnt[j] += u64::from(inc[j]);
+        }
+        for v in 0..4 {
+            for j in 0..LANES {
+                // exact in f64 (difference of two f32); excluded pixels contribute 0
+                d[v][j] = if inc[j] { f64::from(x[v][j]) - k[v] } else { 0.0 };
+                self.s[v][j] += d[v][j];
+                let lo = if inc[j] { x[v][j] } else { f32::INFINITY };
+                let hi = if inc[j] { x[v][j] } else { f32::NEG_INFINITY };
+                self.mn[v][j] = if lo < self.mn[v][j] { lo } else { self.mn[v][j] };
+                self.mx[v][j] = if hi > self.mx[v][j] { hi } else { self.mx[v][j] };
+            }
+        }
+        let mut idx = 0;
+        for v in 0..4 {
+            for w in v..4 {
+                for j in 0..LANES {
+                    self.q[idx][j] += d[v][j] * d[w][j];
+                }
+                idx += 1;
+            }
+        }
     }
 }
+
+/// The SIMD-friendly body of [`row_partial`]: whole blocks of `LANES` pixels, no bounds checks.
+#[inline(always)]
+fn lanes_pass<'a, const NORM: bool>(lanes: &mut RowLanes, x: [&[f32]; 4], mask: impl Iterator<Item = &'a [bool]>, t: Transform, k: [f64; 4]) {
+    let blocks = x[0].chunks_exact(LANES).zip(x[1].chunks_exact(LANES)).zip(x[2].chunks_exact(LANES)).zip(x[3].chunks_exact(LANES)).zip(mask);
+    for ((((a4, b4), c4), d4), m4) in blocks {
+        let mut inc = [false; LANES];
+        let mut xt = [[0f32; LANES]; 4];
+        for j in 0..LANES {
+            let v = [a4[j], b4[j], c4[j], d4[j]];
+            inc[j] = m4[j] & v[0].is_finite() & v[1].is_finite() & v[2].is_finite() & v[3].is_finite();
+            for (q, &x) in v.iter().enumerate() {
+                xt[q][j] = t.apply::<NORM>(q, x);
+            }
+        }
+        lanes.add_block(inc, xt, k);
+    }
+}
+
+/// Min, max and co-moments of one row.
+type RowPartial = ([f64; 4], [f64; 4], CoMoments4);
 
 /// Min/max and co-moments of one row in one pass, by the shifted-data algorithm: with K the
 /// (transformed) values of the row's first entering pixel, `mean = K + Σd/n` and
 /// `C = Σ dᵢdⱼ − Σdᵢ Σdⱼ / n` where `d = x − K` (exact in f64). The result depends only on the row.
-fn row_partial<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, t: Transform) -> ([f64; 4], [f64; 4], CoMoments4) {
+#[inline(always)]
+fn row_partial<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, t: Transform) -> RowPartial {
     let n = ind[0].len();
     let (a, b, c, d) = (&ind[0][..n], &ind[1][..n], &ind[2][..n], &ind[3][..n]);
     let finite = |i: usize| -> bool { a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & d[i].is_finite() };
@@ -235,30 +274,13 @@ fn row_partial<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, t: T
     let mut lanes = RowLanes::new();
     let start = first - first % LANES;
     let full = start + (n - start) / LANES * LANES;
+    const ALL: [bool; LANES] = [true; LANES];
     match usable {
-        Some(m) => {
-            let m = &m[..n];
-            for base in (start..full).step_by(LANES) {
-                for j in 0..LANES {
-                    let i = base + j;
-                    lanes.add(j, m[i] & finite(i), x_at(i), k);
-                }
-            }
-            for i in full..n {
-                lanes.add(i % LANES, m[i] & finite(i), x_at(i), k);
-            }
-        }
-        None => {
-            for base in (start..full).step_by(LANES) {
-                for j in 0..LANES {
-                    let i = base + j;
-                    lanes.add(j, finite(i), x_at(i), k);
-                }
-            }
-            for i in full..n {
-                lanes.add(i % LANES, finite(i), x_at(i), k);
-            }
-        }
+        Some(m) => lanes_pass::<NORM>(&mut lanes, [&a[start..full], &b[start..full], &c[start..full], &d[start..full]], m[start..full].chunks_exact(LANES), t, k),
+        None => lanes_pass::<NORM>(&mut lanes, [&a[start..full], &b[start..full], &c[start..full], &d[start..full]], std::iter::repeat(&ALL[..]), t, k),
+    }
+    for i in full..n {
+        lanes.add(i % LANES, usable.map_or(true, |m| m[i]) & finite(i), x_at(i), k);
     }
     let cnt: u64 = lanes.cnt.iter().sum();
     let nf = cnt as f64;
@@ -778,16 +800,19 @@ impl RseiModel {
     }
 
     fn rsei0_kernel(&self, ind: [&[f32]; 4], usable: Option<&[bool]>, out: &mut [f32]) -> MinMax {
+        const ALL: [bool; LANES] = [true; LANES];
+        let n = out.len();
+        let full = n / LANES * LANES;
         match (usable, self.bounds[0].clipped) {
-            (Some(m), false) => self.rsei0_lanes::<false>(ind, out, |i| m[i]),
-            (Some(m), true) => self.rsei0_lanes::<true>(ind, out, |i| m[i]),
-            (None, false) => self.rsei0_lanes::<false>(ind, out, |_| true),
-            (None, true) => self.rsei0_lanes::<true>(ind, out, |_| true),
+            (Some(m), false) => self.rsei0_lanes::<false, _>(ind, out, m[..full].chunks_exact(LANES), |i| m[i]),
+            (Some(m), true) => self.rsei0_lanes::<true, _>(ind, out, m[..full].chunks_exact(LANES), |i| m[i]),
+            (None, false) => self.rsei0_lanes::<false, _>(ind, out, std::iter::repeat(&ALL[..]), |_| true),
+            (None, true) => self.rsei0_lanes::<true, _>(ind, out, std::iter::repeat(&ALL[..]), |_| true),
         }
     }
 
     #[inline(always)]
-    fn rsei0_lanes<const CLIP: bool>(&self, ind: [&[f32]; 4], out: &mut [f32], usable: impl Fn(usize) -> bool) -> MinMax {
+    fn rsei0_lanes<'a, const CLIP: bool, M: Iterator<Item = &'a [bool]>>(&self, ind: [&[f32]; 4], out: &mut [f32], mask: M, tail_usable: impl Fn(usize) -> bool) -> MinMax {
         let n = out.len();
         let lo = self.bounds.map(|b| b.lo as f32);
         let inv = self.bounds.map(|b| (1.0 / (b.hi - b.lo)) as f32);
@@ -805,24 +830,35 @@ impl RseiModel {
         let mut mn = [f32::INFINITY; LANES];
         let mut mx = [f32::NEG_INFINITY; LANES];
         let mut cnt = [0u64; LANES];
-        let mut one = |i: usize, j: usize, out: &mut [f32]| {
-            let v = w[0] * (norm(0, a[i]) - mean[0]) + w[1] * (norm(1, b[i]) - mean[1]) + w[2] * (norm(2, c[i]) - mean[2]) + w[3] * (norm(3, d[i]) - mean[3]);
-            let ok = usable(i) & a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & d[i].is_finite();
-            out[i] = if ok { v } else { f32::NAN };
+        let mut one = |a: f32, b: f32, c: f32, d: f32, u: bool, j: usize| -> f32 {
+            let v = w[0] * (norm(0, a) - mean[0]) + w[1] * (norm(1, b) - mean[1]) + w[2] * (norm(2, c) - mean[2]) + w[3] * (norm(3, d) - mean[3]);
+            let ok = u & a.is_finite() & b.is_finite() & c.is_finite() & d.is_finite();
             let l = if ok { v } else { f32::INFINITY };
             let h = if ok { v } else { f32::NEG_INFINITY };
             mn[j] = if l < mn[j] { l } else { mn[j] };
             mx[j] = if h > mx[j] { h } else { mx[j] };
             cnt[j] += u64::from(ok);
+            if ok {
+                v
+            } else {
+                f32::NAN
+            }
         };
         let full = n / LANES * LANES;
-        for base in (0..full).step_by(LANES) {
+        let blocks = out[..full]
+            .chunks_exact_mut(LANES)
+            .zip(a[..full].chunks_exact(LANES))
+            .zip(b[..full].chunks_exact(LANES))
+            .zip(c[..full].chunks_exact(LANES))
+            .zip(d[..full].chunks_exact(LANES))
+            .zip(mask);
+        for (((((o4, a4), b4), c4), d4), m4) in blocks {
             for j in 0..LANES {
-                one(base + j, j, out);
+                o4[j] = one(a4[j], b4[j], c4[j], d4[j], m4[j], j);
             }
         }
         for i in full..n {
-            one(i, i % LANES, out);
+            out[i] = one(a[i], b[i], c[i], d[i], tail_usable(i), i % LANES);
         }
         let count: u64 = cnt.iter().sum();
         if count == 0 {
