@@ -872,6 +872,7 @@ fn layout_map(values: &[f32], rows: usize, cols: usize, style: &MapStyle) -> Res
         );
         sc.end_group();
     }
+    sc.clip_to_bounds();
     Ok(sc)
 }
 

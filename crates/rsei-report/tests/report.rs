@@ -790,3 +790,26 @@ fn raster_maps_and_map_coordinate_outlines() {
     );
     assert_eq!(o.rings[0], vec![(2.0, 1.0), (4.0, 3.0)]);
 }
+
+#[test]
+fn extreme_values_outside_fixed_ranges_are_clipped_quickly() {
+    // values 12 orders of magnitude beyond a fixed axis: drawn clipped, laid out without
+    // stepping over the off-plot geometry
+    let c = Chart::new(
+        "far",
+        Axis::linear("x", None).with_range(0.0, 1.0),
+        Axis::linear("y", None).with_range(0.0, 1.0),
+    )
+    .with_series(Series::bars("b", vec![(0.5, 1e12), (0.6, -1e12)]))
+    .with_series(Series::line("l", vec![(-1e12, -1e12), (1e12, 1e12)]))
+    .with_series(Series::area("a", vec![(-1e9, 1e9), (1e9, 2e9)]));
+    let t = std::time::Instant::now();
+    let svg = to_svg(&c, 400.0, 300.0).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+    let img = decode(&to_png(&c, 400.0, 300.0, 1.0).unwrap());
+    assert_eq!((img.w, img.h), (400, 300));
+    assert!(
+        t.elapsed().as_secs_f64() < 10.0,
+        "layout must not step over off-plot geometry"
+    );
+}

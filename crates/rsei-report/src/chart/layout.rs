@@ -220,6 +220,12 @@ impl Proj {
     fn map(&self, v: f64) -> f32 {
         self.a + ((v - self.lo) / (self.hi - self.lo)) as f32 * (self.b - self.a)
     }
+    /// `map` of `v` clamped to the axis range widened by twice its span on each side: for the
+    /// ends of bars, boxes and fills, so that an extreme value keeps f32 precision at the other end.
+    fn map_clamped(&self, v: f64) -> f32 {
+        let span = self.hi - self.lo;
+        self.map(v.clamp(self.lo - 2.0 * span, self.hi + 2.0 * span))
+    }
 }
 
 /// Data extents per axis, with the series' own rules (bars from 0, boxes, bands…).
@@ -615,10 +621,49 @@ impl Occupancy {
             self.on[j * self.nx + i] = true;
         }
     }
+    /// The grid's extent (x0, y0, x1, y1).
+    fn bounds(&self) -> (f32, f32, f32, f32) {
+        (
+            self.x0,
+            self.y0,
+            self.x0 + self.nx as f32 * self.cell,
+            self.y0 + self.ny as f32 * self.cell,
+        )
+    }
+    /// Marks a segment, clipped to the grid first (Liang–Barsky), so far-off coordinates cost nothing.
     fn segment(&mut self, a: (f32, f32), b: (f32, f32)) {
         if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) {
             return;
         }
+        let (bx0, by0, bx1, by1) = self.bounds();
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0f32, 1.0f32);
+        for (p, q) in [
+            (-dx, a.0 - bx0),
+            (dx, bx1 - a.0),
+            (-dy, a.1 - by0),
+            (dy, by1 - a.1),
+        ] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return;
+                }
+            } else {
+                let r = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(r);
+                } else {
+                    t1 = t1.min(r);
+                }
+            }
+        }
+        if t0 > t1 {
+            return;
+        }
+        let (a, b) = (
+            (a.0 + t0 * dx, a.1 + t0 * dy),
+            (a.0 + t1 * dx, a.1 + t1 * dy),
+        );
         let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
         let steps = ((len / (self.cell * 0.5)).ceil() as usize).clamp(1, 100_000);
         for k in 0..=steps {
@@ -626,34 +671,50 @@ impl Occupancy {
             self.point(a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
         }
     }
+    /// Marks a rectangle (clipped to the grid).
     fn rect(&mut self, r: Rect) {
-        let (x1, x2) = (r.x.min(r.right()), r.x.max(r.right()));
-        let (y1, y2) = (r.y.min(r.bottom()), r.y.max(r.bottom()));
-        let mut y = y1;
-        while y <= y2 {
-            let mut x = x1;
-            while x <= x2 {
-                self.point(x, y);
-                x += self.cell * 0.5;
-            }
-            self.point(x2, y);
-            y += self.cell * 0.5;
+        if !(r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite()) {
+            return;
         }
-        let mut x = x1;
-        while x <= x2 {
-            self.point(x, y2);
-            x += self.cell * 0.5;
+        let (bx0, by0, bx1, by1) = self.bounds();
+        let (x1, x2) = (
+            r.x.min(r.right()).max(bx0),
+            r.x.max(r.right()).min(bx1 - 1e-3),
+        );
+        let (y1, y2) = (
+            r.y.min(r.bottom()).max(by0),
+            r.y.max(r.bottom()).min(by1 - 1e-3),
+        );
+        if x1 > x2 || y1 > y2 {
+            return;
+        }
+        let step = self.cell * 0.5;
+        let mut y = y1;
+        loop {
+            let mut x = x1;
+            loop {
+                self.point(x.min(x2), y.min(y2));
+                if x >= x2 {
+                    break;
+                }
+                x += step;
+            }
+            if y >= y2 {
+                break;
+            }
+            y += step;
         }
     }
     /// Marks the region between two curves given at the same (increasing) x.
     fn between(&mut self, xs: &[f32], top: &[f32], bottom: &[f32]) {
+        let (bx0, _, bx1, _) = self.bounds();
         for k in 1..xs.len() {
             let (xa, xb) = (xs[k - 1], xs[k]);
             if !(xa.is_finite() && xb.is_finite() && top[k - 1].is_finite() && top[k].is_finite()) {
                 continue;
             }
-            let mut x = xa.min(xb);
-            while x <= xa.max(xb) {
+            let mut x = xa.min(xb).max(bx0);
+            while x <= xa.max(xb).min(bx1) {
                 let t = if xb != xa { (x - xa) / (xb - xa) } else { 0.0 };
                 let yt = top[k - 1] + (top[k] - top[k - 1]) * t;
                 let yb = bottom[k - 1] + (bottom[k] - bottom[k - 1]) * t;
@@ -1112,6 +1173,7 @@ pub(crate) fn layout(chart: &Chart, width: f32, height: f32) -> Result<Scene> {
             inside,
         );
     }
+    scene.clip_to_bounds();
     Ok(scene)
 }
 
@@ -1234,7 +1296,10 @@ fn bar_rects(
         let b = p + off + bw * 0.46;
         let r = if horizontal {
             let (y1, y2) = (py.map(a), py.map(b));
-            let (x1, x2) = (f.px.map(0.0_f64.clamp(f.px.lo, f.px.hi)), f.px.map(v));
+            let (x1, x2) = (
+                f.px.map(0.0_f64.clamp(f.px.lo, f.px.hi)),
+                f.px.map_clamped(v),
+            );
             Rect {
                 x: x1.min(x2),
                 y: y1.min(y2),
@@ -1245,7 +1310,7 @@ fn bar_rects(
             let (x1, x2) = (f.px.map(a), f.px.map(b));
             let (y1, y2) = (
                 py.map(0.0_f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi))),
-                py.map(v),
+                py.map_clamped(v),
             );
             Rect {
                 x: x1.min(x2),
@@ -1368,7 +1433,11 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                 let base = py.map(0.0f64.clamp(py.lo.min(py.hi), py.lo.max(py.hi)));
                 for (k, &c) in counts.iter().enumerate() {
                     if c.is_finite() && edges[k].is_finite() && edges[k + 1].is_finite() {
-                        let (x1, x2, y) = (f.px.map(edges[k]), f.px.map(edges[k + 1]), py.map(c));
+                        let (x1, x2, y) = (
+                            f.px.map_clamped(edges[k]),
+                            f.px.map_clamped(edges[k + 1]),
+                            py.map_clamped(c),
+                        );
                         out.push(Geo::Rect(Rect {
                             x: x1.min(x2),
                             y: y.min(base),
@@ -1388,7 +1457,7 @@ fn series_geometry(chart: &Chart, f: &Frame) -> Vec<Geo> {
                             f.px.map(b.position + off - bw * 0.4),
                             f.px.map(b.position + off + bw * 0.4),
                         );
-                        let (y1, y2) = (py.map(b.min), py.map(b.max));
+                        let (y1, y2) = (py.map_clamped(b.min), py.map_clamped(b.max));
                         if y1.is_finite() && y2.is_finite() {
                             out.push(Geo::Rect(Rect {
                                 x: x1,
@@ -1838,7 +1907,11 @@ fn draw(
                             }
                             continue;
                         }
-                        let (x0, x1, y) = (f.px.map(e0), f.px.map(e1), py.map(cnt));
+                        let (x0, x1, y) = (
+                            f.px.map_clamped(e0),
+                            f.px.map_clamped(e1),
+                            py.map_clamped(cnt),
+                        );
                         if !open {
                             segs.push(Seg::M(x0, base));
                             open = true;
@@ -1871,7 +1944,7 @@ fn draw(
                             let cx = f.px.map(b.position + off);
                             let half = (f.px.map(b.position + off + bw * 0.4) - cx).abs();
                             let cap = half * 0.5;
-                            let v = [b.min, b.q1, b.median, b.q3, b.max].map(|v| py.map(v));
+                            let v = [b.min, b.q1, b.median, b.q3, b.max].map(|v| py.map_clamped(v));
                             if v.iter().all(|y| y.is_finite()) {
                                 whisk.extend([
                                     Seg::M(cx, v[0]),
