@@ -40,7 +40,10 @@ impl Ticks {
 
 /// A nice number as (mantissa ∈ {1, 2, 5}, decimal exponent): value = mantissa · 10^exponent.
 fn nice_parts(x: f64, round: bool) -> (i64, i32) {
-    let e = x.log10().floor() as i32;
+    if !(x.is_finite() && x > 0.0) {
+        return (1, 0);
+    }
+    let e = (x.log10().floor() as i32).clamp(-300, 300);
     let f = x / pow10(e);
     let m = if round {
         if f < 1.5 {
@@ -74,7 +77,8 @@ fn pow10(e: i32) -> f64 {
 
 /// `k · m · 10^e`, exact up to one rounding (integer times an exact power of ten, or divided by one).
 fn scaled(k: i64, m: i64, e: i32) -> f64 {
-    let n = (k * m) as f64;
+    // exact while |k·m| < 2^53 (tick indices are checked against that)
+    let n = k as f64 * m as f64;
     if e >= 0 {
         n * pow10(e)
     } else {
@@ -109,6 +113,34 @@ fn usable_span(lo: f64, hi: f64) -> (f64, f64) {
 
 const EPS: f64 = 1e-9;
 
+/// First and last tick index, when they are exact integers in f64 and few (at most 1000 ticks).
+fn tick_indices(k0: f64, k1: f64) -> Option<(i64, i64)> {
+    const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52: k·m (m ≤ 5) stays below 2^53
+    (k0.is_finite()
+        && k1.is_finite()
+        && k0.abs() < EXACT / 8.0
+        && k1.abs() < EXACT / 8.0
+        && k1 - k0 <= 1000.0)
+        .then_some((k0 as i64, k1 as i64))
+}
+
+/// Ticks at the two ends only, for ranges the 1-2-5 steps cannot express (e.g. a span of
+/// 1e-9 around 1e12, or spans beyond f64's range).
+fn fallback(lo: f64, hi: f64) -> Ticks {
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() && lo < hi {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    Ticks {
+        min: lo,
+        max: hi,
+        step: hi - lo,
+        values: vec![lo, hi],
+        decimals: 0,
+    }
+}
+
 fn step_for(lo: f64, hi: f64, target: usize) -> (i64, i32) {
     let n = target.max(2);
     let range = nice_number(hi - lo, false);
@@ -136,9 +168,13 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
     };
     let (m, e) = step_for(lo, hi, target);
     let step = scaled(1, m, e);
-    let k0 = (lo / step + EPS).floor() as i64;
-    let k1 = (hi / step - EPS).ceil() as i64;
+    let Some((k0, k1)) = tick_indices((lo / step + EPS).floor(), (hi / step - EPS).ceil()) else {
+        return fallback(lo, hi);
+    };
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
+    if !(scaled(k0, m, e) < scaled(k1, m, e)) {
+        return fallback(lo, hi);
+    }
     Ticks {
         min: scaled(k0, m, e),
         max: scaled(k1, m, e),
@@ -164,9 +200,13 @@ pub fn ticks_within(lo: f64, hi: f64, target: usize) -> Ticks {
     // the range is given, so the step comes from it directly (no rounding of the range first)
     let (m, e) = nice_parts((hi - lo) / (target.max(2) - 1) as f64, true);
     let step = scaled(1, m, e);
-    let k0 = (lo / step - EPS).ceil() as i64;
-    let k1 = (hi / step + EPS).floor() as i64;
+    let Some((k0, k1)) = tick_indices((lo / step - EPS).ceil(), (hi / step + EPS).floor()) else {
+        return fallback(lo, hi);
+    };
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
+    if values.is_empty() || !(step > 0.0) {
+        return fallback(lo, hi);
+    }
     Ticks {
         min: lo,
         max: hi,
@@ -195,7 +235,7 @@ pub fn ticks_within(lo: f64, hi: f64, target: usize) -> Ticks {
 /// assert_eq!(t.labels(), vec!["40.4", "40.6", "40.8", "41.0", "41.2", "41.4"]);
 /// ```
 pub fn auto_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
-    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+    if !(lo.is_finite() && hi.is_finite() && (hi - lo).is_finite()) || hi <= lo {
         return nice_ticks(lo, hi, target);
     }
     let waste = |t: &Ticks| 1.0 - (hi - lo) / (t.max - t.min);
@@ -325,6 +365,29 @@ mod tests {
         let t = ticks_within(0.05, 0.95, 5);
         assert_eq!(t.labels(), vec!["0.2", "0.4", "0.6", "0.8"]);
         assert_eq!((t.min, t.max), (0.05, 0.95));
+    }
+
+    #[test]
+    fn absurd_ranges_do_not_overflow() {
+        for (lo, hi) in [
+            (-1e300, 1e300),
+            (1e300, 1e300),
+            (1e12, 1e12 + 1e-3),
+            (-f64::MAX, f64::MAX),
+            (5e-324, 1e-323),
+        ] {
+            for t in [
+                nice_ticks(lo, hi, 6),
+                ticks_within(lo, hi, 6),
+                auto_ticks(lo, hi, 6),
+            ] {
+                assert!(
+                    t.min.is_finite() && t.max.is_finite() && t.min < t.max,
+                    "{lo}..{hi}: {t:?}"
+                );
+                assert!(!t.values.is_empty() && t.values.len() <= 1001);
+            }
+        }
     }
 
     #[test]

@@ -813,3 +813,153 @@ fn extreme_values_outside_fixed_ranges_are_clipped_quickly() {
         "layout must not step over off-plot geometry"
     );
 }
+
+#[test]
+fn hostile_inputs_give_results_or_errors_never_panics() {
+    // a fixed-seed stream of ordinary and nasty numbers fed into every series kind
+    let nasty = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        1e-300,
+        5e-324,
+        1e300,
+        -1e300,
+        f64::MAX,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e12,
+        42.0,
+    ];
+    let mut state = 0x2545f4914f6cdd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..150 {
+        let mut v = |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    let r = next();
+                    if r % 3 == 0 {
+                        nasty[(r / 3) as usize % nasty.len()]
+                    } else {
+                        (r % 1000) as f64 / 100.0 - 3.0
+                    }
+                })
+                .collect()
+        };
+        let n = 1 + round % 7;
+        let xs = v(n);
+        let ys = v(n);
+        let pts: Vec<(f64, f64)> = xs.iter().copied().zip(ys.iter().copied()).collect();
+        let vals = v(8);
+        let band: Vec<(f64, f64)> = pts.iter().map(|p| (p.1 - vals[0], p.1 + vals[1])).collect();
+        let cats: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        let charts = [
+            Chart::new("line", Axis::linear("x", None), Axis::linear("y", None))
+                .with_series(Series::line_with_band("l", pts.clone(), band)),
+            Chart::new("scatter", Axis::linear("x", None), Axis::linear("y", None))
+                .with_series(Series::scatter("s", pts.clone()).with_one_to_one()),
+            Chart::new(
+                "bars",
+                Axis::categories("", cats.clone()),
+                Axis::linear("y", None),
+            )
+            .with_series(
+                Series::bars(
+                    "b",
+                    pts.iter()
+                        .enumerate()
+                        .map(|(i, p)| (i as f64, p.1))
+                        .collect(),
+                )
+                .with_value_labels(2),
+            ),
+            Chart::new(
+                "area",
+                Axis::linear("x", None).with_range(0.0, 1.0),
+                Axis::linear("y", None),
+            )
+            .with_series(Series::area("a", pts.clone())),
+            Chart::new("hist", Axis::linear("x", None), Axis::linear("y", None)).with_series(
+                Series::histogram(
+                    "h",
+                    xs.iter().copied().chain([vals[2]]).collect(),
+                    ys.clone(),
+                ),
+            ),
+            Chart::new("box", Axis::categories("", ["a"]), Axis::linear("y", None)).with_series(
+                Series::boxes(
+                    "b",
+                    vec![BoxItem {
+                        position: 0.0,
+                        min: vals[0],
+                        q1: vals[1],
+                        median: vals[2],
+                        q3: vals[3],
+                        max: vals[4],
+                        outliers: vec![vals[5]],
+                    }],
+                ),
+            ),
+            Chart::new(
+                "heat",
+                Axis::categories("", cats.clone()),
+                Axis::categories("", ["r"]),
+            )
+            .with_series(Series::heat_map(
+                vec![ys.clone()],
+                (vals[6], vals[7]),
+                3,
+                "r",
+            )),
+            Chart::new("refs", Axis::linear("x", None), Axis::linear("y", None))
+                .with_series(Series::line("l", pts.clone()))
+                .with_annotation(Annotation::VLine {
+                    x: vals[0],
+                    label: "v".into(),
+                })
+                .with_annotation(Annotation::HLine {
+                    y: vals[1],
+                    label: "h".into(),
+                    secondary: false,
+                })
+                .with_annotation(Annotation::Text {
+                    x: vals[2],
+                    y: vals[3],
+                    text: "t".into(),
+                }),
+        ];
+        for c in &charts {
+            let w = [120.0, 300.0, 640.0][round % 3];
+            if let Ok(svg) = to_svg(c, w, 240.0) {
+                roxmltree::Document::parse(&svg)
+                    .unwrap_or_else(|e| panic!("round {round} {}: {e}", c.title));
+            }
+            let _ = to_png(c, w, 240.0, 1.0);
+        }
+        // maps with junk values and outlines
+        let mv: Vec<f32> = v(12).iter().map(|&x| x as f32).collect();
+        let outline = Outline {
+            rings: vec![pts.iter().map(|p| (p.0, p.1)).collect()],
+            color: Rgba::BLACK,
+            width: 1.0,
+            label: None,
+        };
+        let style = MapStyle {
+            outlines: vec![outline],
+            cell_size_m: Some(vals[0].abs().max(1e-3)),
+            ..MapStyle::default()
+        };
+        if let Ok(png) = render_map(&mv, 3, 4, &style) {
+            let img = decode(&png);
+            assert!(img.w > 0 && img.h > 0);
+        }
+    }
+}
