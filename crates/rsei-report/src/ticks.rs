@@ -172,7 +172,7 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Ticks {
         return fallback(lo, hi);
     };
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
-    if !(scaled(k0, m, e) < scaled(k1, m, e)) {
+    if scaled(k0, m, e) >= scaled(k1, m, e) || !scaled(k1, m, e).is_finite() {
         return fallback(lo, hi);
     }
     Ticks {
@@ -204,7 +204,7 @@ pub fn ticks_within(lo: f64, hi: f64, target: usize) -> Ticks {
         return fallback(lo, hi);
     };
     let values: Vec<f64> = (k0..=k1).map(|k| scaled(k, m, e)).collect();
-    if values.is_empty() || !(step > 0.0) {
+    if values.is_empty() || step.is_nan() || step <= 0.0 {
         return fallback(lo, hi);
     }
     Ticks {
