@@ -68,6 +68,10 @@ impl Indicator {
     }
 }
 
+/// The four indicator rasters of one area, in [`Indicator::ALL`] order (NDVI, WET, NDBSI, LST),
+/// as equally long row-major slices — the input of every pass in this module.
+pub type IndicatorSet<'a> = [&'a [f32]; 4];
+
 /// Names of the indicators in [`Indicator::ALL`] order.
 pub const INDICATOR_NAMES: [&str; 4] = ["NDVI", "WET", "NDBSI", "LST"];
 
@@ -171,97 +175,59 @@ impl Transform {
 }
 
 /// Number of independent accumulator lanes in the row kernels. Lane `j` takes the pixels
-/// `i ≡ j (mod LANES)` and lanes are summed in lane order at the end of the row: a fixed order
-/// (deterministic) that lets the compiler use SIMD registers.
+/// `i ≡ j (mod LANES)` (counted from the row kernel's start) and lanes are summed in lane order at
+/// the end of the row: a fixed order (deterministic) that lets the compiler use SIMD registers.
 const LANES: usize = 4;
 
-/// Lane accumulators of one row: sums of shifted values `d = x − K`, their products, min and max.
-struct RowLanes {
-    cnt: [u64; LANES],
-    s: [[f64; LANES]; 4],
-    q: [[f64; LANES]; 10],
-    mn: [[f32; LANES]; 4],
-    mx: [[f32; LANES]; 4],
-}
-
-impl RowLanes {
-    fn new() -> Self {
-        Self { cnt: [0; LANES], s: [[0.0; LANES]; 4], q: [[0.0; LANES]; 10], mn: [[f32::INFINITY; LANES]; 4], mx: [[f32::NEG_INFINITY; LANES]; 4] }
-    }
-    #[inline(always)]
-    fn add(&mut self, j: usize, inc: bool, x: [f32; 4], k: [f64; 4]) {
-        let mut xs = [[0f32; LANES]; 4];
-        let mut incs = [false; LANES];
-        incs[j] = inc;
-        for v in 0..4 {
-            xs[v][j] = x[v];
-        }
-        // a block with one active lane: the other lanes add exact zeros and leave min/max unchanged
-        self.add_block(incs, xs, k);
-    }
-
-    /// Adds one pixel per lane. Every operation is written lane-wise (`[_; LANES]` arrays, lane index
-    /// innermost) so that it maps onto SIMD registers.
-    #[inline(always)]
-    fn add_block(&mut self, inc: [bool; LANES], x: [[f32; LANES]; 4], k: [f64; 4]) {
-        let mut d = [[0f64; LANES]; 4];
-        for j in 0..LANES {
-            self.cnt[j] += u64::from(inc[j]);
-        }
-        for v in 0..4 {
-            for j in 0..LANES {
-                // exact in f64 (difference of two f32); excluded pixels contribute 0
-                d[v][j] = if inc[j] { f64::from(x[v][j]) - k[v] } else { 0.0 };
-                self.s[v][j] += d[v][j];
-                let lo = if inc[j] { x[v][j] } else { f32::INFINITY };
-                let hi = if inc[j] { x[v][j] } else { f32::NEG_INFINITY };
-                self.mn[v][j] = if lo < self.mn[v][j] { lo } else { self.mn[v][j] };
-                self.mx[v][j] = if hi > self.mx[v][j] { hi } else { self.mx[v][j] };
-            }
-        }
-        let mut idx = 0;
-        for v in 0..4 {
-            for w in v..4 {
-                for j in 0..LANES {
-                    self.q[idx][j] += d[v][j] * d[w][j];
-                }
-                idx += 1;
-            }
-        }
-    }
-}
-
-/// The SIMD-friendly body of [`row_partial`]: whole blocks of `LANES` pixels, no bounds checks.
-#[inline(always)]
-fn lanes_pass<'a, const NORM: bool>(lanes: &mut RowLanes, x: [&[f32]; 4], mask: impl Iterator<Item = &'a [bool]>, t: Transform, k: [f64; 4]) {
-    let blocks = x[0].chunks_exact(LANES).zip(x[1].chunks_exact(LANES)).zip(x[2].chunks_exact(LANES)).zip(x[3].chunks_exact(LANES)).zip(mask);
-    for ((((a4, b4), c4), d4), m4) in blocks {
-        let mut inc = [false; LANES];
-        let mut xt = [[0f32; LANES]; 4];
-        for j in 0..LANES {
-            let v = [a4[j], b4[j], c4[j], d4[j]];
-            inc[j] = m4[j] & v[0].is_finite() & v[1].is_finite() & v[2].is_finite() & v[3].is_finite();
-            for (q, &x) in v.iter().enumerate() {
-                xt[q][j] = t.apply::<NORM>(q, x);
-            }
-        }
-        lanes.add_block(inc, xt, k);
-    }
-}
+/// Pixels per block of the co-moment kernel (a multiple of [`LANES`]); the shifted values of one
+/// block (4 × BLOCK f64 = 8 KiB) stay in L1 while the ten products are summed.
+const BLOCK: usize = 256;
 
 /// Min, max and co-moments of one row.
 type RowPartial = ([f64; 4], [f64; 4], CoMoments4);
 
-/// Min/max and co-moments of one row in one pass, by the shifted-data algorithm: with K the
-/// (transformed) values of the row's first entering pixel, `mean = K + Σd/n` and
-/// `C = Σ dᵢdⱼ − Σdᵢ Σdⱼ / n` where `d = x − K` (exact in f64). The result depends only on the row.
+/// `acc[j] += Σ a[i]·b[i]` over the pixels of lane `j`.
+#[inline(always)]
+fn lane_dot(a: &[f64; BLOCK], b: &[f64; BLOCK], acc: &mut [f64; LANES]) {
+    for (a4, b4) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            acc[j] += a4[j] * b4[j];
+        }
+    }
+}
+
+/// `acc[j] += Σ a[i]` over the pixels of lane `j`.
+#[inline(always)]
+fn lane_sum(a: &[f64; BLOCK], acc: &mut [f64; LANES]) {
+    for a4 in a.chunks_exact(LANES) {
+        for j in 0..LANES {
+            acc[j] += a4[j];
+        }
+    }
+}
+
+/// Lane-wise min and max of `d`. Excluded pixels hold `d = 0`, which never changes the result:
+/// the shift K is the value of an included pixel, so min(d) ≤ 0 ≤ max(d) over the included ones.
+#[inline(always)]
+fn lane_min_max(d: &[f64; BLOCK], lo: &mut [f64; LANES], hi: &mut [f64; LANES]) {
+    for d4 in d.chunks_exact(LANES) {
+        for j in 0..LANES {
+            lo[j] = if d4[j] < lo[j] { d4[j] } else { lo[j] };
+            hi[j] = if d4[j] > hi[j] { d4[j] } else { hi[j] };
+        }
+    }
+}
+
+/// Min/max and co-moments of one row in one pass over its values, by the shifted-data algorithm:
+/// with K the (transformed) values of the row's first entering pixel and `d = x − K` (exact in f64),
+/// `mean = K + Σd/n` and `C = Σ dᵢdⱼ − Σdᵢ Σdⱼ / n`. The row is processed in blocks of [`BLOCK`]
+/// pixels whose shifted values are then summed lane by lane. The result depends only on the row.
 #[inline(always)]
 fn row_partial<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, t: Transform) -> RowPartial {
+    const ALL: [bool; BLOCK] = [true; BLOCK];
     let n = ind[0].len();
-    let (a, b, c, d) = (&ind[0][..n], &ind[1][..n], &ind[2][..n], &ind[3][..n]);
-    let finite = |i: usize| -> bool { a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & d[i].is_finite() };
-    let empty = ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4], CoMoments4::default());
-    let x_at = |i: usize| -> [f32; 4] { [t.apply::<NORM>(0, a[i]), t.apply::<NORM>(1, b[i]), t.apply::<NORM>(2, c[i]), t.apply::<NORM>(3, d[i])] };
+    let (a, b, c, e) = (&ind[0][..n], &ind[1][..n], &ind[2][..n], &ind[3][..n]);
+    let finite = |i: usize| -> bool { a[i].is_finite() & b[i].is_finite() & c[i].is_finite() & e[i].is_finite() };
     let first = match usable {
         Some(m) => {
             let m = &m[..n];
@@ -269,39 +235,67 @@ fn row_partial<const NORM: bool>(ind: [&[f32]; 4], usable: Option<&[bool]>, t: T
         }
         None => (0..n).find(|&i| finite(i)),
     };
-    let Some(first) = first else { return empty };
-    let k = x_at(first).map(f64::from);
-    let mut lanes = RowLanes::new();
-    let start = first - first % LANES;
-    let full = start + (n - start) / LANES * LANES;
-    const ALL: [bool; LANES] = [true; LANES];
-    match usable {
-        Some(m) => lanes_pass::<NORM>(&mut lanes, [&a[start..full], &b[start..full], &c[start..full], &d[start..full]], m[start..full].chunks_exact(LANES), t, k),
-        None => lanes_pass::<NORM>(&mut lanes, [&a[start..full], &b[start..full], &c[start..full], &d[start..full]], std::iter::repeat(&ALL[..]), t, k),
+    let Some(first) = first else { return ([f64::INFINITY; 4], [f64::NEG_INFINITY; 4], CoMoments4::default()) };
+    let k: [f64; 4] = [t.apply::<NORM>(0, a[first]), t.apply::<NORM>(1, b[first]), t.apply::<NORM>(2, c[first]), t.apply::<NORM>(3, e[first])].map(f64::from);
+    let mut cnt = 0u64;
+    let mut s = [[0f64; LANES]; 4];
+    let mut q = [[0f64; LANES]; 10];
+    let mut lo = [[f64::INFINITY; LANES]; 4];
+    let mut hi = [[f64::NEG_INFINITY; LANES]; 4];
+    let mut d = [[0f64; BLOCK]; 4];
+    let mut pos = first - first % LANES;
+    while pos < n {
+        let len = BLOCK.min(n - pos);
+        let m: &[bool] = match usable {
+            Some(m) => &m[pos..pos + len],
+            None => &ALL[..len],
+        };
+        let x = [&a[pos..pos + len], &b[pos..pos + len], &c[pos..pos + len], &e[pos..pos + len]];
+        for i in 0..len {
+            let v = [x[0][i], x[1][i], x[2][i], x[3][i]];
+            let ok = m[i] & v[0].is_finite() & v[1].is_finite() & v[2].is_finite() & v[3].is_finite();
+            cnt += u64::from(ok);
+            for w in 0..4 {
+                // excluded pixels contribute exact zeros
+                d[w][i] = if ok { f64::from(t.apply::<NORM>(w, v[w])) - k[w] } else { 0.0 };
+            }
+        }
+        if len < BLOCK {
+            for dw in d.iter_mut() {
+                dw[len..].fill(0.0);
+            }
+        }
+        let mut idx = 0;
+        for v in 0..4 {
+            lane_sum(&d[v], &mut s[v]);
+            lane_min_max(&d[v], &mut lo[v], &mut hi[v]);
+            for w in v..4 {
+                lane_dot(&d[v], &d[w], &mut q[idx]);
+                idx += 1;
+            }
+        }
+        pos += len;
     }
-    for i in full..n {
-        lanes.add(i % LANES, usable.map_or(true, |m| m[i]) & finite(i), x_at(i), k);
-    }
-    let cnt: u64 = lanes.cnt.iter().sum();
     let nf = cnt as f64;
     let sum = |l: &[f64; LANES]| l.iter().fold(0.0, |acc, v| acc + v);
-    let s: [f64; 4] = std::array::from_fn(|v| sum(&lanes.s[v]));
-    let mut m = CoMoments4 { n: cnt, ..Default::default() };
+    let s: [f64; 4] = std::array::from_fn(|v| sum(&s[v]));
+    let mut mo = CoMoments4 { n: cnt, ..Default::default() };
     let mut idx = 0;
     for i in 0..4 {
         for j in i..4 {
-            let cij = sum(&lanes.q[idx]) - s[i] * s[j] / nf;
-            m.c[i][j] = cij;
-            m.c[j][i] = cij;
+            let cij = sum(&q[idx]) - s[i] * s[j] / nf;
+            mo.c[i][j] = cij;
+            mo.c[j][i] = cij;
             idx += 1;
         }
     }
     for v in 0..4 {
-        m.mean[v] = k[v] + s[v] / nf;
+        mo.mean[v] = k[v] + s[v] / nf;
     }
-    let mn = std::array::from_fn(|v| f64::from(lanes.mn[v].iter().fold(f32::INFINITY, |a, &b| a.min(b))));
-    let mx = std::array::from_fn(|v| f64::from(lanes.mx[v].iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b))));
-    (mn, mx, m)
+    // x = K + d exactly (d was exact), so min/max are the f32 values themselves
+    let mn = std::array::from_fn(|v| k[v] + lo[v].iter().fold(f64::INFINITY, |x, &y| x.min(y)));
+    let mx = std::array::from_fn(|v| k[v] + hi[v].iter().fold(f64::NEG_INFINITY, |x, &y| x.max(y)));
+    (mn, mx, mo)
 }
 
 /// Row partials of a block of whole rows, computed in parallel and returned in row order.
