@@ -5,6 +5,8 @@
 
 pub mod archive;
 pub mod area;
+pub mod byo;
+pub mod cli;
 pub mod compute;
 pub mod demo;
 pub mod options;

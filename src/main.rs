@@ -1,22 +1,85 @@
-fn main() -> anyhow::Result<()> {
-    let files: Vec<_> = std::fs::read_dir("/tmp/rsei-demo/modis/MOD09A1")?.map(|e| e.unwrap().path()).take(200).collect();
-    let t = std::time::Instant::now();
-    let mut n = 0;
-    for f in &files {
-        let src = rsei_io::LayerSource::from_file(f, None)?;
-        let r = rsei_io::LayerReader::open(&src)?;
-        let w = r.grid().full_window();
-        if f.to_string_lossy().contains("sur_refl_b") { n += r.read_f32(w)?.len(); } else { n += r.read_raw_u32(w)?.len(); }
+//! The `rsei` command line: parses arguments into a plain struct, validates them into options, and
+//! calls the library pipelines. Errors are printed with their chain of causes; exit codes:
+//! 0 success, 1 failure of the work, 2 invalid arguments or inputs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use rsei::cli;
+
+#[derive(Parser, Debug)]
+#[command(name = "rsei", version, about = "Remote Sensing Ecological Index from MODIS: composites, RSEI, mining impact, drivers")]
+struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// No progress bar or progress lines (warnings and results are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the MODIS granules in a folder (product, tile, dates, layers) and every file that cannot be used.
+    Scan {
+        /// Folder to scan (recursively).
+        dir: PathBuf,
+        /// Print the inventory as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compute RSEI for study areas and years from folders of MODIS granules.
+    Compute(cli::ComputeArgs),
+    /// Compute RSEI from four indicator rasters you made elsewhere (e.g. from Landsat).
+    Indicators(cli::IndicatorArgs),
+    /// Generate a synthetic MODIS archive of a small mining city and run the whole chain on it.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Output folder (the synthetic archive goes to OUT/data, results to OUT/results).
+    #[arg(long, default_value = "rsei-demo")]
+    out: PathBuf,
+    /// Seed of the synthetic scene.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Regenerate the synthetic archive even if it exists.
+    #[arg(long)]
+    regenerate: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global() {
+            eprintln!("error: cannot start {n} threads: {e}");
+            return ExitCode::from(2);
+        }
     }
-    println!("200 identify+open+read {:?} {n}", t.elapsed());
-    use rsei_io::*;
-    let s = rsei::demo::scene::Scene::new(42);
-    let r = rsei_core::Raster::new(s.grid.clone(), vec![5i16; s.grid.len()])?;
-    std::fs::create_dir_all("/tmp/wt")?;
-    let mut o = WriteOptions::default().with_format(RasterFormat::GTiff).with_compression(Compression::Deflate, Some(1));
-    o.overviews = Overviews::None;
-    let t = std::time::Instant::now();
-    if std::env::var("W").is_ok() { for k in 0..100 { write_raster(&std::path::PathBuf::from(format!("/tmp/wt/{k}.tif")), &r, &o)?; } }
-    println!("100 writes {:?}", t.elapsed());
-    Ok(())
+    let result: Result<()> = match cli.command {
+        Command::Scan { dir, json } => cli::scan(&dir, json),
+        Command::Compute(args) => cli::compute(&args, cli.quiet),
+        Command::Indicators(args) => cli::indicators(&args, cli.quiet),
+        Command::Demo(d) => cli::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            if e.downcast_ref::<cli::UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
 }

@@ -251,7 +251,7 @@ pub fn summary_table(rows: &[YearSummary]) -> Table {
         Column::new("area"),
         Column::new("year"),
         Column::new("n_pixels"),
-        Column::with_unit("area", "km2"),
+        Column::with_unit("assessed_area", "km2"),
         Column::new("rsei_mean"),
         Column::new("rsei_std"),
         Column::new("ndvi_mean"),

@@ -119,14 +119,6 @@ fn warp_year(ind: YearIndicators, target: &Grid, poly: &geo_types::MultiPolygon<
     })
 }
 
-/// RSEI of one year with a fitted model and the RSEI0 range to rescale with.
-fn apply_model(ind: &YearIndicators, usable: &[bool], m: &RseiModel, range: (f64, f64)) -> Result<(Vec<f32>, GradeTable)> {
-    let mut rsei = vec![f32::NAN; ind.grid.len()];
-    m.rsei0_par(ind.four(), Some(usable), &mut rsei)?;
-    let grades = model::rescale_and_grade(&mut rsei, range.0, range.1)?;
-    Ok((rsei, grades))
-}
-
 fn stats_of(ind: &YearIndicators, usable: &[bool]) -> Result<RseiStats> {
     let mut s = RseiStats::default();
     s.update_rows(ind.four(), Some(usable), ind.grid.cols())?;

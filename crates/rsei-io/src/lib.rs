@@ -25,6 +25,7 @@ pub mod crs;
 pub mod error;
 mod gdalutil;
 pub mod naming;
+pub mod plain;
 pub mod products;
 pub mod read;
 pub mod scan;
