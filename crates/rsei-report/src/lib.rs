@@ -45,5 +45,5 @@ pub use map::{
 };
 pub use output::{write_csv, write_json, write_png, write_svg};
 pub use scene::MarkerShape;
-pub use svg::escape_xml;
+pub use svg::{escape_xml, svg_fragment};
 pub use table::{Cell, Column, Table, TableRow, ToTable};

@@ -34,6 +34,20 @@ pub fn escape_xml(s: &str) -> String {
     out
 }
 
+/// The `<svg>…</svg>` element of a document from [`crate::to_svg`] or
+/// [`crate::render_map_svg`], without the XML declaration, for inlining in an HTML page.
+///
+/// ```
+/// let doc = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n<svg></svg>\n";
+/// assert_eq!(rsei_report::svg_fragment(doc), "<svg></svg>\n");
+/// ```
+pub fn svg_fragment(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => svg,
+    }
+}
+
 /// A coordinate with at most two decimals and no trailing zeros (`12`, `3.5`, `-0.25`).
 fn n(v: f32) -> String {
     let r = (v * 100.0).round() / 100.0;
