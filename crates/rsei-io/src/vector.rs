@@ -410,6 +410,20 @@ pub fn buffer(mp: &MultiPolygon<f64>, distance: f64, quadrant_segments: u32) -> 
     back("buffer", &g)
 }
 
+/// Douglas–Peucker simplification (GEOS) with `tolerance` in CRS units; a result that is no longer
+/// valid (possible in principle with Douglas–Peucker) is repaired with `MakeValid`.
+pub fn simplify(mp: &MultiPolygon<f64>, tolerance: f64) -> Result<MultiPolygon<f64>> {
+    if mp.0.is_empty() || tolerance <= 0.0 {
+        return Ok(mp.clone());
+    }
+    let _q = QuietErrors::new();
+    let mut g = to_ogr(mp)?.simplify(tolerance).map_err(|e| geom_err("simplify", gdal_message(&e)))?;
+    if !g.is_valid() {
+        g = g.make_valid(&CslStringList::new()).map_err(|e| geom_err("simplify (repair)", gdal_message(&e)))?;
+    }
+    back("simplify", &g)
+}
+
 /// a ∩ b.
 pub fn intersection(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> Result<MultiPolygon<f64>> {
     if a.0.is_empty() || b.0.is_empty() {
@@ -508,7 +522,18 @@ pub struct Ring {
 
 /// Rings around `polygons` (assumed a union: disjoint parts), built in their (metric, equal-area)
 /// CRS: ring 0 = the polygons, ring k = buffer(k·step) − buffer((k−1)·step) for k·step ≤ max, each
-/// intersected with `clip` when given. Buffers and differences run in parallel.
+/// intersected with `clip` when given.
+///
+/// The buffers are chained: buffer(k·step) is computed as buffer(buffer((k−1)·step), step). By the
+/// Minkowski-sum identity (A ⊕ D_a) ⊕ D_b = A ⊕ D_(a+b) for disks, this is the same set as the direct
+/// buffer up to the chord approximation of the arcs; it makes successive buffers nest exactly (rings
+/// never overlap) and avoids re-buffering the many parts of the union at every distance, which is
+/// what makes 30 buffers of 1 000 mines slow. Each chained buffer is simplified (GEOS
+/// Douglas–Peucker, repaired if needed) with a tolerance of a tenth of one step's chord sagitta
+/// (`0.1 · step · (1 − cos(π/(4n)))`, 3 cm for 1 km and n = 32), which stops the vertex count from
+/// doubling at every step while moving the boundary far less than the chords themselves do.
+/// The buffers are clipped first, then differenced: ring k = (B_k ∩ clip) − (B_(k−1) ∩ clip), which is
+/// (B_k − B_(k−1)) ∩ clip; clippings and differences run in parallel.
 pub fn distance_rings(polygons: &MultiPolygon<f64>, clip: Option<&MultiPolygon<f64>>, opts: &RingOptions) -> Result<Vec<Ring>> {
     if !(opts.step_m.is_finite() && opts.step_m > 0.0 && opts.max_m.is_finite() && opts.max_m >= opts.step_m) {
         return Err(IoError::InvalidOption {
@@ -521,20 +546,25 @@ pub fn distance_rings(polygons: &MultiPolygon<f64>, clip: Option<&MultiPolygon<f
         return Err(geom_err("distance rings", "no polygon to build rings around"));
     }
     let n = (opts.max_m / opts.step_m + 1e-9).floor() as usize;
-    // buffers 0..=n (0 = the polygons themselves)
-    let buffers: Vec<Result<MultiPolygon<f64>>> = (0..=n)
-        .into_par_iter()
-        .map(|k| if k == 0 { Ok(polygons.clone()) } else { buffer(polygons, k as f64 * opts.step_m, opts.quadrant_segments) })
-        .collect();
-    let buffers: Vec<MultiPolygon<f64>> = buffers.into_iter().collect::<Result<_>>()?;
+    // buffers 0..=n (0 = the polygons themselves), each from the previous one
+    let mut buffers: Vec<MultiPolygon<f64>> = Vec::with_capacity(n + 1);
+    buffers.push(polygons.clone());
+    // chord sagitta of one step's arc: the geometric resolution of a single buffering step
+    let sagitta = opts.step_m * (1.0 - (std::f64::consts::FRAC_PI_4 / f64::from(opts.quadrant_segments)).cos());
+    for k in 1..=n {
+        let b = buffer(&buffers[k - 1], opts.step_m, opts.quadrant_segments)?;
+        buffers.push(simplify(&b, 0.1 * sagitta)?);
+    }
+    // clip the (nested) buffers first — cheaper than clipping the rings — then take differences
+    let clipped: Vec<Result<MultiPolygon<f64>>> = match clip {
+        Some(c) => buffers.par_iter().map(|b| intersection(b, c)).collect(),
+        None => buffers.into_iter().map(Ok).collect(),
+    };
+    let clipped: Vec<MultiPolygon<f64>> = clipped.into_iter().collect::<Result<_>>()?;
     let rings: Vec<Result<Ring>> = (0..=n)
         .into_par_iter()
         .map(|k| {
-            let raw = if k == 0 { buffers[0].clone() } else { difference(&buffers[k], &buffers[k - 1])? };
-            let geometry = match clip {
-                Some(c) => intersection(&raw, c)?,
-                None => raw,
-            };
+            let geometry = if k == 0 { clipped[0].clone() } else { difference(&clipped[k], &clipped[k - 1])? };
             let area_m2 = area(&geometry)?;
             let (inner_m, outer_m) = if k == 0 { (0.0, 0.0) } else { ((k - 1) as f64 * opts.step_m, k as f64 * opts.step_m) };
             Ok(Ring { index: k, inner_m, outer_m, geometry, area_m2 })
@@ -774,10 +804,17 @@ mod tests {
             let want = 4.0 * s * (b - a) + std::f64::consts::PI * (b * b - a * a);
             assert!(((r.area_m2 - want) / want).abs() < 1e-3, "ring {}: {} vs {want}", r.index, r.area_m2);
         }
-        // rings tile the outer buffer: Σ areas = area(buffer(max)); pairwise overlaps ~0
-        let outer = area(&buffer(&mine, 10_000.0, 32).unwrap()).unwrap();
+        // the rings tile the outer buffer: Σ ring areas = area of their union (no overlap) and equals
+        // the closed form s² + 4s·max + π·max² within 0.1 %; pairwise overlaps ~0
         let sum: f64 = rings.iter().map(|r| r.area_m2).sum();
-        assert!(((sum - outer) / outer).abs() < 1e-9, "{sum} vs {outer}");
+        let all: Vec<MultiPolygon<f64>> = rings.iter().map(|r| r.geometry.clone()).collect();
+        let tiled = area(&union_all(&all).unwrap()).unwrap();
+        assert!(((sum - tiled) / tiled).abs() < 1e-9, "{sum} vs {tiled}");
+        let exact_outer = s * s + 4.0 * s * 10_000.0 + std::f64::consts::PI * 1e8;
+        assert!(((sum - exact_outer) / exact_outer).abs() < 1e-3, "{sum} vs {exact_outer}");
+        // a directly computed buffer of 10 km agrees with the chained one to the chord error
+        let direct = area(&buffer(&mine, 10_000.0, 32).unwrap()).unwrap();
+        assert!(((sum - direct) / direct).abs() < 1e-3, "{sum} vs {direct}");
         for i in 0..rings.len() {
             for j in i + 1..rings.len() {
                 let ov = area(&intersection(&rings[i].geometry, &rings[j].geometry).unwrap()).unwrap();

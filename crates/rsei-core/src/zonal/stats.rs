@@ -2,7 +2,7 @@
 //!
 //! Every valid cell (not `NaN`, not excluded) with weight `w > 0` enters with its weight:
 //! count `n`, weighted count `Σw`, sum `Σw·x`, mean `Σw·x / Σw`, population standard deviation
-//! `√(Σw·(x − mean)² / Σw)` (West's weighted update), min and max over the cells with `w > 0`, and —
+//! `√(Σw·(x − mean)² / Σw)` (shifted sums), min and max over the cells with `w > 0`, and —
 //! on request — the values and weights themselves (for histograms, densities, quantiles).
 
 use rayon::prelude::*;
@@ -62,13 +62,17 @@ pub struct ZonalStats {
 }
 
 /// Mergeable weighted statistics (see the module documentation for the formulas).
+///
+/// The variance is accumulated as shifted sums `S₁ = Σw(x − K)`, `S₂ = Σw(x − K)²` around the first
+/// value `K` (no division per cell; stable because `K` lies inside the data); the mean is `Σw·x / Σw`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ZonalAccumulator {
     count: u64,
     sum_w: f64,
     sum_wx: f64,
-    mean: f64,
-    m2: f64,
+    shift: f64,
+    s1: f64,
+    s2: f64,
     min: f64,
     max: f64,
     keep: bool,
@@ -89,8 +93,9 @@ impl ZonalAccumulator {
             count: 0,
             sum_w: 0.0,
             sum_wx: 0.0,
-            mean: 0.0,
-            m2: 0.0,
+            shift: 0.0,
+            s1: 0.0,
+            s2: 0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
             keep: keep_values,
@@ -106,12 +111,16 @@ impl ZonalAccumulator {
             return;
         }
         let (xf, wf) = (f64::from(x), f64::from(w));
+        if self.count == 0 {
+            self.shift = xf;
+        }
         self.count += 1;
         self.sum_w += wf;
         self.sum_wx += wf * xf;
-        let d = xf - self.mean;
-        self.mean += d * wf / self.sum_w;
-        self.m2 += wf * d * (xf - self.mean);
+        let d = xf - self.shift;
+        let wd = wf * d;
+        self.s1 += wd;
+        self.s2 += wd * d;
         self.min = self.min.min(xf);
         self.max = self.max.max(xf);
         if self.keep {
@@ -150,7 +159,8 @@ impl ZonalAccumulator {
 impl Accumulator for ZonalAccumulator {
     type Output = ZonalStats;
 
-    /// Chan et al.'s weighted merge: `M2 = M2ₐ + M2ᵦ + δ²·Wₐ·Wᵦ/(Wₐ + Wᵦ)`.
+    /// Re-centres the other state's shifted sums on this state's shift (`δ = K₂ − K₁`:
+    /// `S₁ += S₁' + δW'`, `S₂ += S₂' + 2δS₁' + δ²W'`) and adds the plain sums.
     fn merge(&mut self, o: &Self) {
         if o.count == 0 {
             return;
@@ -161,12 +171,11 @@ impl Accumulator for ZonalAccumulator {
             self.keep = keep;
             return;
         }
-        let w = self.sum_w + o.sum_w;
-        let d = o.mean - self.mean;
-        self.mean += d * o.sum_w / w;
-        self.m2 += o.m2 + d * d * self.sum_w * o.sum_w / w;
+        let d = o.shift - self.shift;
+        self.s2 += o.s2 + 2.0 * d * o.s1 + d * d * o.sum_w;
+        self.s1 += o.s1 + d * o.sum_w;
         self.count += o.count;
-        self.sum_w = w;
+        self.sum_w += o.sum_w;
         self.sum_wx += o.sum_wx;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
@@ -179,12 +188,13 @@ impl Accumulator for ZonalAccumulator {
 
     fn finish(&self) -> ZonalStats {
         let any = self.count > 0 && self.sum_w > 0.0;
+        let var = (self.s2 - self.s1 * self.s1 / self.sum_w) / self.sum_w;
         ZonalStats {
             count: self.count,
             weighted_count: self.sum_w,
             sum: self.sum_wx,
             mean: any.then(|| self.sum_wx / self.sum_w),
-            std: any.then(|| (self.m2 / self.sum_w).max(0.0).sqrt()),
+            std: any.then(|| var.max(0.0).sqrt()),
             min: any.then_some(self.min),
             max: any.then_some(self.max),
             values: self.values.clone(),
