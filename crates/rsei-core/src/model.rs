@@ -13,10 +13,9 @@
 //! ```
 //! Min–max normalisation `NI = (I − Imin)/(Imax − Imin)` is linear, so the covariance of the
 //! normalised indicators is `cov(Ii, Ij)/(rangeᵢ·rangeⱼ)` and one pass is enough. Co-moments are
-//! accumulated per grid row (one pass, shifted by the row's first entering pixel, in fixed SIMD
-//! lanes) and rows are merged
-//! in row order (Chan et al.), so the statistics are bit-identical whatever the strip height or
-//! thread count.
+//! accumulated per grid row (one pass, shifted by the row's first entering pixel, summed in fixed
+//! SIMD lanes) and rows are merged in row order (Chan et al.), so the statistics are bit-identical
+//! whatever the strip height or thread count.
 //!
 //! ## Fit
 //! Covariance is the **sample** covariance (divide by n − 1) of the normalised indicators over the
