@@ -130,23 +130,60 @@ impl ZonalAccumulator {
     }
 
     /// Adds one row: weights, values and an optional exclusion mask of the same length.
+    ///
+    /// The row is summed in local variables first and then added to the state (faster, and the
+    /// same arithmetic whoever calls it: results depend only on how cells are grouped into rows).
     #[inline]
     pub fn add_row(&mut self, weights: &[f32], values: &[f32], exclude: Option<&[bool]>) {
-        match exclude {
-            None => {
-                for (&w, &x) in weights.iter().zip(values) {
-                    if w > 0.0 {
-                        self.add(x, w);
-                    }
-                }
+        match (exclude, self.keep) {
+            (None, false) => self.add_row_impl::<false>(weights, values, |_| false),
+            (None, true) => self.add_row_impl::<true>(weights, values, |_| false),
+            (Some(ex), false) => self.add_row_impl::<false>(weights, values, |i| ex[i]),
+            (Some(ex), true) => self.add_row_impl::<true>(weights, values, |i| ex[i]),
+        }
+    }
+
+    #[inline(always)]
+    fn add_row_impl<const KEEP: bool>(&mut self, weights: &[f32], values: &[f32], excluded: impl Fn(usize) -> bool) {
+        let n = weights.len().min(values.len());
+        let (weights, values) = (&weights[..n], &values[..n]);
+        let mut first = self.count == 0;
+        let mut shift = self.shift;
+        let (mut cnt, mut sw, mut swx, mut s1, mut s2) = (0u64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        let (mut mn, mut mx) = (self.min, self.max);
+        for i in 0..n {
+            let (w, x) = (weights[i], values[i]);
+            if w <= 0.0 || w.is_nan() || x.is_nan() || excluded(i) {
+                continue;
             }
-            Some(ex) => {
-                for ((&w, &x), &e) in weights.iter().zip(values).zip(ex) {
-                    if w > 0.0 && !e {
-                        self.add(x, w);
-                    }
-                }
+            let (xf, wf) = (f64::from(x), f64::from(w));
+            if first {
+                shift = xf;
+                first = false;
             }
+            cnt += 1;
+            sw += wf;
+            swx += wf * xf;
+            let d = xf - shift;
+            let wd = wf * d;
+            s1 += wd;
+            s2 += wd * d;
+            mn = mn.min(xf);
+            mx = mx.max(xf);
+            if KEEP {
+                self.values.push(x);
+                self.weights.push(w);
+            }
+        }
+        if cnt > 0 {
+            self.shift = shift;
+            self.count += cnt;
+            self.sum_w += sw;
+            self.sum_wx += swx;
+            self.s1 += s1;
+            self.s2 += s2;
+            self.min = mn;
+            self.max = mx;
         }
     }
 
