@@ -211,4 +211,55 @@ mod tests {
         let (_, m2) = mask(&g, &MultiPolygon(vec![r2]));
         assert_eq!(m2, vec![1.0; 4]);
     }
+
+    use proptest::prelude::*;
+
+    /// Brute-force even–odd point-in-polygon (ray towards +x).
+    fn inside(pts: &[(f64, f64)], x: f64, y: f64) -> bool {
+        let mut c = false;
+        let n = pts.len();
+        for i in 0..n {
+            let (x1, y1) = pts[i];
+            let (x2, y2) = pts[(i + 1) % n];
+            if (y1 > y) != (y2 > y) && x < x1 + (y - y1) * (x2 - x1) / (y2 - y1) {
+                c = !c;
+            }
+        }
+        c
+    }
+
+    /// Distance from (x, y) to the segment a–b.
+    fn seg_dist(a: (f64, f64), b: (f64, f64), x: f64, y: f64) -> f64 {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let l2 = dx * dx + dy * dy;
+        let t = if l2 > 0.0 { (((x - a.0) * dx + (y - a.1) * dy) / l2).clamp(0.0, 1.0) } else { 0.0 };
+        ((a.0 + t * dx - x).powi(2) + (a.1 + t * dy - y).powi(2)).sqrt()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Away from the boundary (centres farther than 1e-6 from every edge) the mask is exactly the
+        /// set of centres inside the polygon, for random (possibly self-intersecting) polygons.
+        #[test]
+        fn mask_matches_point_in_polygon(pts in prop::collection::vec((0.0f64..30.0, 0.0f64..20.0), 3..25)) {
+            let g = Grid::new(20, 30, GeoTransform::new(0.0, 1.0, 20.0, -1.0), Crs::new("local"));
+            let mp = MultiPolygon(vec![Polygon::new(LineString::from(pts.clone()), vec![])]);
+            let Ok(p) = PreparedPolygon::new(&mp) else { return Ok(()) };
+            let Some(w) = g.window_covering(&p.bounds()) else { return Ok(()) };
+            let cr = CentreRaster::new(&g, &p, w);
+            let (mut i, mut o) = (Vec::new(), Vec::new());
+            cr.rows(0, w.rows, &mut i, &mut o);
+            let ring = &p.parts[0][0].pts;
+            for r in 0..w.rows {
+                for c in 0..w.cols {
+                    let (x, y) = g.cell_center(w.row + r, w.col + c);
+                    let n = ring.len();
+                    let near = (0..n).any(|k| seg_dist(ring[k], ring[(k + 1) % n], x, y) < 1e-6);
+                    if !near {
+                        prop_assert_eq!(o[r * w.cols + c] == 1.0, inside(ring, x, y), "cell ({}, {})", r, c);
+                    }
+                }
+            }
+        }
+    }
 }

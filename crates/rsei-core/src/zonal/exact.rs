@@ -308,4 +308,30 @@ mod tests {
         let total: f64 = whole.iter().map(|&f| f as f64).sum::<f64>() * 900.0;
         assert!((total - prep.area()).abs() / prep.area() < 1e-6, "{total} vs {}", prep.area());
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Σ fractions × cell area equals the polygon's area, every fraction lies in [0, 1], for random
+        /// star polygons (any orientation) inside a 50 × 50 grid of 2 × 3 cells.
+        #[test]
+        fn fractions_conserve_area(cx in 40.0f64..60.0, cy in 60.0f64..90.0, r in 0.4f64..18.0,
+                                   radii in prop::collection::vec(0.3f64..1.0, 3..40), reverse in any::<bool>()) {
+            let g = Grid::new(50, 50, GeoTransform::new(0.0, 2.0, 150.0, -3.0), Crs::new("local"));
+            let n = radii.len();
+            let mut pts: Vec<(f64, f64)> = radii.iter().enumerate().map(|(k, f)| {
+                let a = k as f64 / n as f64 * std::f64::consts::TAU;
+                (cx + r * f * a.cos(), cy + r * f * a.sin())
+            }).collect();
+            if reverse { pts.reverse(); }
+            let mp = MultiPolygon(vec![Polygon::new(LineString::from(pts), vec![])]);
+            let prep = PreparedPolygon::new(&mp).unwrap();
+            let (_, f) = fractions(&g, &mp);
+            prop_assert!(f.iter().all(|&v| (0.0..=1.0).contains(&v)));
+            let total: f64 = f.iter().map(|&v| f64::from(v)).sum::<f64>() * 6.0;
+            let a = prep.area();
+            prop_assert!((total - a).abs() <= 1e-6 * a + 1e-6, "{} vs {}", total, a);
+        }
+    }
 }
