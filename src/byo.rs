@@ -108,7 +108,7 @@ pub fn run(args: &IndicatorArgs, opts: &RseiOptions) -> Result<YearSummary> {
         qa: Vec::new(),
         composite: "indicators supplied by the user".into(),
         warnings: out.model.warnings.clone(),
-        folder: dir.clone(),
+        folder: PathBuf::from("."),
     };
     let sp = dir.join("summary.json");
     rsei_core::fsutil::write_atomic(&sp, &serde_json::to_vec_pretty(&summary)?)?;

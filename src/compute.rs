@@ -35,8 +35,8 @@ use crate::archive::{Archive, Selection};
 use crate::options::{NdviSource, RseiRunOptions};
 use crate::progress::Progress;
 
-/// Cells per strip (full-width rows of the 500 m grid).
-const STRIP_CELLS: usize = 1 << 18;
+/// Default cells per strip (full-width rows of the 500 m grid).
+pub const DEFAULT_STRIP_CELLS: usize = 1 << 18;
 /// Dates read in parallel before they are added in order.
 const DATE_CHUNK: usize = 8;
 
@@ -246,6 +246,8 @@ pub struct YearJob<'a> {
     pub study: &'a StudyGrid,
     pub landcover: Option<&'a LandCover>,
     pub year: i32,
+    /// Cells per strip ([`DEFAULT_STRIP_CELLS`]); results do not depend on it.
+    pub strip_cells: usize,
 }
 
 impl YearJob<'_> {
@@ -270,7 +272,7 @@ impl YearJob<'_> {
     /// The strips of the 1 km grid (each maps to twice as many 500 m rows).
     fn strips(&self) -> Vec<Window> {
         let g1 = &self.study.grid_1km;
-        let rows = (STRIP_CELLS / (4 * g1.cols().max(1))).max(4);
+        let rows = (self.strip_cells / (4 * g1.cols().max(1))).max(1);
         g1.row_strips(rows).collect()
     }
 

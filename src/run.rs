@@ -45,7 +45,7 @@ pub struct YearSummary {
     pub qa: Vec<ProductQa>,
     pub composite: String,
     pub warnings: Vec<String>,
-    /// Output folder.
+    /// Output folder, relative to the run's output folder (outputs can be moved as a whole).
     pub folder: PathBuf,
 }
 
@@ -181,7 +181,7 @@ fn run_area(req: &RseiRequest<'_>, area: &StudyArea, progress: &dyn Progress) ->
         None => None,
     };
     let jobs: Vec<YearJob<'_>> =
-        req.years.iter().map(|&year| YearJob { archive: req.archive, study: &study, landcover: landcover.as_ref(), year }).collect();
+        req.years.iter().map(|&year| YearJob { archive: req.archive, study: &study, landcover: landcover.as_ref(), year, strip_cells: crate::compute::DEFAULT_STRIP_CELLS }).collect();
     for j in &jobs {
         progress.add_total(j.work_units(opts));
     }
@@ -265,7 +265,7 @@ fn finish_year(
         qa: ind.qa.clone(),
         composite: opts.composite.describe(ind.year),
         warnings,
-        folder: folder.clone(),
+        folder: PathBuf::from(area.slug()).join(ind.year.to_string()),
     };
     let prov = Provenance::new(req, area, ind)?;
     progress.message(&format!("{} {}: writing outputs", area.name, ind.year));
