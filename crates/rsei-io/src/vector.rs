@@ -20,8 +20,10 @@
 //! Conic by default, any CRS the user names); rings are built there and only then reprojected to the
 //! raster's CRS for zonal statistics (vertices are reprojected, edges are not densified — ring and
 //! city boundaries are dense already). The MODIS sinusoidal grid is itself equal-area, so areas
-//! measured on the reprojected rings agree with the Albers areas (within 0.5 % for the Tangshan rings,
-//! tested; the residue comes from the undensified edges).
+//! measured on the reprojected rings agree with the Albers areas: for the Tangshan rings the ratio is
+//! 0.9990 (tested within 0.2 %). The 0.1 % residue is systematic: the MODIS sphere takes WGS84
+//! geodetic latitudes as spherical ones, which is equal-area on the sphere but not exactly on the
+//! ellipsoid.
 //!
 //! Every `SpatialRef` uses the traditional GIS axis order (x = longitude/easting).
 //!
@@ -939,10 +941,11 @@ mod tests {
         // ring 0 = union of the mines (disjoint here) inside the city: its area ≤ Σ mine areas
         let sum_mines: f64 = g.mines.iter().map(|x| x.area_km2).sum();
         assert!(g.ring_areas_km2[0] <= sum_mines * (1.0 + 1e-9) && g.ring_areas_km2[0] > 0.5 * sum_mines);
-        // the sinusoidal grid is equal-area too: ring areas agree across the two CRSs within 0.5 %
+        // the sinusoidal grid is equal-area too: ring areas agree across the two CRSs within 0.2 %
+        // (measured: sinusoidal/Albers = 0.99900–0.99904, the sphere-vs-ellipsoid difference below)
         for (r, a) in g.rings.iter().zip(&g.ring_areas_km2) {
             let s = area(&r.geometry).unwrap() / 1e6;
-            assert!((s - a).abs() / a < 5e-3, "ring {}: {s} vs {a}", r.index);
+            assert!((s - a).abs() / a < 2e-3, "ring {}: {s} vs {a}", r.index);
         }
         // Handan holds none of the Tangshan mines
         o.filter = Some(FeatureFilter::Equals { field: "name_en".into(), value: "Handan".into() });
