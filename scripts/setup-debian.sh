@@ -1,0 +1,11 @@
+#!/usr/bin/env sh
+# Installs the system packages rsei needs on Debian/Ubuntu: GDAL (library, headers and command-line
+# tools, used by the conformance tests) and pkg-config. Uses sudo when not run as root.
+set -eu
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends libgdal-dev gdal-bin pkg-config
