@@ -470,7 +470,11 @@ pub fn analyse_mining(inp: &MiningInputs<'_>, opts: &MiningOptions) -> Result<Mi
                 notes.push(format!("{} {zone}: {outside} value(s) outside [0, 1] not binned", y.year));
             }
             report.histograms.extend(rows);
-            if let Some(h) = silverman_bandwidth(&s.values, &s.weights) {
+            let h = silverman_bandwidth(&s.values, &s.weights);
+            if h.is_none() && s.count > 0 {
+                notes.push(format!("{} {zone}: fewer than 2 values, no density estimate", y.year));
+            }
+            if let Some(h) = h {
                 let xs: Vec<f64> = (0..opts.kde_points).map(|i| i as f64 / (opts.kde_points - 1) as f64).collect();
                 let d = gaussian_kde(&s.values, &s.weights, &xs, h);
                 report.densities.extend(xs.iter().zip(d).map(|(&x, density)| DensityRow {
