@@ -194,17 +194,68 @@ pub fn write_year(
     Ok(())
 }
 
-/// PNG map of the RSEI grades (water in blue, outside transparent-grey).
+/// The grid a map of `g` is drawn on: grids on the MODIS sinusoidal projection are sheared away
+/// from its central meridian (at 117° E by about 45°), so they are shown in a Lambert azimuthal
+/// equal-area projection centred on the area, at the same cell size (nearest neighbour: every
+/// displayed cell is a computed cell, areas are kept). Other grids are shown as they are.
+pub fn display_grid(g: &rsei_core::Grid, inside: &[bool]) -> Result<Option<rsei_core::Grid>> {
+    if g.crs() != &rsei_core::Crs::modis_sinusoidal() {
+        return Ok(None);
+    }
+    // the outline of the area: first and last inside cell of every row (corners of those cells)
+    let t = g.transform();
+    let mut pts = Vec::new();
+    for r in 0..g.rows() {
+        let row = &inside[r * g.cols()..(r + 1) * g.cols()];
+        if let (Some(a), Some(b)) = (row.iter().position(|&x| x), row.iter().rposition(|&x| x)) {
+            for (rr, cc) in [(r, a), (r + 1, a), (r, b + 1), (r + 1, b + 1)] {
+                pts.push(t.xy(rr as f64, cc as f64));
+            }
+        }
+    }
+    if pts.is_empty() {
+        return Ok(None);
+    }
+    let ll = rsei_io::crs::reproject_points(&pts, g.crs(), &rsei_core::Crs::new("EPSG:4326"))?;
+    let n = ll.len() as f64;
+    let (lon, lat) = (ll.iter().map(|p| p.0).sum::<f64>() / n, ll.iter().map(|p| p.1).sum::<f64>() / n);
+    let laea = rsei_core::Crs::new(format!("+proj=laea +lat_0={lat:.6} +lon_0={lon:.6} +datum=WGS84 +units=m +no_defs"));
+    let proj = rsei_io::crs::reproject_points(&pts, g.crs(), &laea)?;
+    let cs = g.cell_size().0;
+    let pad = 2.0 * cs;
+    let db = rsei_core::Bounds::new(
+        proj.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - pad,
+        proj.iter().map(|p| p.1).fold(f64::INFINITY, f64::min) - pad,
+        proj.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max) + pad,
+        proj.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max) + pad,
+    );
+    let cols = ((db.xmax - db.xmin) / cs).ceil().max(1.0) as usize;
+    let rows = ((db.ymax - db.ymin) / cs).ceil().max(1.0) as usize;
+    let laea = rsei_io::crs::normalize_crs(&laea)?;
+    Ok(Some(rsei_core::Grid::new(rows, cols, rsei_core::GeoTransform::new(db.xmin, cs, db.ymax, -cs), laea)))
+}
+
+/// PNG map of the RSEI grades (water in blue, outside grey), reprojected for display when the
+/// grid is sinusoidal (see [`display_grid`]).
 pub fn render_rsei_map(g: &rsei_core::Grid, rsei: &[f32], water: &[bool], inside: &[bool], title: &str) -> Result<Vec<u8>> {
-    let water_in: Vec<bool> = water.iter().zip(inside).map(|(&w, &i)| w && i).collect();
-    let metres = g.crs().as_str().contains("+units=m") || g.crs().as_str().contains("metre");
+    use rsei_io::warp::{warp_raster, Resampling};
+    let water_in: Vec<f32> = water.iter().zip(inside).map(|(&w, &i)| if w && i { 1.0 } else { 0.0 }).collect();
+    let (grid, values, water_mask) = match display_grid(g, inside)? {
+        Some(d) => {
+            let v = warp_raster(&Raster::new(g.clone(), rsei.to_vec())?, &d, Resampling::Nearest)?.into_data();
+            let w = warp_raster(&Raster::new(g.clone(), water_in)?, &d, Resampling::Nearest)?.into_data();
+            (d, v, w.iter().map(|&x| x == 1.0).collect::<Vec<bool>>())
+        }
+        None => (g.clone(), rsei.to_vec(), water_in.iter().map(|&x| x == 1.0).collect()),
+    };
+    let metres = grid.crs().as_str().contains("+units=m") || grid.crs().as_str().contains("metre");
     let style = rsei_report::MapStyle {
         title: title.to_string(),
-        water_mask: Some(&water_in),
-        cell_size_m: metres.then(|| g.cell_size().0),
+        water_mask: Some(&water_mask),
+        cell_size_m: metres.then(|| grid.cell_size().0),
         ..rsei_report::MapStyle::default()
     };
-    Ok(rsei_report::render_map(rsei, g.rows(), g.cols(), &style)?)
+    Ok(rsei_report::render_map(&values, grid.rows(), grid.cols(), &style)?)
 }
 
 fn f(v: f64, d: u8) -> Cell {

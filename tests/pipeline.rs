@@ -192,9 +192,10 @@ fn strip_height_does_not_change_the_indicators() {
     let opts = RseiRunOptions::default();
     let study: StudyGrid = rsei::run::study_grid(&areas[0], opts.clip_rule).unwrap();
     let cols = study.grid.cols();
+    let rows_1km = study.grid_1km.rows();
     let mut results = Vec::new();
-    // one strip for everything, strips of 2 rows (4 at 500 m) and of 1 row of 1 km cells
-    for strip_cells in [usize::MAX / 8, 4 * 2 * cols, 4 * cols] {
+    // one strip for everything, then strips of a third and of a fifth of the rows (uneven last strips)
+    for strip_cells in [usize::MAX / 8, 4 * cols * rows_1km.div_ceil(3), 4 * cols * rows_1km.div_ceil(5)] {
         let job = YearJob { archive: &archive, study: &study, landcover: None, year: 2019, strip_cells };
         results.push(job.run(&opts, &Silent).unwrap());
     }
@@ -210,7 +211,7 @@ fn strip_height_does_not_change_the_indicators() {
     let mut o2 = opts.clone();
     o2.lst_resample = rsei_core::indicators::Resample::Bilinear;
     let whole = YearJob { archive: &archive, study: &study, landcover: None, year: 2019, strip_cells: usize::MAX / 8 }.run(&o2, &Silent).unwrap();
-    let strips = YearJob { archive: &archive, study: &study, landcover: None, year: 2019, strip_cells: 4 * cols }.run(&o2, &Silent).unwrap();
+    let strips = YearJob { archive: &archive, study: &study, landcover: None, year: 2019, strip_cells: 4 * cols * rows_1km.div_ceil(4) }.run(&o2, &Silent).unwrap();
     assert!(whole.lst_celsius.iter().zip(&strips.lst_celsius).all(|(x, y)| x.to_bits() == y.to_bits()));
     assert!(whole.lst_celsius.iter().zip(&results[0].lst_celsius).any(|(x, y)| x.is_finite() && x != y), "bilinear must differ from nearest");
 }

@@ -39,6 +39,8 @@ pub struct Mine {
 /// The synthetic scene: static fields on a 500 m grid plus the rules that make each observation.
 pub struct Scene {
     seed: u64,
+    /// Ground coordinates (km east, km north of the centre) of every 500 m cell centre.
+    uv: Vec<(f32, f32)>,
     /// 500 m sinusoidal grid (on the 1 km lattice) covering the city with a margin.
     pub grid: Grid,
     /// The matching 1 km grid (each 1 km cell = 2×2 cells of `grid`).
@@ -224,29 +226,45 @@ fn scale_ring_to_area(ring: Vec<(f64, f64)>, area_m2: f64) -> Vec<(f64, f64)> {
 impl Scene {
     /// Builds the scene. `seed` changes every random detail; the layout stays.
     pub fn new(seed: u64) -> Self {
-        // Centre: 5 km east of the h26/h27 tile boundary at 39.6° N (so the city spans both tiles).
+        // The scene is laid out in local ground coordinates (u east, v north, km; an equirectangular
+        // plane centred on the city, true to scale within 0.1 % over the scene) and observed on the
+        // MODIS sinusoidal grid, where — 117° from the central meridian — it appears sheared, as real
+        // MODIS data there do. Centre: 5 km east of the h26/h27 tile boundary at 39.6° N, so the
+        // city spans both tiles.
         let x_boundary = modis::X_MIN + 27.0 * modis::TILE_SIZE_M;
-        let center = (x_boundary + 5_000.0, R_EARTH * 39.6_f64.to_radians());
-        let half_w = 30_000.0;
-        let half_h = 25_000.0;
+        let lat0 = 39.6_f64.to_radians();
+        let lon0 = (x_boundary + 5_000.0) / (R_EARTH * lat0.cos());
+        let center = (R_EARTH * lon0 * lat0.cos(), R_EARTH * lat0);
+        let km = move |x: f64, y: f64| {
+            let lat = y / R_EARTH;
+            let lon = x / (R_EARTH * lat.cos());
+            ((lon - lon0) * R_EARTH * lat0.cos() / 1000.0, (lat - lat0) * R_EARTH / 1000.0)
+        };
+        let from_km = move |u: f64, v: f64| {
+            let lat = lat0 + v * 1000.0 / R_EARTH;
+            let lon = lon0 + u * 1000.0 / (R_EARTH * lat0.cos());
+            (R_EARTH * lon * lat.cos(), R_EARTH * lat)
+        };
+        // The ground rectangle ±30 km × ±25 km, traced on the sinusoidal plane for its bounds.
+        let mut bounds = rsei_core::Bounds::new(center.0, center.1, center.0, center.1);
+        for k in 0..=40 {
+            let t = f64::from(k) / 40.0;
+            for (u, v) in [(-30.0 + 60.0 * t, -25.0), (-30.0 + 60.0 * t, 25.0), (-30.0, -25.0 + 50.0 * t), (30.0, -25.0 + 50.0 * t)] {
+                let (x, y) = from_km(u, v);
+                bounds = bounds.union(&rsei_core::Bounds::new(x, y, x, y));
+            }
+        }
         // Snap to the 1 km lattice of the MODIS tile system.
         let lattice_1km = modis::tile_grid(27, 5, modis::Resolution::Km1);
-        let g1 = lattice_1km.snapped_grid(&rsei_core::Bounds::new(
-            center.0 - half_w,
-            center.1 - half_h,
-            center.0 + half_w,
-            center.1 + half_h,
-        ));
+        let g1 = lattice_1km.snapped_grid(&bounds);
         let t1 = *g1.transform();
         let cs = modis::Resolution::M500.cell_size_m();
         let grid = Grid::new(g1.rows() * 2, g1.cols() * 2, GeoTransform::new(t1.x0, cs, t1.y0, -cs), Crs::modis_sinusoidal());
         let grid_1km = g1;
-
-        let km = |x: f64, y: f64| ((x - center.0) / 1000.0, (y - center.1) / 1000.0);
-        let from_km = |u: f64, v: f64| (center.0 + u * 1000.0, center.1 + v * 1000.0);
+        let to_sinusoidal = |ring: Vec<(f64, f64)>| -> Vec<(f64, f64)> { ring.into_iter().map(|(u, v)| from_km(u, v)).collect() };
 
         // City boundary: a wobbly polygon of ~1,500 km², margin ≥ 3 km to the grid edge.
-        let city = blob_ring(seed, 1, center.0, center.1, 22_000.0, 28, 0.12, 1.12, 0.15);
+        let city = to_sinusoidal(blob_ring(seed, 1, 0.0, 0.0, 22.0, 28, 0.12, 1.12, 0.15));
 
         // Mines: (u, v) km, area km², aspect, angle, reclaimed
         let specs: [(f64, f64, f64, f64, f64, Option<i32>); 10] = [
@@ -269,18 +287,20 @@ impl Scene {
             .iter()
             .enumerate()
             .map(|(i, &(u, v, a, asp, ang, rec))| {
-                let (cx, cy) = from_km(u, v);
-                let ring = blob_ring(seed, 100 + i as i64, cx, cy, 1000.0, 12, 0.18, asp, ang);
+                let ring = blob_ring(seed, 100 + i as i64, u, v, 1.0, 12, 0.18, asp, ang);
                 Mine {
                     id: i as u32 + 1,
                     name: format!("{} (synthetic)", names[i]),
-                    ring: scale_ring_to_area(ring, a * 1e6),
+                    // area in km² on the ground plane; the sinusoidal plane is equal-area
+                    ring: to_sinusoidal(scale_ring_to_area(ring, a)),
                     reclaimed_from: rec,
                 }
             })
             .collect();
 
+        let mines_km: Vec<Vec<(f64, f64)>> = mines.iter().map(|m| m.ring.iter().map(|&(x, y)| km(x, y)).collect()).collect();
         let n = grid.len();
+        let mut uv = vec![(0f32, 0f32); n];
         let mut elevation_m = vec![0f32; n];
         let mut water = vec![0f32; n];
         let mut lake = vec![false; n];
@@ -297,6 +317,7 @@ impl Scene {
                 let i = grid.index(r, c);
                 let (x, y) = grid.cell_center(r, c);
                 let (u, v) = km(x, y);
+                uv[i] = (u as f32, v as f32);
                 // Mountains rise to the north-west.
                 let ridge = 1.0 / (1.0 + (-(v - u - 12.0) / 6.0).exp());
                 let e = 40.0 + 1100.0 * ridge + 180.0 * fbm(seed ^ 11, u, v) + 60.0 * value_noise(seed ^ 12, u, v, 1.5);
@@ -333,11 +354,11 @@ impl Scene {
                 let (kbest, best) = msum.iter().enumerate().fold((0, 0.0f32), |acc, (k, &s)| if s > acc.1 { (k, s) } else { acc });
                 mine_frac[i] = msum.iter().sum::<f32>() / 16.0;
                 mine_id[i] = if best > 0.0 { kbest as u8 + 1 } else { 0 };
-                let dm = mines
+                let dm = mines_km
                     .iter()
-                    .map(|m| if point_in_ring(x, y, &m.ring) { 0.0 } else { dist_to_ring(x, y, &m.ring) })
+                    .map(|m| if point_in_ring(u, v, m) { 0.0 } else { dist_to_ring(u, v, m) })
                     .fold(f64::INFINITY, f64::min);
-                dist_mine_km[i] = (dm / 1000.0) as f32;
+                dist_mine_km[i] = dm as f32;
                 dist_town_km[i] = ((u - town.0).powi(2) + (v - town.1).powi(2)).sqrt() as f32;
                 crop[i] = (1.0 / (1.0 + ((v - u * 0.2 + 4.0) / 3.0).exp()) * (1.0 - ridge)) as f32;
                 vigour[i] = fbm(seed ^ 21, u, v) as f32;
@@ -345,6 +366,7 @@ impl Scene {
         }
         Scene {
             seed,
+            uv,
             grid,
             grid_1km,
             center,
@@ -412,31 +434,24 @@ impl Scene {
     /// Cloud cover field at a date: 0 clear … 1 opaque, per 500 m cell.
     fn clouds(&self, year: i32, doy: u32) -> Vec<f32> {
         let key = i64::from(year) * 1000 + i64::from(doy);
-        let b = self.grid.bounds();
         // Summer (monsoon) dates are cloudier; one date per year (early August) is almost fully clouded.
-        let overcast = doy >= 209 && doy < 217;
+        let overcast = (209..217).contains(&doy);
         let n_blobs = if overcast { 30 } else { 1 + (hash01(self.seed, key, 1, 0) * if (180..250).contains(&doy) { 7.0 } else { 4.0 }) as usize };
-        let blobs: Vec<(f64, f64, f64)> = (0..n_blobs)
+        let blobs: Vec<(f32, f32, f32)> = (0..n_blobs)
             .map(|k| {
-                let x = b.xmin + hash01(self.seed, key, k as i64, 2) * (b.xmax - b.xmin);
-                let y = b.ymin + hash01(self.seed, key, k as i64, 3) * (b.ymax - b.ymin);
-                let r = if overcast { 14_000.0 } else { 1_500.0 + 5_500.0 * hash01(self.seed, key, k as i64, 4) };
-                (x, y, r)
+                let u = -34.0 + hash01(self.seed, key, k as i64, 2) * 68.0;
+                let v = -29.0 + hash01(self.seed, key, k as i64, 3) * 58.0;
+                let r = if overcast { 14.0 } else { 1.5 + 5.5 * hash01(self.seed, key, k as i64, 4) };
+                (u as f32, v as f32, r as f32)
             })
             .collect();
-        let mut out = vec![0f32; self.grid.len()];
-        for r in 0..self.grid.rows() {
-            for c in 0..self.grid.cols() {
-                let (x, y) = self.grid.cell_center(r, c);
-                let mut s = 0.0;
-                for &(bx, by, br) in &blobs {
-                    let d2 = ((x - bx).powi(2) + (y - by).powi(2)) / (br * br);
-                    s += (-d2).exp();
-                }
-                out[self.grid.index(r, c)] = s.min(1.0) as f32;
-            }
-        }
-        out
+        self.uv
+            .iter()
+            .map(|&(u, v)| {
+                let s: f32 = blobs.iter().map(|&(bu, bv, br)| (-((u - bu).powi(2) + (v - bv).powi(2)) / (br * br)).exp()).sum();
+                s.min(1.0)
+            })
+            .collect()
     }
 
     /// One MOD09A1 8-day observation on the scene grid (first day `doy`).
