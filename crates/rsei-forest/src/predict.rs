@@ -1,0 +1,769 @@
+//! Fast batch prediction: the forest compiled into compact arrays and applied tree by tree to
+//! blocks of rows.
+//!
+//! # How
+//! 1. **Binning (exact).** Every split point of predictor `j` anywhere in the forest is collected
+//!    into a sorted list `T_j` of distinct values, and a value `x` is replaced by its bin
+//!    `b(x) = #{t ∈ T_j : t < x}`. For a split point `t = T_j[k]`, `x <= t ⟺ b(x) <= k`, so the
+//!    nodes compare small integers and take *exactly* the decisions of the original tree.
+//!    Bins are found with a bucket index over `T_j` (a short scan instead of a binary search).
+//! 2. **Blocks × trees.** Rows are processed in blocks (up to [`BLOCK_ROWS`] or 65 536): the block's bins are
+//!    computed once, then every tree processes the whole block while it is hot in cache.
+//! 3. **Kernels.**
+//!    * *chunked (x86-64 with AVX-512 F/BW/VL, ≤ 16 predictors):* each tree is cut into chunks of up
+//!      to 15 splits, grown from the chunk's root towards the branches with the most leaves (where
+//!      most cases go). A row's bins sit in one 512-bit register; one `vpermd` picks the predictor
+//!      of each of the 15 splits, one `vpcmpud` compares all 15 at once, and the exit of the chunk
+//!      is found from the comparison mask with one broadcast, one OR and one 16-lane equality test. Sixteen rows
+//!      advance in lock-step, without branches, until all reach a leaf.
+//!    * *portable (any CPU, any size):* trees in depth-first order; at each node the block's row
+//!      indices are partitioned into left and right (no dependent chain of loads per row), and
+//!      small groups finish with a plain walk.
+//! 4. **Threads.** Blocks are independent and run in parallel on the current rayon pool. Each row's
+//!    sum runs over trees in tree order starting from 0 and is divided by the number of trees,
+//!    exactly as [`Forest::predict`] does: every kernel gives bit-identical numbers whatever the
+//!    thread count.
+//!
+//! NaN in any predictor of a row makes that row's prediction NaN (nodata).
+
+use rayon::prelude::*;
+
+use crate::error::{ForestError, Result};
+use crate::forest::Forest;
+use crate::tree::Node;
+
+/// Rows per block of the portable kernel (its per-block buffers stay in the core's cache).
+pub const BLOCK_ROWS: usize = 8192;
+/// Rows per block of the chunked kernel: the rows stream from the shared cache, and large blocks
+/// let each tree's chunks, once loaded, serve many rows.
+const CHUNKED_BLOCK_ROWS: usize = 65_536;
+/// Groups of at most this many rows are walked down row by row in the portable kernel.
+const SMALL_GROUP: usize = 12;
+
+/// Exact value → bin lookup for one predictor (see the module documentation).
+#[derive(Debug, Clone)]
+struct Binner {
+    /// Sorted distinct split points.
+    t: Vec<f64>,
+    lo: f64,
+    scale: f64,
+    /// `first[q]` = number of split points in buckets `< q`; length `buckets + 1`.
+    first: Vec<u32>,
+}
+
+impl Binner {
+    fn new(t: Vec<f64>) -> Self {
+        let buckets = if t.len() <= 1 { 1 } else { t.len().next_power_of_two() };
+        let (lo, hi) = match (t.first(), t.last()) {
+            (Some(&lo), Some(&hi)) if hi > lo => (lo, hi),
+            (Some(&lo), _) => (lo, lo),
+            _ => (0.0, 0.0),
+        };
+        let scale = if hi > lo { buckets as f64 / (hi - lo) } else { 0.0 };
+        let mut b = Binner { t, lo, scale, first: Vec::new() };
+        let mut first = vec![0u32; buckets + 1];
+        for &v in &b.t {
+            first[b.bucket(v, buckets) + 1] += 1;
+        }
+        for q in 0..buckets {
+            first[q + 1] += first[q];
+        }
+        b.first = first;
+        b
+    }
+
+    /// Bucket of `x`: a monotone (non-decreasing) function of `x`, so every split point in a
+    /// lower bucket is `< x` and every one in a higher bucket is `> x`. NaN maps to bucket 0.
+    #[inline]
+    fn bucket(&self, x: f64, buckets: usize) -> usize {
+        // `as usize` saturates (negative and NaN → 0); min keeps the top in range.
+        (((x - self.lo) * self.scale).floor() as usize).min(buckets - 1)
+    }
+
+    /// `#{t : t < x}`.
+    #[inline]
+    fn bin(&self, x: f64) -> usize {
+        let buckets = self.first.len() - 1;
+        let q = self.bucket(x, buckets);
+        let (a, b) = (self.first[q] as usize, self.first[q + 1] as usize);
+        a + self.t[a..b].partition_point(|&v| v < x)
+    }
+}
+
+/// Integer bin type of the portable kernel (`u16` or `u32`).
+trait Bin: Copy + Ord + Send + Sync + std::fmt::Debug + 'static {
+    const LEAF_VAR: Self;
+    fn from_usize(v: usize) -> Self;
+    fn to_usize(self) -> usize;
+}
+
+impl Bin for u16 {
+    const LEAF_VAR: Self = u16::MAX;
+    #[inline]
+    fn from_usize(v: usize) -> Self {
+        v as u16
+    }
+    #[inline]
+    fn to_usize(self) -> usize {
+        self as usize
+    }
+}
+
+impl Bin for u32 {
+    const LEAF_VAR: Self = u32::MAX;
+    #[inline]
+    fn from_usize(v: usize) -> Self {
+        v as u32
+    }
+    #[inline]
+    fn to_usize(self) -> usize {
+        self as usize
+    }
+}
+
+/// A node of the portable kernel, stored in depth-first pre-order: for an internal node at
+/// position `k` the left child is at `k + 1`, `a` is the (tree-relative) position of the right
+/// child, `var` the predictor and `thr` the split bin; for a leaf `var == LEAF_VAR` and `a`
+/// indexes the tree's leaf values.
+#[derive(Debug, Clone, Copy)]
+struct CNode<B> {
+    a: u32,
+    var: B,
+    thr: B,
+}
+
+#[derive(Debug, Clone)]
+struct Portable<B> {
+    nodes: Vec<CNode<B>>,
+    /// Start of each tree in `nodes`, plus the end.
+    node_start: Vec<usize>,
+    leaf_values: Vec<f64>,
+    /// Start of each tree in `leaf_values`.
+    leaf_start: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Kernel {
+    Narrow(Portable<u16>),
+    Wide(Portable<u32>),
+    #[cfg(target_arch = "x86_64")]
+    Chunked(chunked::ChunkedForest),
+}
+
+/// A forest prepared for predicting many rows (see the module documentation).
+///
+/// ```
+/// use rsei_forest::{Dataset, Forest, ForestParams};
+/// let x0: Vec<f64> = (0..30).map(|i| i as f64).collect();
+/// let y: Vec<f64> = x0.iter().map(|v| (v / 3.0).floor()).collect();
+/// let data = Dataset::new(vec![x0], y, vec!["x".into()]).unwrap();
+/// let fit = Forest::fit(&data, &ForestParams { ntree: 20, seed: 1, ..Default::default() }).unwrap();
+/// let compiled = fit.forest.compile();
+/// let rows = [0.5, 14.2, 29.0, f64::NAN];
+/// let fast = compiled.predict(&rows).unwrap();
+/// let plain = fit.forest.predict(&rows).unwrap();
+/// assert_eq!(&fast[..3], &plain[..3]);
+/// assert!(fast[3].is_nan());
+/// ```
+#[derive(Debug, Clone)]
+pub struct CompiledForest {
+    p: usize,
+    ntree: usize,
+    binners: Vec<Binner>,
+    kernel: Kernel,
+}
+
+impl Forest {
+    /// Compiles the forest for fast batch prediction ([`CompiledForest`]), choosing the fastest
+    /// kernel this CPU supports.
+    pub fn compile(&self) -> CompiledForest {
+        self.compile_inner(true)
+    }
+
+    /// Like [`Forest::compile`] but always with the portable kernel (same numbers; used to test
+    /// the kernels against each other).
+    pub fn compile_portable(&self) -> CompiledForest {
+        self.compile_inner(false)
+    }
+
+    fn compile_inner(&self, allow_simd: bool) -> CompiledForest {
+        let p = self.n_features();
+        let mut thresholds: Vec<Vec<f64>> = vec![Vec::new(); p];
+        for t in self.trees() {
+            for n in t.nodes() {
+                if !n.is_leaf() {
+                    thresholds[n.var as usize].push(n.value);
+                }
+            }
+        }
+        for t in &mut thresholds {
+            t.sort_by(f64::total_cmp);
+            t.dedup();
+        }
+        let widest = thresholds.iter().map(Vec::len).max().unwrap_or(0);
+        // u16 bins need the largest bin (= #split points) below the 0xFFFF marker.
+        let narrow = widest < u16::MAX as usize && p < u16::MAX as usize;
+        let _ = allow_simd;
+        #[cfg(target_arch = "x86_64")]
+        let kernel = if allow_simd && p <= 16 && widest < (1 << 27) && chunked::available() {
+            Kernel::Chunked(chunked::ChunkedForest::build(self, &thresholds))
+        } else if narrow {
+            Kernel::Narrow(build_portable::<u16>(self, &thresholds))
+        } else {
+            Kernel::Wide(build_portable::<u32>(self, &thresholds))
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let kernel = if narrow {
+            Kernel::Narrow(build_portable::<u16>(self, &thresholds))
+        } else {
+            Kernel::Wide(build_portable::<u32>(self, &thresholds))
+        };
+        CompiledForest { p, ntree: self.trees().len(), binners: thresholds.into_iter().map(Binner::new).collect(), kernel }
+    }
+}
+
+/// Bin of split point `value` of predictor `var` (its position in the sorted list).
+fn split_bin(thresholds: &[Vec<f64>], n: &Node) -> usize {
+    thresholds[n.var as usize].partition_point(|&v| v < n.value)
+}
+
+fn build_portable<B: Bin>(forest: &Forest, thresholds: &[Vec<f64>]) -> Portable<B> {
+    let mut c = Portable { nodes: Vec::new(), node_start: vec![0], leaf_values: Vec::new(), leaf_start: vec![0] };
+    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
+    for t in forest.trees() {
+        let tn = t.nodes();
+        let base = c.nodes.len();
+        let leaf_base = c.leaf_values.len();
+        // Pre-order: a node, its left subtree, then its right subtree. The right child's position
+        // is patched into its parent when it is emitted.
+        stack.clear();
+        stack.push((0, None));
+        while let Some((k, parent)) = stack.pop() {
+            let pos = c.nodes.len() - base;
+            if let Some(par) = parent {
+                c.nodes[base + par].a = pos as u32;
+            }
+            let n = tn[k];
+            if n.is_leaf() {
+                let leaf = (c.leaf_values.len() - leaf_base) as u32;
+                c.nodes.push(CNode { a: leaf, var: B::LEAF_VAR, thr: B::LEAF_VAR });
+                c.leaf_values.push(n.value);
+            } else {
+                let thr = B::from_usize(split_bin(thresholds, &n));
+                c.nodes.push(CNode { a: 0, var: B::from_usize(n.var as usize), thr });
+                stack.push((n.left as usize + 1, Some(pos)));
+                stack.push((n.left as usize, None));
+            }
+        }
+        c.node_start.push(c.nodes.len());
+        c.leaf_start.push(c.leaf_values.len());
+    }
+    c
+}
+
+impl CompiledForest {
+    /// Number of predictors expected per row.
+    pub fn n_features(&self) -> usize {
+        self.p
+    }
+
+    /// Name of the kernel in use: `"avx512-chunked"` or `"portable"`.
+    pub fn kernel_name(&self) -> &'static str {
+        match &self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Chunked(_) => "avx512-chunked",
+            _ => "portable",
+        }
+    }
+
+    /// Predicts row-major input (`rows[i·p + j]` = predictor `j` of case `i`); same numbers as
+    /// [`Forest::predict`]. Runs on the current rayon pool (wrap the call in
+    /// `ThreadPool::install` to choose the thread count).
+    pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        let p = self.p;
+        if rows.len() % p != 0 {
+            return Err(ForestError::RowLength { len: rows.len(), p });
+        }
+        let n = rows.len() / p;
+        Ok(self.run(n, |j, lo, hi, out: &mut Vec<f64>| {
+            out.extend((lo..hi).map(|i| rows[i * p + j]));
+        }))
+    }
+
+    /// Predicts column-major input (`cols[j][i]` = predictor `j` of case `i`).
+    pub fn predict_columns(&self, cols: &[Vec<f64>]) -> Result<Vec<f64>> {
+        if cols.len() != self.p {
+            return Err(ForestError::ColumnCount { got: cols.len(), expected: self.p });
+        }
+        let n = cols[0].len();
+        if let Some((col, c)) = cols.iter().enumerate().find(|(_, c)| c.len() != n) {
+            return Err(ForestError::RaggedColumns { col, len: c.len(), expected: n });
+        }
+        Ok(self.run(n, |j, lo, hi, out: &mut Vec<f64>| out.extend_from_slice(&cols[j][lo..hi])))
+    }
+
+    /// Shared driver: `fetch(j, lo, hi, buf)` appends predictor `j` of rows `lo..hi` to `buf`.
+    fn run<F>(&self, n: usize, fetch: F) -> Vec<f64>
+    where
+        F: Fn(usize, usize, usize, &mut Vec<f64>) + Sync,
+    {
+        let mut out = vec![0.0; n];
+        let max_block = match &self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Chunked(_) => CHUNKED_BLOCK_ROWS,
+            _ => BLOCK_ROWS,
+        };
+        // Enough blocks for every thread to have work; results do not depend on the block size.
+        let block = n.div_ceil(2 * rayon::current_num_threads()).clamp(1024, max_block);
+        out.par_chunks_mut(block).enumerate().for_each(|(b, acc)| {
+            let lo = b * block;
+            let hi = lo + acc.len();
+            let m = hi - lo;
+            // Bins of the block, column-major, and the NaN flags.
+            let mut bins = vec![0u32; m * self.p];
+            let mut nan = vec![false; m];
+            let mut col = Vec::with_capacity(m);
+            for (j, binner) in self.binners.iter().enumerate() {
+                col.clear();
+                fetch(j, lo, hi, &mut col);
+                for (i, &x) in col.iter().enumerate() {
+                    nan[i] |= x.is_nan();
+                    bins[j * m + i] = binner.bin(x) as u32;
+                }
+            }
+            acc.iter_mut().for_each(|v| *v = 0.0);
+            match &self.kernel {
+                Kernel::Narrow(c) => {
+                    let b16: Vec<u16> = bins.iter().map(|&b| b as u16).collect();
+                    portable_block(c, &b16, m, acc);
+                }
+                Kernel::Wide(c) => portable_block(c, &bins, m, acc),
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Chunked(c) => c.predict_block(&bins, m, self.p, acc),
+            }
+            let ntree = self.ntree as f64;
+            for (v, &is_nan) in acc.iter_mut().zip(&nan) {
+                *v = if is_nan { f64::NAN } else { *v / ntree };
+            }
+        });
+        out
+    }
+}
+
+/// Portable kernel on one block: adds every tree's leaf value to `acc`, tree by tree.
+fn portable_block<B: Bin>(c: &Portable<B>, bins: &[B], m: usize, acc: &mut [f64]) {
+    let mut src: Vec<u32> = Vec::with_capacity(m);
+    let mut dst: Vec<u32> = vec![0; m];
+    for t in 0..c.node_start.len() - 1 {
+        let tree = TreeView {
+            nodes: &c.nodes[c.node_start[t]..c.node_start[t + 1]],
+            leaves: &c.leaf_values[c.leaf_start[t]..c.leaf_start[t + 1]],
+            bins,
+            stride: m,
+        };
+        src.clear();
+        src.extend(0..m as u32);
+        tree.route(0, &mut src, &mut dst, acc);
+    }
+}
+
+/// One tree of the portable kernel applied to one block.
+struct TreeView<'a, B> {
+    nodes: &'a [CNode<B>],
+    leaves: &'a [f64],
+    /// Column-major bins of the block: `bins[j·stride + i]`.
+    bins: &'a [B],
+    stride: usize,
+}
+
+impl<B: Bin> TreeView<'_, B> {
+    /// Routes the rows in `src` from node `k` to the leaves, adding leaf values to `acc`.
+    /// `dst` is scratch of the same length.
+    fn route(&self, k: usize, src: &mut [u32], dst: &mut [u32], acc: &mut [f64]) {
+        if src.is_empty() {
+            return;
+        }
+        let nd = self.nodes[k];
+        if nd.var == B::LEAF_VAR {
+            let v = self.leaves[nd.a as usize];
+            for &r in src.iter() {
+                acc[r as usize] += v;
+            }
+            return;
+        }
+        if src.len() <= SMALL_GROUP {
+            for &r in src.iter() {
+                acc[r as usize] += self.walk(k, r as usize);
+            }
+            return;
+        }
+        let var = nd.var.to_usize();
+        let col = &self.bins[var * self.stride..(var + 1) * self.stride];
+        let thr = nd.thr;
+        let len = src.len();
+        assert!(dst.len() == len, "route: scratch and rows differ in length");
+        // Left rows fill dst from the front, right rows from the back; both slots are written
+        // every time so the loop has no unpredictable branch (the unused slot is overwritten later).
+        let mut l = 0usize;
+        let mut r_end = len;
+        for &r in src.iter() {
+            debug_assert!((r as usize) < col.len() && l < r_end && r_end <= len);
+            // SAFETY: every row id is < stride = col.len() (ids are 0..block rows); after i rows,
+            // l + (len − r_end) = i < len, hence 0 <= l <= r_end − 1 < len = dst.len().
+            unsafe {
+                let right = *col.get_unchecked(r as usize) > thr;
+                *dst.get_unchecked_mut(l) = r;
+                *dst.get_unchecked_mut(r_end - 1) = r;
+                l += usize::from(!right);
+                r_end -= usize::from(right);
+            }
+        }
+        let (dl, dr) = dst.split_at_mut(l);
+        let (sl, sr) = src.split_at_mut(l);
+        self.route(k + 1, dl, sl, acc);
+        self.route(nd.a as usize, dr, sr, acc);
+    }
+
+    /// Walks one row from node `k` to its leaf.
+    #[inline]
+    fn walk(&self, mut k: usize, r: usize) -> f64 {
+        loop {
+            let nd = self.nodes[k];
+            if nd.var == B::LEAF_VAR {
+                return self.leaves[nd.a as usize];
+            }
+            let right = self.bins[nd.var.to_usize() * self.stride + r] > nd.thr;
+            k = if right { nd.a as usize } else { k + 1 };
+        }
+    }
+}
+
+/// The AVX-512 kernel: trees cut into chunks of up to 15 splits evaluated with one vector compare.
+#[cfg(target_arch = "x86_64")]
+mod chunked {
+    use std::arch::x86_64::*;
+
+    use crate::forest::Forest;
+    use crate::tree::Node;
+
+    /// Exit cursor tag: the low 31 bits index the tree's leaf values.
+    const LEAF_TAG: u32 = 1 << 31;
+    /// Rows advanced together.
+    const LANES: usize = 8;
+    /// Trees applied to a group of rows (kept in registers) before moving to the next group.
+    const TREES_PER_PASS: usize = 1;
+    /// Split slots per chunk.
+    const SLOTS: usize = 15;
+    /// Unused slot: never goes right (row keys are at most `(2²⁷ − 1)·16`).
+    const NEVER: u32 = u32::MAX;
+    /// Unused exit: requires slot 15 (which never goes right) to go right, so it never matches.
+    const NO_EXIT_FREE: u16 = 0x7fff;
+    const NO_EXIT_WANT: u16 = 0xffff;
+
+    /// One chunk: a connected piece of a tree with up to 15 splits (slot 0 its root) and the
+    /// up to 16 places where a case leaves it.
+    ///
+    /// * `key[s] = bin·16 + predictor` of slot `s`: the low 4 bits select the row lane (`vpermd`
+    ///   ignores the rest) and, with the row's keys `bin(x)·16`, `key_x > key[s]` ⟺
+    ///   `bin(x) > bin` ⟺ the case goes right at slot `s`. Comparing all lanes gives a mask `m`
+    ///   with bit `s` set when the case goes right at slot `s`.
+    /// * Exit `e` is taken iff `m` agrees with the directions `R` required on the slots `P` on the
+    ///   way to it: `(m ^ R) & P == 0` ⟺ `m | !P == R | !P`. `free[e] = !P` and
+    ///   `want[e] = R | !P`, so one OR and one equality test over 16 lanes find the exit.
+    /// * `exits[e]`: byte offset of the next chunk in the tree's chunk array, or a leaf
+    ///   (`LEAF_TAG | leaf index`).
+    #[repr(C, align(64))]
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Chunk {
+        key: [u32; 16],
+        free: [u16; 16],
+        want: [u16; 16],
+        exits: [u32; 16],
+    }
+
+    const CHUNK_BYTES: usize = std::mem::size_of::<Chunk>();
+
+    /// A row's keys `bin·16` in one 512-bit register (16 lanes, predictors first).
+    #[repr(C, align(64))]
+    #[derive(Clone, Copy)]
+    struct RowKeys([u32; 16]);
+
+    #[derive(Debug, Clone)]
+    pub(super) struct ChunkedForest {
+        chunks: Vec<Chunk>,
+        /// Per tree: first chunk and root cursor (byte offset 0, or a leaf if the tree is a
+        /// single leaf).
+        tree_chunk_start: Vec<usize>,
+        roots: Vec<u32>,
+        leaf_values: Vec<f64>,
+        leaf_start: Vec<usize>,
+    }
+
+    pub(super) fn available() -> bool {
+        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") && is_x86_feature_detected!("avx512vl")
+    }
+
+    impl ChunkedForest {
+        pub(super) fn build(forest: &Forest, thresholds: &[Vec<f64>]) -> Self {
+            let mut f = ChunkedForest {
+                chunks: Vec::new(),
+                tree_chunk_start: vec![0],
+                roots: Vec::new(),
+                leaf_values: Vec::new(),
+                leaf_start: vec![0],
+            };
+            let mut queue: Vec<(usize, usize)> = Vec::new();
+            for t in forest.trees() {
+                let nodes = t.nodes();
+                let tree_leaf_base = f.leaf_values.len();
+                // Leaf numbering (node order) and leaves below each node (daughters come after
+                // their parent, so one backward pass suffices).
+                let mut leaf_id = vec![u32::MAX; nodes.len()];
+                let mut weight = vec![1u32; nodes.len()];
+                for (k, n) in nodes.iter().enumerate() {
+                    if n.is_leaf() {
+                        leaf_id[k] = (f.leaf_values.len() - tree_leaf_base) as u32;
+                        f.leaf_values.push(n.value);
+                    }
+                }
+                for k in (0..nodes.len()).rev() {
+                    if !nodes[k].is_leaf() {
+                        let l = nodes[k].left as usize;
+                        weight[k] = weight[l] + weight[l + 1];
+                    }
+                }
+                let base = f.chunks.len();
+                let root = if nodes[0].is_leaf() {
+                    LEAF_TAG | leaf_id[0]
+                } else {
+                    queue.clear();
+                    queue.push((0, 0));
+                    f.chunks.push(empty_chunk());
+                    let mut qi = 0;
+                    while qi < queue.len() {
+                        let (node, ci) = queue[qi];
+                        qi += 1;
+                        let chunk = fill_chunk(nodes, thresholds, &leaf_id, &weight, node, |tree_node| {
+                            let idx = f.chunks.len() - base;
+                            f.chunks.push(empty_chunk());
+                            queue.push((tree_node, idx));
+                            (idx * CHUNK_BYTES) as u32
+                        });
+                        f.chunks[base + ci] = chunk;
+                    }
+                    0
+                };
+                f.roots.push(root);
+                f.tree_chunk_start.push(f.chunks.len());
+                f.leaf_start.push(f.leaf_values.len());
+            }
+            f
+        }
+
+        /// Adds every tree's leaf value to `acc` (tree order) for one block whose bins are given
+        /// column-major (`bins[j·m + i]`, all < 2²⁷).
+        pub(super) fn predict_block(&self, bins: &[u32], m: usize, p: usize, acc: &mut [f64]) {
+            // Row-major 16-lane keys, padded to a multiple of LANES with zero rows.
+            let padded = m.div_ceil(LANES) * LANES;
+            let mut rows = vec![RowKeys([0; 16]); padded];
+            for j in 0..p {
+                for (i, row) in rows.iter_mut().take(m).enumerate() {
+                    row.0[j] = bins[j * m + i] << 4;
+                }
+            }
+            let ntree = self.roots.len();
+            for t0 in (0..ntree).step_by(TREES_PER_PASS) {
+                let t1 = (t0 + TREES_PER_PASS).min(ntree);
+                for (g, group) in rows.chunks_exact(LANES).enumerate() {
+                    let lo = g * LANES;
+                    let acc_g = &mut acc[lo..(lo + LANES).min(m)];
+                    // SAFETY: `available()` was checked when this kernel was chosen; cursors are
+                    // byte offsets of chunks of the tree or tagged leaves (written by `build`).
+                    unsafe { self.route_group(t0, t1, group, acc_g) };
+                }
+            }
+        }
+
+        /// Routes one group of rows through trees `t0..t1` in order, adding leaf values to `acc`
+        /// (which may be shorter than the group: padding rows are dropped).
+        #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+        unsafe fn route_group(&self, t0: usize, t1: usize, group: &[RowKeys], acc: &mut [f64]) {
+            let mut x = [_mm512_setzero_si512(); LANES];
+            for (xi, row) in x.iter_mut().zip(group) {
+                // SAFETY: RowKeys is 64 bytes, aligned to 64.
+                *xi = unsafe { _mm512_load_si512(row.0.as_ptr() as *const __m512i) };
+            }
+            for t in t0..t1 {
+                let chunks = &self.chunks[self.tree_chunk_start[t]..self.tree_chunk_start[t + 1]];
+                // SAFETY: as for the caller.
+                let leaves = unsafe { route_lanes(chunks, self.roots[t], &x) };
+                let lv = &self.leaf_values[self.leaf_start[t]..self.leaf_start[t + 1]];
+                for (a, &l) in acc.iter_mut().zip(&leaves) {
+                    *a += lv[l as usize];
+                }
+            }
+        }
+    }
+
+    fn empty_chunk() -> Chunk {
+        Chunk { key: [NEVER; 16], free: [NO_EXIT_FREE; 16], want: [NO_EXIT_WANT; 16], exits: [0; 16] }
+    }
+
+    /// Builds the chunk rooted at tree node `root`: starting from it, repeatedly adds the
+    /// internal node with the most leaves below it among the daughters of the chunk's nodes (the
+    /// branch most cases take), up to 15 splits. `new_chunk(node)` reserves a chunk for an
+    /// internal node left outside and returns its byte offset.
+    fn fill_chunk(
+        nodes: &[Node],
+        thresholds: &[Vec<f64>],
+        leaf_id: &[u32],
+        weight: &[u32],
+        root: usize,
+        mut new_chunk: impl FnMut(usize) -> u32,
+    ) -> Chunk {
+        let mut c = empty_chunk();
+        // Selected nodes with (slot path bits P, directions R).
+        let mut slots: Vec<(usize, u32, u32)> = Vec::with_capacity(SLOTS);
+        // Candidates: (node, P, R) of daughters not yet selected.
+        let mut frontier: Vec<(usize, u32, u32)> = vec![(root, 0, 0)];
+        while slots.len() < SLOTS {
+            let best = frontier
+                .iter()
+                .enumerate()
+                .filter(|(_, &(k, _, _))| !nodes[k].is_leaf())
+                .max_by(|a, b| weight[a.1 .0].cmp(&weight[b.1 .0]).then(b.1 .0.cmp(&a.1 .0)))
+                .map(|(i, _)| i);
+            let Some(i) = best else { break };
+            let (k, pbits, rbits) = frontier.swap_remove(i);
+            let s = slots.len();
+            let n = nodes[k];
+            c.key[s] = ((super::split_bin(thresholds, &n) as u32) << 4) | n.var;
+            slots.push((k, pbits, rbits));
+            let pb = pbits | (1 << s);
+            frontier.push((n.left as usize, pb, rbits));
+            frontier.push((n.left as usize + 1, pb, rbits | (1 << s)));
+        }
+        // The remaining frontier entries are the exits (one more than the splits).
+        frontier.sort_by_key(|&(k, _, _)| k);
+        for (e, &(k, pbits, rbits)) in frontier.iter().enumerate() {
+            let free = !(pbits as u16);
+            c.free[e] = free;
+            c.want[e] = rbits as u16 | free;
+            c.exits[e] = if nodes[k].is_leaf() { LEAF_TAG | leaf_id[k] } else { new_chunk(k) };
+        }
+        c
+    }
+
+    /// One step of one row: the next cursor after the chunk at byte offset `off`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    unsafe fn step(base: *const u8, off: usize, x: __m512i) -> u32 {
+        // SAFETY (caller): `off` is the byte offset of a chunk of this tree; Chunk is 64-byte
+        // aligned with `key`, `free`, `want`, `exits` at offsets 0, 64, 96, 128.
+        unsafe {
+            let ch = base.add(off) as *const Chunk;
+            // The exits line is needed last; ask for it now so that it arrives with the others.
+            _mm_prefetch::<_MM_HINT_T0>((*ch).exits.as_ptr() as *const i8);
+            let key = _mm512_load_si512((*ch).key.as_ptr() as *const __m512i);
+            let sel = _mm512_permutexvar_epi32(key, x);
+            let right = _mm512_cmpgt_epu32_mask(sel, key);
+            let m = _mm256_broadcastw_epi16(_mm_cvtsi32_si128(right as i32));
+            let free = _mm256_load_si256((*ch).free.as_ptr() as *const __m256i);
+            let want = _mm256_load_si256((*ch).want.as_ptr() as *const __m256i);
+            let hit = _mm256_cmpeq_epi16_mask(_mm256_or_si256(m, free), want) as u32;
+            *(*ch).exits.as_ptr().add(hit.trailing_zeros() as usize & 15)
+        }
+    }
+
+    /// `LANES` rows in lock-step through one tree until all reach a leaf; returns their leaf
+    /// indices. A row that has reached its leaf is skipped in later rounds.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    unsafe fn route_lanes(chunks: &[Chunk], root: u32, x: &[__m512i; LANES]) -> [u32; LANES] {
+        let mut cur = [root; LANES];
+        if root & LEAF_TAG == 0 {
+            let base = chunks.as_ptr() as *const u8;
+            loop {
+                let mut all = LEAF_TAG;
+                for i in 0..LANES {
+                    let c = cur[i];
+                    if c & LEAF_TAG == 0 {
+                        debug_assert!(c as usize % CHUNK_BYTES == 0 && (c as usize) / CHUNK_BYTES < chunks.len());
+                        // SAFETY: untagged cursors are byte offsets of chunks of this tree.
+                        cur[i] = unsafe { step(base, c as usize, x[i]) };
+                    }
+                    all &= cur[i];
+                }
+                if all & LEAF_TAG != 0 {
+                    break;
+                }
+            }
+        }
+        cur.map(|c| c & !LEAF_TAG)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn key_comparison_is_the_split_decision() {
+            // bin_x·16 > bin_t·16 + var ⟺ bin_x > bin_t, for every var in 0..16.
+            for bx in 0u32..6 {
+                for bt in 0u32..6 {
+                    for var in 0u32..16 {
+                        assert_eq!((bx << 4) > ((bt << 4) | var), bx > bt);
+                    }
+                }
+            }
+            assert!(((1u32 << 27) - 1) << 4 < NEVER);
+        }
+
+        #[test]
+        fn unused_exit_never_matches() {
+            // m | 0x7fff == 0xffff needs bit 15 of m, and slot 15 never goes right.
+            for m in [0u16, 0x7fff, 0x1234] {
+                assert_ne!(m | NO_EXIT_FREE, NO_EXIT_WANT);
+            }
+        }
+
+        #[test]
+        fn exit_test_matches_path_condition() {
+            // Exit reached by right at slot 0, left at slot 2: P = 0b101, R = 0b001.
+            let (p, r) = (0b101u16, 0b001u16);
+            let (free, want) = (!p, r | !p);
+            for m in 0u16..64 {
+                assert_eq!((m | free) == want, (m ^ r) & p == 0, "m = {m:#b}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_match_comparisons() {
+        let t = vec![0.5, 1.5, 2.5, 10.0];
+        let b = Binner::new(t.clone());
+        for x in [-1.0, 0.5, 0.6, 1.5, 2.0, 2.5, 3.0, 9.99, 10.0, 11.0, f64::INFINITY, f64::NEG_INFINITY] {
+            let bin = b.bin(x);
+            assert_eq!(bin, t.iter().filter(|&&v| v < x).count(), "x = {x}");
+            // x <= t[k] ⟺ bin <= k for every k
+            for (k, &tk) in t.iter().enumerate() {
+                assert_eq!(x <= tk, bin <= k);
+            }
+        }
+        assert_eq!(b.bin(f64::NAN), 0);
+        assert_eq!(Binner::new(vec![]).bin(3.0), 0);
+        assert_eq!(Binner::new(vec![1.0]).bin(3.0), 1);
+        assert_eq!(Binner::new(vec![1.0]).bin(1.0), 0);
+        // Skewed split points (many in one bucket) still give exact counts.
+        let skew: Vec<f64> = (0..100).map(|i| 1.0 + i as f64 * 1e-12).chain([1e6]).collect();
+        let b = Binner::new(skew.clone());
+        for x in [1.0, 1.0 + 5.5e-11, 2.0, 1e6, 2e6] {
+            assert_eq!(b.bin(x), skew.iter().filter(|&&v| v < x).count());
+        }
+    }
+}
