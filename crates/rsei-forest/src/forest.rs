@@ -37,7 +37,9 @@ const PREDICT_BLOCK: usize = 256;
 /// Chunks whose partial results are held in memory at once.
 const CHUNKS_PER_WAVE: usize = 32;
 
-/// A fitted random forest (serde-serialisable, so it can be saved with the results).
+/// A fitted random forest (serde-serialisable, so it can be saved with the results; use a format
+/// that round-trips `f64` exactly, e.g. `serde_json` with its `float_roundtrip` feature, so that
+/// split points and leaf values come back bit for bit).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Forest {
     trees: Vec<Tree>,
@@ -159,7 +161,14 @@ struct OobBuffers {
     /// OOB cases gathered row-major (`rows.len() × p`).
     xo: Vec<f64>,
     saved: Vec<f64>,
+    perm: Vec<f64>,
+    /// Squared error of each OOB case with the original predictors.
+    err2: Vec<f64>,
+    /// `first[k·p + j]`: first node on case k's path that splits on predictor j (`NONE` if none).
+    first: Vec<u32>,
 }
+
+const NONE: u32 = u32::MAX;
 
 impl Forest {
     /// Fits a forest (see the module documentation for every quantity computed).
@@ -291,7 +300,17 @@ fn fit_in_pool(data: &Dataset, cfg: ForestConfig) -> FitResult {
         let results: Vec<ChunkResult> = wave
             .par_iter()
             .map_init(
-                || (GrowBuffers::new(n, p), OobBuffers { rows: Vec::new(), xo: Vec::new(), saved: Vec::new() }),
+                || {
+                    let ob = OobBuffers {
+                        rows: Vec::new(),
+                        xo: Vec::new(),
+                        saved: Vec::new(),
+                        perm: Vec::new(),
+                        err2: Vec::new(),
+                        first: Vec::new(),
+                    };
+                    (GrowBuffers::new(n, p), ob)
+                },
                 |(gb, ob), &start| {
                     let end = (start + TREES_PER_CHUNK).min(cfg.ntree);
                     grow_chunk(&train, &cfg, &seeds[start..end], gb, ob)
@@ -447,13 +466,28 @@ fn oob_and_importance(
             ob.xo[k * p + j] = col[r as usize];
         }
     }
-    let mut ooberr = 0.0;
+    // Original predictions; on the way down, note where each predictor is first used.
+    let nodes = tree.nodes();
+    ob.err2.clear();
+    ob.first.clear();
+    ob.first.resize(n_oob * p, NONE);
     for (k, &r) in ob.rows.iter().enumerate() {
-        let pred = tree.predict_row(&ob.xo[k * p..(k + 1) * p]);
+        let x = &ob.xo[k * p..(k + 1) * p];
+        let first = &mut ob.first[k * p..(k + 1) * p];
+        let mut i = 0usize;
+        while !nodes[i].is_leaf() {
+            let nd = nodes[i];
+            let v = nd.var as usize;
+            if first[v] == NONE {
+                first[v] = i as u32;
+            }
+            i = nd.left as usize + usize::from(!(x[v] <= nd.value));
+        }
+        let pred = nodes[i].value;
         out.oob_sum[r as usize] += pred;
         out.oob_count[r as usize] += 1;
         let e = pred - train.y[r as usize];
-        ooberr += e * e;
+        ob.err2.push(e * e);
     }
     let mut delta = vec![0.0; p];
     if !cfg.importance || n_oob == 0 {
@@ -466,23 +500,161 @@ fn oob_and_importance(
         // Permute predictor j among the OOB cases (R's permuteOOB: Fisher–Yates from the end).
         ob.saved.clear();
         ob.saved.extend((0..n_oob).map(|k| ob.xo[k * p + j]));
-        let mut perm = ob.saved.clone();
+        ob.perm.clear();
+        ob.perm.extend_from_slice(&ob.saved);
         for last in (1..=n_oob).rev() {
             let k = rng.below(last);
-            perm.swap(last - 1, k);
+            ob.perm.swap(last - 1, k);
         }
-        for (k, &v) in perm.iter().enumerate() {
+        for (k, &v) in ob.perm.iter().enumerate() {
             ob.xo[k * p + j] = v;
         }
-        let mut err_perm = 0.0;
+        // Only cases whose path meets a split on j can change, and only from that split down:
+        // Σ_k (e'_k² − e_k²) over those cases equals R's Σ e'² − Σ e² over all OOB cases.
+        let mut increase = 0.0;
         for (k, &r) in ob.rows.iter().enumerate() {
-            let e = tree.predict_row(&ob.xo[k * p..(k + 1) * p]) - train.y[r as usize];
-            err_perm += e * e;
+            let start = ob.first[k * p + j];
+            if start == NONE {
+                continue;
+            }
+            let pred = tree.predict_from(start as usize, &ob.xo[k * p..(k + 1) * p]);
+            let e = pred - train.y[r as usize];
+            increase += e * e - ob.err2[k];
         }
         for (k, &v) in ob.saved.iter().enumerate() {
             ob.xo[k * p + j] = v;
         }
-        delta[j] = (err_perm - ooberr) / n_oob as f64;
+        delta[j] = increase / n_oob as f64;
     }
     delta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{draw_sample, GrowBuffers};
+
+    fn tiny() -> Dataset {
+        // 12 rows, y = step in x0 plus a little structure in x1.
+        let x0: Vec<f64> = (0..12).map(|i| i as f64).collect();
+        let x1: Vec<f64> = (0..12).map(|i| ((i * 5) % 7) as f64).collect();
+        let y: Vec<f64> = (0..12).map(|i| if i < 6 { 1.0 + (i % 3) as f64 } else { 10.0 + (i % 2) as f64 }).collect();
+        Dataset::new(vec![x0, x1], y, vec!["a".into(), "b".into()]).unwrap()
+    }
+
+    #[test]
+    fn oob_bookkeeping_on_a_tiny_forest() {
+        let data = tiny();
+        let params = ForestParams { ntree: 7, mtry: Some(2), nodesize: 2, seed: 11, threads: Some(1), ..Default::default() };
+        let fit = Forest::fit(&data, &params).unwrap();
+        let cfg = fit.forest.config().clone();
+        let n = data.n_rows();
+        // Recompute every tree's bootstrap from its seed (the sample is the first use of a tree's
+        // generator) and the OOB quantities from scratch.
+        let seeds = derive_seeds(cfg.seed, cfg.ntree);
+        let mut sum = vec![0.0; n];
+        let mut times = vec![0u32; n];
+        let mut buf = GrowBuffers::new(n, 2);
+        for (t, tree) in fit.forest.trees().iter().enumerate() {
+            let mut rng = Xoshiro256StarStar::seed_from_u64(seeds[t]);
+            draw_sample(&cfg, n, &mut rng, &mut buf);
+            assert_eq!(buf.counts.iter().map(|&c| c as usize).sum::<usize>(), n); // bootstrap of size n
+            for i in 0..n {
+                if buf.counts[i] == 0 {
+                    times[i] += 1;
+                    sum[i] += tree.predict_row(&data.row(i).unwrap());
+                }
+            }
+        }
+        assert_eq!(fit.oob_times, times);
+        let mut sse = 0.0;
+        let mut k = 0;
+        for i in 0..n {
+            if times[i] == 0 {
+                assert!(fit.oob_predictions[i].is_nan());
+            } else {
+                let p = sum[i] / times[i] as f64;
+                assert!((fit.oob_predictions[i] - p).abs() < 1e-12);
+                sse += (data.y[i] - p) * (data.y[i] - p);
+                k += 1;
+            }
+        }
+        assert!(k > 0);
+        assert!((fit.oob_mse - sse / k as f64).abs() < 1e-12);
+        // var_pop(y): mean 6.25 … computed directly.
+        let m = data.y.iter().sum::<f64>() / n as f64;
+        let var_pop = data.y.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / n as f64;
+        assert!((fit.var_explained_pct - 100.0 * (1.0 - fit.oob_mse / var_pop)).abs() < 1e-9);
+        let never = times.iter().filter(|&&t| t == 0).count();
+        assert_eq!(
+            fit.warnings.iter().any(|w| matches!(w, FitWarning::NeverOutOfBag { rows } if *rows == never)),
+            never > 0
+        );
+    }
+
+    #[test]
+    fn importance_scaling_on_hand_made_deltas() {
+        // δ = (1, 2, 3, 6): imp = 12/4 = 3; mean δ² = (1 + 4 + 9 + 36)/4 = 12.5;
+        // SD = √((12.5 − 9)/4) = √0.875 = 0.935414…; %IncMSE = 3 / 0.935414 = 3.207135…
+        let pi = scale_importance(12.0, 50.0, 4);
+        assert_eq!(pi.mean_decrease, 3.0);
+        assert!((pi.sd - 0.875f64.sqrt()).abs() < 1e-15);
+        assert!((pi.inc_mse - 3.0 / 0.875f64.sqrt()).abs() < 1e-12);
+        // All δ equal (2, 2, 2): SD = 0 < ε, so R divides by 1: %IncMSE = imp = 2.
+        let pi = scale_importance(6.0, 12.0, 3);
+        assert_eq!((pi.mean_decrease, pi.sd, pi.inc_mse), (2.0, 0.0, 2.0));
+        // Negative importance keeps its sign: δ = (−1, −3): imp = −2, SD = √((5 − 4)/2).
+        let pi = scale_importance(-4.0, 10.0, 2);
+        assert!((pi.inc_mse + 2.0 / 0.5f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fit_errors_are_clear() {
+        let five = Dataset::new(vec![vec![1.0, 2.0, 3.0, 4.0, 5.0]], vec![1.0, 2.0, 3.0, 4.0, 6.0], vec![]).unwrap();
+        let e = Forest::fit(&five, &ForestParams::default()).unwrap_err();
+        assert_eq!(e, ForestError::SampleNotLargerThanNodesize { sample_size: 5, nodesize: 5 });
+        assert!(e.to_string().contains("nodesize 5"));
+
+        let mut d = tiny();
+        d.x[1][7] = f64::NAN;
+        let e = Forest::fit(&d, &ForestParams::default()).unwrap_err();
+        assert!(matches!(e, ForestError::NonFiniteX { ref name, col: 1, row: 7, .. } if name == "b"), "{e}");
+        assert!(e.to_string().contains("`b`") && e.to_string().contains("row 7"));
+
+        let e = Forest::fit(&tiny(), &ForestParams { mtry: Some(3), ..Default::default() }).unwrap_err();
+        assert_eq!(e, ForestError::InvalidMtry { mtry: 3, p: 2 });
+
+        let mut d = tiny();
+        d.y = vec![4.0; 12];
+        assert_eq!(Forest::fit(&d, &ForestParams::default()).unwrap_err(), ForestError::ConstantResponse { value: 4.0, n: 12 });
+
+        let fit = Forest::fit(&tiny(), &ForestParams { ntree: 3, ..Default::default() }).unwrap();
+        assert_eq!(fit.forest.predict(&[1.0, 2.0, 3.0]).unwrap_err(), ForestError::RowLength { len: 3, p: 2 });
+        assert_eq!(fit.forest.predict_columns(&[vec![1.0]]).unwrap_err(), ForestError::ColumnCount { got: 1, expected: 2 });
+        assert_eq!(
+            fit.forest.predict_columns(&[vec![1.0], vec![1.0, 2.0]]).unwrap_err(),
+            ForestError::RaggedColumns { col: 1, len: 2, expected: 1 }
+        );
+    }
+
+    #[test]
+    fn constant_column_is_reported_and_never_used() {
+        let mut d = tiny();
+        d.x.push(vec![3.0; 12]);
+        d.names.push("flat".into());
+        let fit = Forest::fit(&d, &ForestParams { ntree: 20, mtry: Some(3), nodesize: 2, seed: 2, ..Default::default() }).unwrap();
+        assert!(fit.warnings.contains(&FitWarning::ConstantColumn { name: "flat".into(), col: 2 }));
+        assert!(fit.forest.trees().iter().all(|t| t.nodes().iter().all(|n| n.is_leaf() || n.var != 2)));
+        let flat = &fit.importance[2];
+        assert_eq!(flat.inc_node_purity, 0.0);
+        assert_eq!(flat.permutation.map(|p| p.mean_decrease), Some(0.0));
+    }
+
+    #[test]
+    fn predictions_with_nan_are_nodata() {
+        let fit = Forest::fit(&tiny(), &ForestParams { ntree: 5, ..Default::default() }).unwrap();
+        let p = fit.forest.predict(&[1.0, f64::NAN, 3.0, 4.0]).unwrap();
+        assert!(p[0].is_nan());
+        assert!(p[1].is_finite());
+    }
 }

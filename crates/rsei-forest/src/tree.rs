@@ -105,6 +105,20 @@ impl Tree {
         }
     }
 
+    /// Leaf value reached from node `start` (instead of the root) for one row of predictors.
+    #[inline]
+    pub(crate) fn predict_from(&self, start: usize, row: &[f64]) -> f64 {
+        let nodes = &self.nodes;
+        let mut k = start;
+        loop {
+            let n = nodes[k];
+            if n.var == LEAF {
+                return n.value;
+            }
+            k = n.left as usize + usize::from(!(row[n.var as usize] <= n.value));
+        }
+    }
+
     /// Prediction for one row of predictors (`row[j]` = predictor `j`). The row must have at least
     /// as many values as the largest predictor index used by the tree plus one.
     #[inline]
@@ -218,7 +232,7 @@ struct Candidate {
 
 /// Draws the bootstrap sample into `buf.counts` (R's sampling: `sample_size` uniform draws with
 /// replacement, or a partial Fisher–Yates shuffle without).
-fn draw_sample(cfg: &ForestConfig, n: usize, rng: &mut Xoshiro256StarStar, buf: &mut GrowBuffers) {
+pub(crate) fn draw_sample(cfg: &ForestConfig, n: usize, rng: &mut Xoshiro256StarStar, buf: &mut GrowBuffers) {
     buf.counts.iter_mut().for_each(|c| *c = 0);
     if cfg.replace {
         for _ in 0..cfg.sample_size {
