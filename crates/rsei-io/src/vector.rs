@@ -332,6 +332,47 @@ pub fn read_polygons(path: &Path, opts: &VectorOptions) -> Result<VectorLayer> {
     Ok(VectorLayer { path: path.into(), layer: lname, features, crs: target_crs, source_crs, notes })
 }
 
+/// Number of features of a layer by geometry kind (`"polygon"`, `"point"`, `"line"`, `"none"`,
+/// `"other"`), optionally under an OGR SQL filter: used to report what a filter leaves out.
+/// Geometries are only inspected, not converted or repaired.
+pub fn geometry_counts(path: &Path, layer: Option<&str>, filter: Option<&FeatureFilter>) -> Result<BTreeMap<String, usize>> {
+    let ds = {
+        let _q = QuietErrors::new();
+        Dataset::open_ex(path, DatasetOptions { open_flags: GdalOpenFlags::GDAL_OF_VECTOR, ..Default::default() })
+            .map_err(|e| IoError::open(path, e))?
+    };
+    let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
+    let mut lyr = match layer {
+        Some(name) => {
+            let _q = QuietErrors::new();
+            ds.layer_by_name(name).map_err(|_| VectorError::MissingLayer { path: path.into(), layer: name.into(), available: names.clone() })?
+        }
+        None if names.is_empty() => return Err(VectorError::Empty { path: path.into(), what: "the file holds no vector layer".into() }),
+        None => ds.layer(0).map_err(|e| IoError::gdal(format!("{}: first layer", path.display()), e))?,
+    };
+    if let Some(f) = filter {
+        let sql = match f {
+            FeatureFilter::Equals { field, value } => format!("\"{}\" = '{}'", field.replace('"', "\"\""), value.replace('\'', "''")),
+            FeatureFilter::Where(w) => w.clone(),
+        };
+        let _q = QuietErrors::new();
+        let lname = lyr.name();
+        lyr.set_attribute_filter(&sql).map_err(|e| VectorError::BadFilter { path: path.into(), layer: lname, filter: sql.clone(), reason: gdal_message(&e) })?;
+    }
+    let mut counts = BTreeMap::new();
+    for f in lyr.features() {
+        let kind = match f.geometry().map(|g| gdal::vector::geometry_type_flatten(g.geometry_type())) {
+            None => "none",
+            Some(OGRwkbGeometryType::wkbPoint | OGRwkbGeometryType::wkbMultiPoint) => "point",
+            Some(OGRwkbGeometryType::wkbLineString | OGRwkbGeometryType::wkbMultiLineString) => "line",
+            Some(OGRwkbGeometryType::wkbPolygon | OGRwkbGeometryType::wkbMultiPolygon) => "polygon",
+            Some(_) => "other",
+        };
+        *counts.entry(kind.to_string()).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
 // ---------------------------------------------------------------------------------------------
 // geo-types ↔ OGR
 // ---------------------------------------------------------------------------------------------
@@ -862,6 +903,32 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn geometry_counts_with_and_without_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        // two polygons (kind "a"), one point (kind "a"), one point (kind "b"), one line (kind "b")
+        let p = write(
+            dir.path(),
+            "mixed.geojson",
+            r#"{"type":"FeatureCollection","features":[
+               {"type":"Feature","properties":{"k":"a"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}},
+               {"type":"Feature","properties":{"k":"a"},"geometry":{"type":"MultiPolygon","coordinates":[[[[2,0],[3,0],[3,1],[2,0]]]]}},
+               {"type":"Feature","properties":{"k":"a"},"geometry":{"type":"Point","coordinates":[1,2]}},
+               {"type":"Feature","properties":{"k":"b"},"geometry":{"type":"Point","coordinates":[1,2]}},
+               {"type":"Feature","properties":{"k":"b"},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}]}"#,
+        );
+        let all = geometry_counts(&p, None, None).unwrap();
+        let want: BTreeMap<String, usize> = [("line".to_string(), 1), ("point".to_string(), 2), ("polygon".to_string(), 2)].into();
+        assert_eq!(all, want);
+        let a = geometry_counts(&p, None, Some(&FeatureFilter::Where("k = 'a'".into()))).unwrap();
+        let want: BTreeMap<String, usize> = [("point".to_string(), 1), ("polygon".to_string(), 2)].into();
+        assert_eq!(a, want);
+        let e = geometry_counts(&p, None, Some(&FeatureFilter::Where("k = ".into()))).unwrap_err().to_string();
+        assert!(e.contains("invalid filter"), "{e}");
+        let e = geometry_counts(&p, Some("nope"), None).unwrap_err().to_string();
+        assert!(e.contains("\"nope\" not found"), "{e}");
     }
 
     #[test]
