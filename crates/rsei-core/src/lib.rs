@@ -15,6 +15,7 @@
 //! | [`model`] | normalisation, covariance PCA, PC1 orientation, RSEI, grades (METHOD §4) |
 //! | [`stats`] | histograms, densities, box plots, Pearson correlation |
 //! | [`fsutil`] | atomic file output (temp file, then rename) |
+//! | [`drivers`] | derived drivers (slope, distance to mines with barriers, mine share), complete cases, Pearson, ranking (METHOD §6–8) |
 //! | [`zonal`] | polygons, exact cell coverage fractions, pixel-centre rasterisation, zonal statistics (METHOD §5) |
 //!
 //! Conventions: axis order (rows, cols); float nodata is `NaN` in memory; units in names where they
@@ -22,6 +23,7 @@
 
 pub mod accum;
 pub mod composite;
+pub mod drivers;
 pub mod error;
 pub mod fsutil;
 pub mod grid;
