@@ -36,9 +36,15 @@ use crate::options::{NdviSource, RseiRunOptions};
 use crate::progress::Progress;
 
 /// Default cells per strip (full-width rows of the 500 m grid).
-pub const DEFAULT_STRIP_CELLS: usize = 1 << 18;
+pub const DEFAULT_STRIP_CELLS: usize = 1 << 21;
 /// Dates read in parallel before they are added in order.
 const DATE_CHUNK: usize = 8;
+/// Memory budget of the observations read ahead in parallel (bytes).
+const READ_AHEAD_BYTES: usize = 256 << 20;
+/// Strip boundaries of large areas fall on multiples of this many 1 km rows counted from the
+/// tile's top edge (512 rows of 500 m: the block height of MODIS COGs), so no input block is
+/// decoded for two strips.
+const STRIP_ALIGN_1KM: usize = 256;
 
 /// The study area on the native MODIS grids: a 500 m grid on the 1 km lattice (so each 1 km cell
 /// covers exactly 2×2 of its cells), the matching 1 km grid, and which 500 m cells are inside.
@@ -226,11 +232,14 @@ fn read_mod11(gs: &[&Granule], grid_1km: &Grid, w: Window, counted: std::ops::Ra
 /// Adds the dates of `sel` to `acc` in date order, reading `DATE_CHUNK` dates in parallel.
 fn composite_dates<O: Send>(
     sel: &Selection<'_>,
+    cells: usize,
     read: impl Fn(&[&Granule]) -> Result<O> + Sync,
     mut add: impl FnMut(O) -> Result<()>,
     progress: &dyn Progress,
 ) -> Result<()> {
-    for chunk in sel.dates.chunks(DATE_CHUNK) {
+    // about 40 bytes per cell and date in flight (7 reflectances, QA, mask)
+    let chunk = (READ_AHEAD_BYTES / (40 * cells.max(1))).clamp(2, DATE_CHUNK);
+    for chunk in sel.dates.chunks(chunk) {
         let obs: Vec<Result<O>> = chunk.par_iter().map(|(_, gs)| read(gs)).collect();
         for o in obs {
             add(o?)?;
@@ -273,7 +282,24 @@ impl YearJob<'_> {
     fn strips(&self) -> Vec<Window> {
         let g1 = &self.study.grid_1km;
         let rows = (self.strip_cells / (4 * g1.cols().max(1))).max(1);
-        g1.row_strips(rows).collect()
+        if rows < STRIP_ALIGN_1KM || rows >= g1.rows() {
+            return g1.row_strips(rows).collect();
+        }
+        // align the boundaries on the tile's block rows
+        let rows = rows / STRIP_ALIGN_1KM * STRIP_ALIGN_1KM;
+        let cs = modis::Resolution::Km1.cell_size_m();
+        let global_row = ((modis::Y_MAX - g1.transform().y0) / cs).round() as i64;
+        let into_block = global_row.rem_euclid(STRIP_ALIGN_1KM as i64) as usize;
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut end = if into_block == 0 { rows } else { STRIP_ALIGN_1KM - into_block };
+        while start < g1.rows() {
+            let e = end.min(g1.rows());
+            out.push(Window::new(start, 0, e - start, g1.cols()));
+            start = e;
+            end = start + rows;
+        }
+        out
     }
 
     /// Computes the composites and indicators.
@@ -325,6 +351,7 @@ impl YearJob<'_> {
             let mut acc = CompositeAccumulator::new(1, wm.len(), opts.composite.reducer);
             composite_dates(
                 &s11,
+                4 * wm.len(),
                 |gs| read_mod11(gs, g1, wm, (w1.row - r0)..(w1.row_end() - r0), opts),
                 |o| {
                     qa11.merge(&o.report);
@@ -347,6 +374,7 @@ impl YearJob<'_> {
                 let mut acc = CompositeAccumulator::new(1, w5.len(), opts.composite.reducer);
                 composite_dates(
                     &s13,
+                    w5.len(),
                     |gs| read_mod13(gs, grid, w5, opts),
                     |o| {
                         qa13.merge(&o.report);
@@ -370,6 +398,7 @@ impl YearJob<'_> {
                     let mut acc = CompositeAccumulator::new(7, m, opts.composite.reducer);
                     composite_dates(
                         &s09,
+                        m,
                         |gs| read_mod09(gs, grid, w5, opts),
                         |o| {
                             qa09.merge(&o.report);
@@ -391,6 +420,7 @@ impl YearJob<'_> {
                     let mut acc = CompositeAccumulator::new(4, m, opts.composite.reducer);
                     composite_dates(
                         &s09,
+                        m,
                         |gs| {
                             let o = read_mod09(gs, grid, w5, opts)?;
                             let refs: [&[f32]; 7] = std::array::from_fn(|k| o.bands[k].as_slice());

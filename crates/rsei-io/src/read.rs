@@ -590,21 +590,59 @@ impl LayerReader {
 
     /// Stored values of a window, as f64 (exact for every MODIS type).
     fn read_stored(&self, w: Window) -> Result<Vec<f64>> {
+        self.read_stored_as::<f64>(w)
+    }
+
+    /// Stored values of a window converted by GDAL to `T` (exact when `T` holds the band type).
+    fn read_stored_as<T: gdal::raster::GdalType + Copy + Default>(&self, w: Window) -> Result<Vec<T>> {
         self.check_window(w)?;
-        let mut buf = vec![0f64; w.len()];
+        let mut buf = vec![T::default(); w.len()];
         if w.is_empty() {
             return Ok(buf);
         }
         let band = self.ds.rasterband(1).map_err(|e| self.read_err(w, e))?;
         let _q = QuietErrors::new();
-        band.read_into_slice::<f64>((w.col as isize, w.row as isize), (w.cols, w.rows), (w.cols, w.rows), &mut buf, None)
+        band.read_into_slice::<T>((w.col as isize, w.row as isize), (w.cols, w.rows), (w.cols, w.rows), &mut buf, None)
             .map_err(|e| self.read_err(w, e))?;
         Ok(buf)
+    }
+
+    /// Whether the band stores integers that fit `i32` exactly (every MODIS layer but the 32-bit QC).
+    fn stores_i32(&self) -> bool {
+        matches!(
+            self.band_type,
+            GdalDataType::UInt8 | GdalDataType::UInt16 | GdalDataType::Int16 | GdalDataType::Int32
+        )
     }
 
     /// Decoded values of a window, row-major: `DN · scale + offset` (reflectance and NDVI unitless,
     /// LST in kelvin), `NaN` for fill, the file's honoured nodata, and values outside the valid range.
     pub fn read_f32(&self, w: Window) -> Result<Vec<f32>> {
+        if self.storage == Storage::Dn && self.stores_i32() {
+            // Fast path for integer storage (every NASA layer): read as i32, decode with integer
+            // comparisons; the arithmetic (f64 multiply, one rounding to f32) is that of `decode`.
+            let stored = self.read_stored_as::<i32>(w)?;
+            let nodata = self.file_nodata.filter(|n| n.fract() == 0.0).map(|n| n as i64);
+            let fill = self.spec.fill.map(|f| f as i64);
+            let (lo, hi) = self.spec.valid_range.map_or((i64::MIN, i64::MAX), |(a, b)| (a as i64, b as i64));
+            let (scale, offset) = (self.spec.scale, self.spec.offset);
+            let signed_byte = self.signed_byte;
+            return Ok(stored
+                .into_iter()
+                .map(|v| {
+                    let v = i64::from(v);
+                    if Some(v) == nodata {
+                        return f32::NAN;
+                    }
+                    let dn = if signed_byte && v > 127 { v - 256 } else { v };
+                    if Some(dn) == fill || dn < lo || dn > hi {
+                        f32::NAN
+                    } else {
+                        (dn as f64 * scale + offset) as f32
+                    }
+                })
+                .collect());
+        }
         let stored = self.read_stored(w)?;
         Ok(match self.storage {
             Storage::Dn => stored
@@ -687,6 +725,13 @@ impl LayerReader {
                 reason: "signed layer: use read_raw_i32".into(),
             });
         }
+        if self.storage == Storage::Dn
+            && !self.signed_byte
+            && matches!(self.band_type, GdalDataType::UInt8 | GdalDataType::UInt16 | GdalDataType::UInt32)
+        {
+            // unsigned integer storage: every stored value is a valid u32 DN
+            return self.read_stored_as::<u32>(w);
+        }
         let dn = self.raw_dn(w)?;
         dn.into_iter()
             .map(|v| {
@@ -712,6 +757,10 @@ impl LayerReader {
                 layer: self.source.layer.id().into(),
                 reason: "unsigned 32-bit layer: use read_raw_u32".into(),
             });
+        }
+        if self.storage == Storage::Dn && self.stores_i32() {
+            let v = self.read_stored_as::<i32>(w)?;
+            return Ok(if self.signed_byte { v.into_iter().map(|x| if x > 127 { x - 256 } else { x }).collect() } else { v });
         }
         let dn = self.raw_dn(w)?;
         dn.into_iter()
@@ -788,6 +837,15 @@ impl LayerReader {
             (f_col(c1 - 1) - f_col(c0) + 1) as usize,
         );
         let vals = read(self, fw)?;
+        if k == 1 {
+            let n = (c1 - c0) as usize;
+            for r in r0..r1 {
+                let src = (f_row(r) as usize - fw.row) * fw.cols + (f_col(c0) as usize - fw.col);
+                let dst = (r as usize - tw.row) * tw.cols + (c0 as usize - tw.col);
+                out[dst..dst + n].copy_from_slice(&vals[src..src + n]);
+            }
+            return Ok(((r1 - r0) * (c1 - c0)) as usize);
+        }
         for r in r0..r1 {
             let src_row = (f_row(r) as usize - fw.row) * fw.cols;
             let dst_row = (r as usize - tw.row) * tw.cols;
