@@ -439,6 +439,7 @@ pub fn demo(out: &Path, seed: u64, regenerate: bool, quiet: bool) -> Result<()> 
         no_map: false,
     };
     compute(&args, quiet)?;
+    crate::mining::demo(&data, &results, quiet)?;
     eprintln!("demo finished in {:.1} s (all data SYNTHETIC)", t0.elapsed().as_secs_f64());
     Ok(())
 }

@@ -9,6 +9,8 @@ pub mod byo;
 pub mod cli;
 pub mod compute;
 pub mod demo;
+pub mod mining;
+pub mod mining_charts;
 pub mod options;
 pub mod outputs;
 pub mod progress;

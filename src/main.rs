@@ -37,6 +37,8 @@ enum Command {
     Compute(cli::ComputeArgs),
     /// Compute RSEI from four indicator rasters you made elsewhere (e.g. from Landsat).
     Indicators(cli::IndicatorArgs),
+    /// Mining impact: mines vs city, distance rings, mine sizes, latitude profile (after `compute`).
+    Mining(rsei::mining::MiningArgs),
     /// Generate a synthetic MODIS archive of a small mining city and run the whole chain on it.
     Demo(DemoArgs),
 }
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Scan { dir, json } => cli::scan(&dir, json),
         Command::Compute(args) => cli::compute(&args, cli.quiet),
         Command::Indicators(args) => cli::indicators(&args, cli.quiet),
+        Command::Mining(args) => rsei::mining::command(&args, cli.quiet),
         Command::Demo(d) => cli::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
     };
     match result {

@@ -408,7 +408,30 @@ fn collect_polygons(g: geo_types::Geometry<f64>, out: &mut Vec<Polygon<f64>>) {
 }
 
 fn back(op: &str, g: &Geometry) -> Result<MultiPolygon<f64>> {
-    from_ogr(g).map_err(|r| geom_err(op, r))
+    from_ogr(g).map(drop_degenerate).map_err(|r| geom_err(op, r))
+}
+
+/// Number of distinct vertices of a ring.
+fn distinct_points(r: &geo_types::LineString<f64>) -> usize {
+    let mut v: Vec<(f64, f64)> = r.0.iter().map(|c| (c.x, c.y)).collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    v.dedup();
+    v.len()
+}
+
+/// Drops the parts (and holes) that have collapsed to fewer than 3 distinct vertices: zero-area
+/// slivers that GEOS results can contain after differences and clipping, or that coordinate
+/// rounding leaves after reprojection. They hold no area, so nothing measurable is lost.
+fn drop_degenerate(mp: MultiPolygon<f64>) -> MultiPolygon<f64> {
+    MultiPolygon(
+        mp.0.into_iter()
+            .filter(|p| distinct_points(p.exterior()) >= 3)
+            .map(|p| {
+                let (ext, holes) = p.into_inner();
+                Polygon::new(ext, holes.into_iter().filter(|h| distinct_points(h) >= 3).collect())
+            })
+            .collect(),
+    )
 }
 
 /// Takes ownership of a geometry handle returned by a GDAL C function (copied through WKB, since the
@@ -689,11 +712,19 @@ pub fn mining_geometry(
     }
     let mut out_rings = Vec::with_capacity(ring_list.len());
     let mut ring_areas = Vec::with_capacity(ring_list.len());
+    let outside: Vec<&Ring> = ring_list.iter().filter(|r| r.geometry.0.is_empty()).collect();
+    if let (Some(a), Some(b)) = (outside.first(), outside.last()) {
+        if outside.len() == 1 {
+            notes.push(format!("ring {} ({}–{} km) lies outside {city_name}", a.index, a.inner_m / 1e3, a.outer_m / 1e3));
+        } else if b.index - a.index + 1 == outside.len() {
+            notes.push(format!("rings {} to {} ({}–{} km) lie outside {city_name}", a.index, b.index, a.inner_m / 1e3, b.outer_m / 1e3));
+        } else {
+            let list: Vec<String> = outside.iter().map(|r| format!("{} ({}–{} km)", r.index, r.inner_m / 1e3, r.outer_m / 1e3)).collect();
+            notes.push(format!("rings {} lie outside {city_name}", list.join(", ")));
+        }
+    }
     for r in &ring_list {
         ring_areas.push(r.area_m2 / 1e6);
-        if r.geometry.0.is_empty() {
-            notes.push(format!("ring {} ({}–{} km) lies outside {city_name}", r.index, r.inner_m / 1e3, r.outer_m / 1e3));
-        }
         out_rings.push(RingInput {
             index: r.index,
             inner_km: r.inner_m / 1e3,
@@ -903,6 +934,22 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn degenerate_parts_are_dropped_from_operation_results() {
+        // a valid triangle, a part collapsed to 2 distinct points, and a hole collapsed to 2 points
+        let tri = polygon![(x: 0.0, y: 0.0), (x: 4.0, y: 0.0), (x: 0.0, y: 4.0)];
+        let flat = polygon![(x: 5.0, y: 5.0), (x: 6.0, y: 6.0), (x: 6.0, y: 6.0), (x: 5.0, y: 5.0)];
+        let holed = Polygon::new(
+            geo_types::LineString::from(vec![(10.0, 0.0), (14.0, 0.0), (14.0, 4.0), (10.0, 4.0), (10.0, 0.0)]),
+            vec![geo_types::LineString::from(vec![(11.0, 1.0), (12.0, 2.0), (11.0, 1.0)])],
+        );
+        let out = drop_degenerate(MultiPolygon(vec![tri.clone(), flat, holed]));
+        assert_eq!(out.0.len(), 2);
+        assert_eq!(out.0[0], tri);
+        assert!(out.0[1].interiors().is_empty());
+        assert!(PreparedPolygon::new(&out).is_ok());
     }
 
     #[test]

@@ -1,0 +1,1241 @@
+//! # Mining impact on RSEI: the pipeline behind `rsei mining` (METHOD §5; paper §3.2–3.4)
+//!
+//! Reads the RSEI rasters a compute run wrote (`<rsei>/<area>/<year>/rsei.tif`, and `water.tif`:
+//! water cells are left out of every statistic), the study area and a mine polygon layer (any OGR
+//! format and CRS, optionally filtered), builds the geometry once in an equal-area CRS
+//! (`rsei_io::vector::mining_geometry`: mines inside the area, their areas and centroid
+//! latitudes, the union, 1 km distance rings clipped to the area), measures every year with the
+//! numeric core (`rsei_core::mining::analyse_mining`, whose cell coverages are computed once and
+//! reused for every year), and writes tables, figures and a manifest.
+//!
+//! ```text
+//! OUT/ (default <rsei>/<area>/mining/)
+//!   mines_vs_city.csv|json         per year: n, mean, std inside the mines and over the city, |difference|
+//!   distributions.csv|json         per year and zone: 50-bin histogram and Gaussian KDE of RSEI
+//!   rings.csv|json                 per ring and year: n, mean, std (ring 0 = inside the mines)
+//!   rings_profile.csv|json         per ring: multi-year mean, spread between years and inside rings, fitted trend
+//!   trend.csv|json                 model, coefficients, R², peak distance, turning points
+//!   mines.csv|json                 per mine: id, name, area km², size class, centroid latitude, mean RSEI per year
+//!   size_class_boxplots.csv|json   per size class and year: box-plot statistics of the mines' means
+//!   latitude_profile.csv|json      per latitude band and year: n, mean, std, number of mines (by centroid)
+//!   fig_density.svg|png            (a) RSEI density inside the mines vs the city, first and last year (Fig. 4c)
+//!   fig_means.svg|png              (b) mean RSEI of mines and city per year with |difference| (Fig. 4b)
+//!   fig_distance.svg|png           (c) multi-year mean per ring ± std, fitted trend, peak and turning point (Fig. 5)
+//!   fig_size_classes.svg|png       (d) box plots of mine means per size class and year (Fig. 6)
+//!   fig_latitude.svg|png           (e) mean ± std per latitude band with mine counts (Fig. 3c–d)
+//!   map_rsei_mines.svg|png         (f) RSEI of the last year in ten classes with mines and boundary (Fig. 4a)
+//!   summary.json                   headline figures, notes and warnings
+//!   manifest.json                  inputs with SHA-256, options, software version, outputs with SHA-256
+//! ```
+//!
+//! Every file is written atomically (temporary file, then rename); `manifest.json` is removed
+//! first and written last, so a folder without it is incomplete. Nothing is written before every
+//! input has been read and checked and every table and figure has been built. Same inputs ⇒
+//! byte-identical outputs, whatever the number of threads.
+//!
+//! Conventions of the tables and figures beyond those of `rsei_core::mining`:
+//! - `between_year_std`: population standard deviation of a ring's (or band's) yearly means;
+//!   `mean_pixel_std`: mean over the years of the within-ring (within-band) pixel standard
+//!   deviation — the ± band of figures (c) and (e).
+//! - The latitude figure shows the mean over the years of each band's yearly mean.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use geo_types::MultiPolygon;
+use rayon::prelude::*;
+use rsei_core::grid::ASIA_NORTH_ALBERS_PROJ;
+use rsei_core::mining::{analyse_mining, Latitudes, MiningInputs, MiningOptions, MiningReport, YearRaster};
+use rsei_core::zonal::PixelRule;
+use rsei_core::{CoreError, Crs, Grid, Raster};
+use rsei_io::vector::{self, FeatureFilter, MiningGeometry, RingOptions, VectorError, VectorOptions};
+use rsei_report::table::{Cell, Column, Table};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::area::{load_areas, AreaSource, StudyArea};
+use crate::outputs::{checksum, InputFile, SOFTWARE};
+use crate::progress::Progress;
+
+/// Errors of the mining pipeline that name the input at fault. [`MiningError::is_input`] tells
+/// the command line which ones are the user's inputs (exit code 2).
+#[derive(Debug, Error)]
+pub enum MiningError {
+    /// An option is out of range.
+    #[error("invalid mining option {name}: {reason}")]
+    InvalidOption { name: String, reason: String },
+    /// The RSEI folder has no results for the area.
+    #[error("{}: no RSEI results for study area {area:?} (folder {slug:?} missing; area folders found: {})", .dir.display(), if .available.is_empty() { "none".to_string() } else { .available.join(", ") })]
+    NoAreaFolder { dir: PathBuf, area: String, slug: String, available: Vec<String> },
+    /// The area folder has no year folder with `rsei.tif`.
+    #[error("{}: no year folder with rsei.tif (run `rsei compute` first)", .dir.display())]
+    NoYears { dir: PathBuf },
+    /// A requested year has no `rsei.tif`.
+    #[error("year {year}: {} not found (years available: {})", .path.display(), .available.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))]
+    MissingYear { year: i32, path: PathBuf, available: Vec<i32> },
+    /// A raster could not be read.
+    #[error("reading {}: {error}", .path.display())]
+    Raster { path: PathBuf, error: rsei_io::IoError },
+    /// Two rasters that must share one grid do not.
+    #[error("{} and {} are not on the same grid ({detail}); all years must come from one compute run with the same output grid", .first.display(), .other.display())]
+    GridMismatch { first: PathBuf, other: PathBuf, detail: String },
+    /// The study-area source gives no or several areas.
+    #[error("{}: {found} study areas ({names}); choose one with a filter (--where) or dissolve them", .path.display())]
+    AreaCount { path: PathBuf, found: usize, names: String },
+    /// The study area could not be read.
+    #[error("study area: {0:#}")]
+    Area(anyhow::Error),
+    /// The mine layer could not be used.
+    #[error("mine layer: {error}")]
+    Mines { error: VectorError },
+    /// Building the mining geometry failed.
+    #[error("geometry of {area:?}: {error}")]
+    Geometry { area: String, error: VectorError },
+    /// The analysis refused its inputs.
+    #[error("analysis of {area:?}: {error}")]
+    Analysis { area: String, error: CoreError },
+}
+
+impl MiningError {
+    /// Whether the error is about the inputs given (as opposed to a failing operation).
+    pub fn is_input(&self) -> bool {
+        match self {
+            MiningError::Geometry { error: VectorError::Geometry { .. }, .. } => false,
+            MiningError::Analysis { error, .. } => {
+                matches!(error, CoreError::NoValidPixels(_) | CoreError::InvalidGeometry(_) | CoreError::InvalidOption { .. } | CoreError::GridMismatch(_))
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Options of a mining analysis (defaults: METHOD §5). Every field may be left out of a TOML or
+/// JSON file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MiningRunOptions {
+    /// Cell-in-polygon rule: centre (default, the ArcGIS rule) or exact coverage fractions.
+    pub rule: PixelRule,
+    /// CRS in which areas and distances are measured (default: Asia North Albers Equal Area Conic).
+    pub equal_area_crs: String,
+    /// Width of the distance rings, km (default 1).
+    pub ring_step_km: f64,
+    /// Outer distance of the last ring, km (default 30).
+    pub ring_max_km: f64,
+    /// Chords per quarter circle of the buffers (default 32).
+    pub quadrant_segments: u32,
+    /// Mine-size class breaks, km², strictly increasing (default 0.25, 0.5, 0.75, 1).
+    pub size_breaks_km2: Vec<f64>,
+    /// Latitude band width, degrees (default 0.05).
+    pub lat_band_deg: f64,
+    /// Degree of the distance trend polynomial (default 3).
+    pub trend_degree: usize,
+    /// Histogram bins on [0, 1] (default 50).
+    pub hist_bins: usize,
+    /// KDE evaluation points on [0, 1] (default 101).
+    pub kde_points: usize,
+}
+
+impl Default for MiningRunOptions {
+    fn default() -> Self {
+        let core = MiningOptions::default();
+        Self {
+            rule: core.rule,
+            equal_area_crs: ASIA_NORTH_ALBERS_PROJ.to_string(),
+            ring_step_km: 1.0,
+            ring_max_km: 30.0,
+            quadrant_segments: 32,
+            size_breaks_km2: core.size_breaks_km2,
+            lat_band_deg: core.lat_band_deg,
+            trend_degree: core.trend_degree,
+            hist_bins: core.hist_bins,
+            kde_points: core.kde_points,
+        }
+    }
+}
+
+impl MiningRunOptions {
+    /// The options of the numeric core.
+    pub fn core(&self) -> MiningOptions {
+        MiningOptions {
+            rule: self.rule,
+            hist_bins: self.hist_bins,
+            kde_points: self.kde_points,
+            size_breaks_km2: self.size_breaks_km2.clone(),
+            lat_band_deg: self.lat_band_deg,
+            trend_degree: self.trend_degree,
+        }
+    }
+
+    /// The ring options (metres).
+    pub fn rings(&self) -> RingOptions {
+        RingOptions { step_m: self.ring_step_km * 1000.0, max_m: self.ring_max_km * 1000.0, quadrant_segments: self.quadrant_segments }
+    }
+
+    /// Checks every option, naming the one at fault.
+    pub fn validate(&self) -> Result<(), MiningError> {
+        let bad = |name: &str, reason: String| Err(MiningError::InvalidOption { name: name.into(), reason });
+        if !(self.ring_step_km.is_finite() && self.ring_step_km > 0.0) {
+            return bad("ring_step_km", format!("must be > 0, got {}", self.ring_step_km));
+        }
+        if !(self.ring_max_km.is_finite() && self.ring_max_km >= self.ring_step_km) {
+            return bad("ring_max_km", format!("must be at least the ring step ({} km), got {}", self.ring_step_km, self.ring_max_km));
+        }
+        if self.ring_max_km / self.ring_step_km > 1000.0 {
+            return bad("ring_max_km", format!("{} km in steps of {} km gives more than 1000 rings", self.ring_max_km, self.ring_step_km));
+        }
+        if self.quadrant_segments == 0 {
+            return bad("quadrant_segments", "must be at least 1".into());
+        }
+        if self.equal_area_crs.trim().is_empty() {
+            return bad("equal_area_crs", "is empty".into());
+        }
+        self.core().validate().map_err(|e| match e {
+            CoreError::InvalidOption { name, reason } => MiningError::InvalidOption { name, reason },
+            other => MiningError::InvalidOption { name: "mining".into(), reason: other.to_string() },
+        })
+    }
+}
+
+/// Where the mine polygons come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MineSource {
+    /// Any OGR vector file (GeoJSON, GeoPackage, Shapefile …) in any CRS.
+    pub path: PathBuf,
+    /// Layer (default: the first).
+    pub layer: Option<String>,
+    /// OGR SQL condition, e.g. `"Mine Type" = 'mine boundary'`.
+    pub filter: Option<String>,
+    /// Field holding the mine id (default: the OGR feature id).
+    pub id_field: Option<String>,
+    /// Field holding the mine name (default: none).
+    pub name_field: Option<String>,
+    /// CRS to assume when the layer has none (never overrides a layer's own CRS).
+    pub assume_crs: Option<String>,
+}
+
+impl MineSource {
+    /// Every feature of the first layer of `path`.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        MineSource { path: path.into(), layer: None, filter: None, id_field: None, name_field: None, assume_crs: None }
+    }
+}
+
+/// The study area of a mining analysis.
+#[derive(Clone, Debug)]
+pub enum AreaInput {
+    /// An area already loaded (e.g. by a study runner), with the file it came from when known.
+    Loaded { area: StudyArea, file: Option<PathBuf> },
+    /// A polygon source that must yield exactly one area.
+    Source(AreaSource),
+}
+
+/// What to analyse.
+#[derive(Clone, Debug)]
+pub struct MiningRequest {
+    /// Output folder of a compute run (holds `<area>/<year>/rsei.tif`).
+    pub rsei_dir: PathBuf,
+    pub area: AreaInput,
+    /// Years to analyse; `None` = every year folder present.
+    pub years: Option<Vec<i32>>,
+    pub mines: MineSource,
+    pub options: MiningRunOptions,
+}
+
+/// Mines vs city in one year (headline figures).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct YearDifference {
+    pub year: i32,
+    pub mines_mean: Option<f64>,
+    pub city_mean: Option<f64>,
+    pub abs_diff: Option<f64>,
+}
+
+/// Headline results of a mining analysis (also written as `summary.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct MiningSummary {
+    pub software: String,
+    pub area: String,
+    pub area_km2: f64,
+    pub years: Vec<i32>,
+    pub rule: PixelRule,
+    pub equal_area_crs: String,
+    /// Polygons read from the mine layer (after the filter).
+    pub mines_read: usize,
+    /// Mines intersecting the study area (those analysed).
+    pub mines_in_area: usize,
+    pub mines_area_km2: f64,
+    pub per_year: Vec<YearDifference>,
+    /// Mean over the years of |mines − city|.
+    pub mean_abs_diff: Option<f64>,
+    /// Distance (km) of the highest multi-year ring mean.
+    pub peak_distance_km: Option<f64>,
+    pub peak_mean: Option<f64>,
+    /// First turning point of the fitted trend (km) and its kind.
+    pub first_turning_point_km: Option<f64>,
+    pub first_turning_kind: Option<String>,
+    pub trend_r2: Option<f64>,
+    /// Remarks and warnings of every step (also printed by the command line).
+    pub notes: Vec<String>,
+    /// Files written, relative to the output folder.
+    pub files: Vec<String>,
+    /// The output folder (not serialised: outputs can be moved as a whole).
+    #[serde(skip)]
+    pub out_dir: PathBuf,
+}
+
+/// One year's rasters.
+struct YearData {
+    year: i32,
+    rsei_path: PathBuf,
+    water_path: Option<PathBuf>,
+    values: Vec<f32>,
+    water: Option<Vec<bool>>,
+}
+
+/// The year folders (`<dir>/<year>/rsei.tif`) present, ascending.
+pub fn available_years(area_dir: &Path) -> Vec<i32> {
+    let mut years: Vec<i32> = std::fs::read_dir(area_dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| {
+                    let y: i32 = e.file_name().to_str()?.parse().ok()?;
+                    e.path().join("rsei.tif").is_file().then_some(y)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    years.sort_unstable();
+    years
+}
+
+fn area_folders(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir() && !available_years(&e.path()).is_empty())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn read_raster(path: &Path) -> Result<Raster<f32>, MiningError> {
+    rsei_io::plain::read_plain(path, 1).map_err(|error| MiningError::Raster { path: path.to_path_buf(), error })
+}
+
+/// Reads every year's RSEI (and water mask), checking that they share one grid.
+fn read_years(area_dir: &Path, years: &[i32], notes: &mut Vec<String>) -> Result<(Grid, Vec<YearData>), MiningError> {
+    let loaded: Vec<Result<(Grid, YearData), MiningError>> = years
+        .par_iter()
+        .map(|&year| {
+            let dir = area_dir.join(year.to_string());
+            let rsei_path = dir.join("rsei.tif");
+            let r = read_raster(&rsei_path)?;
+            let water_file = dir.join("water.tif");
+            let (water_path, water) = if water_file.is_file() {
+                let w = read_raster(&water_file)?;
+                r.grid().check_same(w.grid()).map_err(|e| MiningError::GridMismatch {
+                    first: rsei_path.clone(),
+                    other: water_file.clone(),
+                    detail: e.to_string(),
+                })?;
+                (Some(water_file), Some(w.data().iter().map(|&v| v == 1.0).collect()))
+            } else {
+                (None, None)
+            };
+            let grid = r.grid().clone();
+            Ok((grid, YearData { year, rsei_path, water_path, values: r.into_data(), water }))
+        })
+        .collect();
+    let mut out: Vec<(Grid, YearData)> = Vec::with_capacity(loaded.len());
+    for l in loaded {
+        out.push(l?);
+    }
+    let Some((grid, first)) = out.first().map(|(g, y)| (g.clone(), y.rsei_path.clone())) else {
+        return Err(MiningError::NoYears { dir: area_dir.to_path_buf() });
+    };
+    for (g, y) in &out[1..] {
+        grid.check_same(g).map_err(|e| MiningError::GridMismatch { first: first.clone(), other: y.rsei_path.clone(), detail: e.to_string() })?;
+    }
+    let mut data = Vec::with_capacity(out.len());
+    for (_, mut y) in out {
+        match &y.water {
+            Some(w) => {
+                // water is nodata in a compute run's RSEI already; anything else is left out here
+                let mut masked = 0usize;
+                for (v, &is_water) in y.values.iter_mut().zip(w) {
+                    if is_water && !v.is_nan() {
+                        *v = f32::NAN;
+                        masked += 1;
+                    }
+                }
+                if masked > 0 {
+                    notes.push(format!("{}: {masked} water cell(s) with an RSEI value left out", y.year));
+                }
+            }
+            None => notes.push(format!("{}: no water.tif beside rsei.tif; only RSEI nodata is left out", y.year)),
+        }
+        if !y.rsei_path.with_file_name("manifest.json").is_file() {
+            notes.push(format!("{}: no manifest.json in {} (incomplete, or not made by `rsei compute`)", y.year, y.rsei_path.parent().map_or_else(String::new, |p| p.display().to_string())));
+        }
+        data.push(y);
+    }
+    Ok((grid, data))
+}
+
+fn resolve_area(input: &AreaInput) -> Result<(StudyArea, Option<PathBuf>), MiningError> {
+    match input {
+        AreaInput::Loaded { area, file } => Ok((area.clone(), file.clone())),
+        AreaInput::Source(src) => {
+            let mut areas = load_areas(src).map_err(MiningError::Area)?;
+            if areas.len() != 1 {
+                let names: Vec<String> = areas.iter().take(10).map(|a| format!("{:?}", a.name)).collect();
+                return Err(MiningError::AreaCount { path: src.path.clone(), found: areas.len(), names: names.join(", ") });
+            }
+            Ok((areas.remove(0), Some(src.path.clone())))
+        }
+    }
+}
+
+fn read_mines(src: &MineSource, equal_area: &Crs, notes: &mut Vec<String>) -> Result<Vec<vector::Feature>, MiningError> {
+    let mines_err = |error: VectorError| MiningError::Mines { error };
+    let mut o = VectorOptions::new(equal_area.clone());
+    o.layer = src.layer.clone();
+    o.filter = src.filter.clone().map(FeatureFilter::Where);
+    o.id_field = src.id_field.clone();
+    o.name_field = src.name_field.clone();
+    o.assume_crs = src.assume_crs.as_ref().map(Crs::new);
+    let layer = vector::read_polygons(&src.path, &o).map_err(mines_err)?;
+    let file = src.path.file_name().map_or_else(|| src.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    if let Some(f) = &o.filter {
+        let all = vector::geometry_counts(&src.path, src.layer.as_deref(), None).map_err(mines_err)?;
+        let kept = vector::geometry_counts(&src.path, src.layer.as_deref(), Some(f)).map_err(mines_err)?;
+        let total: usize = all.values().sum();
+        let left: Vec<String> = all
+            .iter()
+            .filter_map(|(k, &n)| {
+                let d = n.saturating_sub(kept.get(k).copied().unwrap_or(0));
+                (d > 0).then(|| format!("{d} {k}"))
+            })
+            .collect();
+        let n_left = total.saturating_sub(kept.values().sum());
+        if n_left > 0 {
+            notes.push(format!(
+                "{file}: {n_left} of {total} feature(s) skipped by the filter {} ({})",
+                src.filter.as_deref().unwrap_or_default(),
+                left.join(", ")
+            ));
+        }
+    }
+    notes.extend(layer.notes.iter().map(|n| format!("{file}: {n}")));
+    Ok(layer.features)
+}
+
+/// Runs the mining analysis of one study area and writes its outputs to `out_dir`
+/// (see the module documentation for the files).
+pub fn run(req: &MiningRequest, out_dir: &Path) -> Result<MiningSummary> {
+    let opts = &req.options;
+    opts.validate()?;
+    let mut notes = Vec::new();
+    let (area, area_file) = resolve_area(&req.area)?;
+    notes.extend(area.notes.iter().map(|n| format!("study area: {n}")));
+
+    // ---- rasters
+    let area_dir = req.rsei_dir.join(area.slug());
+    if !area_dir.is_dir() {
+        return Err(MiningError::NoAreaFolder { dir: req.rsei_dir.clone(), area: area.name.clone(), slug: area.slug(), available: area_folders(&req.rsei_dir) }.into());
+    }
+    let available = available_years(&area_dir);
+    let years = match &req.years {
+        Some(ys) => {
+            for &y in ys {
+                if !available.contains(&y) {
+                    return Err(MiningError::MissingYear { year: y, path: area_dir.join(y.to_string()).join("rsei.tif"), available }.into());
+                }
+            }
+            let mut ys = ys.clone();
+            ys.sort_unstable();
+            ys.dedup();
+            ys
+        }
+        None => available,
+    };
+    if years.is_empty() {
+        return Err(MiningError::NoYears { dir: area_dir }.into());
+    }
+    let (grid, data) = read_years(&area_dir, &years, &mut notes)?;
+
+    // ---- geometry, once
+    let equal_area = rsei_io::crs::normalize_crs(&Crs::new(&opts.equal_area_crs))
+        .map_err(|e| MiningError::InvalidOption { name: "equal_area_crs".into(), reason: e.to_string() })?;
+    let mines = read_mines(&req.mines, &equal_area, &mut notes)?;
+    let city_ea = vector::reproject(&area.polygon, &Crs::modis_sinusoidal(), &equal_area)
+        .map_err(|error| MiningError::Geometry { area: area.name.clone(), error })?;
+    let geom = vector::mining_geometry(&area.name, &city_ea, &mines, &equal_area, grid.crs(), &opts.rings())
+        .map_err(|error| MiningError::Geometry { area: area.name.clone(), error })?;
+    notes.extend(geom.notes.iter().cloned());
+    let lats = vector::pixel_latitudes(&grid).map_err(|error| MiningError::Geometry { area: area.name.clone(), error })?;
+
+    // ---- analysis
+    let year_rasters: Vec<YearRaster<'_>> = data.iter().map(|y| YearRaster { year: y.year, values: &y.values }).collect();
+    let inputs = MiningInputs {
+        grid: &grid,
+        years: &year_rasters,
+        exclude: None,
+        city: &geom.city,
+        mines_union: &geom.mines_union,
+        mines: &geom.mines,
+        rings: &geom.rings,
+        latitudes: Some(Latitudes::PerPixel(&lats)),
+    };
+    let report = analyse_mining(&inputs, &opts.core()).map_err(|error| MiningError::Analysis { area: area.name.clone(), error })?;
+    notes.extend(report.notes.iter().cloned());
+
+    // ---- tables, figures, map: everything in memory before the first write
+    let tables = build_tables(&report, &geom, &years);
+    let charts = crate::mining_charts::figures(&report, &area.name, &mut notes);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, t) in &tables {
+        t.validate().with_context(|| format!("table {name}"))?;
+        files.push((format!("{name}.csv"), t.to_csv().into_bytes()));
+        files.push((format!("{name}.json"), t.to_json().into_bytes()));
+    }
+    for f in &charts {
+        let svg = rsei_report::to_svg(&f.chart, f.width, f.height).with_context(|| format!("figure {}", f.name))?;
+        let png = rsei_report::to_png(&f.chart, f.width, f.height, 2.0).with_context(|| format!("figure {}", f.name))?;
+        files.push((format!("{}.svg", f.name), svg.into_bytes()));
+        files.push((format!("{}.png", f.name), png));
+    }
+    let last = data.last().ok_or_else(|| MiningError::NoYears { dir: area_dir.clone() })?;
+    let (map_png, map_svg) = render_mine_map(&grid, last, &geom, &area.name)?;
+    files.push(("map_rsei_mines.svg".into(), map_svg.into_bytes()));
+    files.push(("map_rsei_mines.png".into(), map_png));
+
+    let per_year: Vec<YearDifference> = report
+        .mine_vs_city
+        .iter()
+        .map(|r| YearDifference { year: r.year, mines_mean: r.mines_mean, city_mean: r.city_mean, abs_diff: r.abs_diff })
+        .collect();
+    let diffs: Vec<f64> = per_year.iter().filter_map(|r| r.abs_diff).collect();
+    let trend = report.ring_summary.trend.as_ref();
+    let mut summary = MiningSummary {
+        software: SOFTWARE.into(),
+        area: area.name.clone(),
+        area_km2: geom.city_area_km2,
+        years: years.clone(),
+        rule: opts.rule,
+        equal_area_crs: equal_area.as_str().to_string(),
+        mines_read: mines.len(),
+        mines_in_area: geom.mines.len(),
+        mines_area_km2: geom.ring_areas_km2.first().copied().unwrap_or(0.0),
+        per_year,
+        mean_abs_diff: (!diffs.is_empty()).then(|| diffs.iter().sum::<f64>() / diffs.len() as f64),
+        peak_distance_km: report.ring_summary.peak_distance_km,
+        peak_mean: report.ring_summary.peak_mean,
+        first_turning_point_km: trend.and_then(|t| t.first_turning_point_km),
+        first_turning_kind: trend.and_then(|t| t.first_turning_kind.clone()),
+        trend_r2: trend.map(|t| t.r2),
+        notes,
+        files: Vec::new(),
+        out_dir: out_dir.to_path_buf(),
+    };
+    summary.files = files.iter().map(|(n, _)| n.clone()).chain(["summary.json".to_string(), "manifest.json".to_string()]).collect();
+    let summary_json = serde_json::to_vec_pretty(&summary)?;
+    files.push(("summary.json".into(), summary_json));
+
+    // inputs with checksums (before writing: a missing input must not leave a half-written folder)
+    let mut input_files: Vec<PathBuf> = Vec::new();
+    for y in &data {
+        input_files.push(y.rsei_path.clone());
+        input_files.extend(y.water_path.clone());
+    }
+    input_files.push(req.mines.path.clone());
+    input_files.extend(area_file.clone());
+    let inputs: Vec<InputFile> = input_files.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;
+
+    // ---- write: manifest out first, files, manifest last
+    let manifest_path = out_dir.join("manifest.json");
+    if manifest_path.exists() {
+        std::fs::remove_file(&manifest_path).with_context(|| format!("removing the old {}", manifest_path.display()))?;
+    }
+    for (name, bytes) in &files {
+        let p = out_dir.join(name);
+        rsei_core::fsutil::write_atomic(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
+    }
+    let outputs: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(name, _)| {
+            let f = checksum(&out_dir.join(name))?;
+            Ok(serde_json::json!({"file": name, "bytes": f.bytes, "sha256": f.sha256}))
+        })
+        .collect::<Result<_>>()?;
+    let manifest = serde_json::json!({
+        "software": SOFTWARE,
+        "analysis": "mining impact (METHOD §5)",
+        "area": area.name,
+        "area_source": area.source,
+        "years": years,
+        "mines": req.mines,
+        "options": opts,
+        "inputs": inputs,
+        "outputs": outputs,
+    });
+    rsei_core::fsutil::write_atomic(&manifest_path, &serde_json::to_vec_pretty(&manifest)?).with_context(|| format!("writing {}", manifest_path.display()))?;
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Map (f)
+// ---------------------------------------------------------------------------------------------
+
+fn rings_of(mp: &MultiPolygon<f64>) -> Vec<Vec<(f64, f64)>> {
+    mp.0.iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors().iter()))
+        .map(|r| r.0.iter().map(|c| (c.x, c.y)).collect())
+        .collect()
+}
+
+/// The RSEI of the last year in ten classes (paper Fig. 4a) with the mine outlines and the study
+/// boundary, drawn on the display grid of [`crate::outputs::display_grid`]: PNG and SVG.
+fn render_mine_map(grid: &Grid, last: &YearData, geom: &MiningGeometry, area: &str) -> Result<(Vec<u8>, String)> {
+    use rsei_io::warp::{warp_raster, Resampling};
+    use rsei_report::color::Rgba;
+    use rsei_report::{MapPalette, MapStyle, Outline};
+    let inside = crate::run::inside_mask(grid, &geom.city, PixelRule::Centre)?;
+    let water_in: Vec<f32> = match &last.water {
+        Some(w) => w.iter().map(|&x| if x { 1.0 } else { 0.0 }).collect(),
+        None => vec![0.0; grid.len()],
+    };
+    let (dgrid, values, water) = match crate::outputs::display_grid(grid, &inside)? {
+        Some(d) => {
+            let v = warp_raster(&Raster::new(grid.clone(), last.values.clone())?, &d, Resampling::Nearest)?.into_data();
+            let w = warp_raster(&Raster::new(grid.clone(), water_in)?, &d, Resampling::Nearest)?.into_data();
+            (d, v, w.iter().map(|&x| x == 1.0).collect::<Vec<bool>>())
+        }
+        None => (grid.clone(), last.values.clone(), water_in.iter().map(|&x| x == 1.0).collect()),
+    };
+    let to_display = |mp: &MultiPolygon<f64>| -> Result<MultiPolygon<f64>> { Ok(vector::reproject(mp, grid.crs(), dgrid.crs())?) };
+    let city = to_display(&geom.city)?;
+    let mine_rings: Vec<Vec<(f64, f64)>> = geom.mines.iter().map(|m| to_display(&m.geometry)).collect::<Result<Vec<_>>>()?.iter().flat_map(rings_of).collect();
+    let t = dgrid.transform();
+    let metres = dgrid.crs().as_str().contains("+units=m") || dgrid.crs().as_str().contains("metre");
+    let style = MapStyle {
+        title: format!("RSEI {} {} with mines", area, last.year),
+        palette: MapPalette::rsei_ten_classes(),
+        legend_title: "RSEI".into(),
+        water_mask: Some(&water),
+        cell_size_m: metres.then(|| dgrid.cell_size().0),
+        outlines: vec![
+            Outline::from_map_coords(&rings_of(&city), t, Rgba::hex(0x252525), 1.4, Some("Study area".into())),
+            Outline::from_map_coords(&mine_rings, t, Rgba::hex(0x5e3c99), 1.3, Some("Mines".into())),
+        ],
+        ..MapStyle::default()
+    };
+    let png = rsei_report::render_map(&values, dgrid.rows(), dgrid.cols(), &style)?;
+    let svg = rsei_report::render_map_svg(&values, dgrid.rows(), dgrid.cols(), &style)?;
+    Ok((png, svg))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+fn fl(v: f64, d: u8) -> Cell {
+    Cell::float(v, d)
+}
+fn of(v: Option<f64>, d: u8) -> Cell {
+    Cell::opt_float(v, d)
+}
+fn txt(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+fn int(v: impl TryInto<i64>) -> Cell {
+    v.try_into().map_or(Cell::Missing, Cell::Int)
+}
+
+/// Population standard deviation of the values (`None` when empty).
+fn pop_std(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    Some((v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt())
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Per ring index: (between-year std of the yearly means, mean of the yearly pixel std).
+pub(crate) fn ring_spreads(report: &MiningReport) -> BTreeMap<usize, (Option<f64>, Option<f64>)> {
+    let mut by: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for r in &report.rings {
+        let e = by.entry(r.ring).or_default();
+        if let (Some(m), Some(s)) = (r.mean, r.std) {
+            e.0.push(m);
+            e.1.push(s);
+        }
+    }
+    by.into_iter().map(|(k, (m, s))| (k, (pop_std(&m), mean(&s)))).collect()
+}
+
+/// Band key of a latitude row (south edge in units of 1e-9 degrees, exact enough for grouping).
+pub(crate) fn band_key(lat_south: f64) -> i64 {
+    (lat_south * 1e9).round() as i64
+}
+
+/// All tables, in output order, named by file stem.
+fn build_tables(report: &MiningReport, geom: &MiningGeometry, years: &[i32]) -> Vec<(&'static str, Table)> {
+    let mut out = Vec::new();
+
+    // mines vs city
+    let mut t = Table::new(vec![
+        Column::new("year"),
+        Column::with_unit("mines_n", "cells"),
+        Column::with_unit("mines_weighted_n", "cells"),
+        Column::new("mines_mean"),
+        Column::new("mines_std"),
+        Column::with_unit("city_n", "cells"),
+        Column::with_unit("city_weighted_n", "cells"),
+        Column::new("city_mean"),
+        Column::new("city_std"),
+        Column::new("abs_diff"),
+    ]);
+    for r in &report.mine_vs_city {
+        let _ = t.push_row(vec![
+            int(r.year),
+            int(r.mines_n),
+            fl(r.mines_weighted_n, 4),
+            of(r.mines_mean, 6),
+            of(r.mines_std, 6),
+            int(r.city_n),
+            fl(r.city_weighted_n, 4),
+            of(r.city_mean, 6),
+            of(r.city_std, 6),
+            of(r.abs_diff, 6),
+        ]);
+    }
+    out.push(("mines_vs_city", t));
+
+    // distributions: histogram bins and KDE points in one long table
+    let mut t = Table::new(vec![
+        Column::new("year"),
+        Column::new("zone"),
+        Column::new("kind"),
+        Column::new("x"),
+        Column::new("lower"),
+        Column::new("upper"),
+        Column::new("weight"),
+        Column::new("density"),
+        Column::new("bandwidth"),
+    ]);
+    for &y in years {
+        for zone in ["mines", "city"] {
+            for h in report.histograms.iter().filter(|h| h.year == y && h.zone == zone) {
+                let _ = t.push_row(vec![
+                    int(y),
+                    txt(zone),
+                    txt("histogram"),
+                    fl(0.5 * (h.lower + h.upper), 4),
+                    fl(h.lower, 4),
+                    fl(h.upper, 4),
+                    fl(h.weight, 4),
+                    fl(h.density, 6),
+                    Cell::Missing,
+                ]);
+            }
+            for d in report.densities.iter().filter(|d| d.year == y && d.zone == zone) {
+                let _ = t.push_row(vec![
+                    int(y),
+                    txt(zone),
+                    txt("kde"),
+                    fl(d.x, 4),
+                    Cell::Missing,
+                    Cell::Missing,
+                    Cell::Missing,
+                    fl(d.density, 6),
+                    fl(d.bandwidth, 6),
+                ]);
+            }
+        }
+    }
+    out.push(("distributions", t));
+
+    // rings per year
+    let ring_area = |k: usize| geom.ring_areas_km2.get(k).copied();
+    let mut t = Table::new(vec![
+        Column::new("ring"),
+        Column::with_unit("inner", "km"),
+        Column::with_unit("outer", "km"),
+        Column::with_unit("distance", "km"),
+        Column::with_unit("ring_area", "km2"),
+        Column::new("year"),
+        Column::with_unit("n", "cells"),
+        Column::with_unit("weighted_n", "cells"),
+        Column::new("mean"),
+        Column::new("std"),
+    ]);
+    for r in &report.rings {
+        let _ = t.push_row(vec![
+            int(r.ring as i64),
+            fl(r.inner_km, 3),
+            fl(r.outer_km, 3),
+            fl(r.distance_km, 3),
+            of(ring_area(r.ring), 4),
+            int(r.year),
+            int(r.n),
+            fl(r.weighted_n, 4),
+            of(r.mean, 6),
+            of(r.std, 6),
+        ]);
+    }
+    out.push(("rings", t));
+
+    // multi-year ring profile
+    let spreads = ring_spreads(report);
+    let mut t = Table::new(vec![
+        Column::new("ring"),
+        Column::with_unit("inner", "km"),
+        Column::with_unit("outer", "km"),
+        Column::with_unit("distance", "km"),
+        Column::with_unit("ring_area", "km2"),
+        Column::new("years_with_data"),
+        Column::new("multi_year_mean"),
+        Column::new("between_year_std"),
+        Column::new("mean_pixel_std"),
+        Column::new("fitted"),
+    ]);
+    for r in &report.ring_profile {
+        let (b, p) = spreads.get(&r.ring).copied().unwrap_or((None, None));
+        let _ = t.push_row(vec![
+            int(r.ring as i64),
+            fl(r.inner_km, 3),
+            fl(r.outer_km, 3),
+            fl(r.distance_km, 3),
+            of(ring_area(r.ring), 4),
+            int(r.years_with_data as i64),
+            of(r.multi_year_mean, 6),
+            of(b, 6),
+            of(p, 6),
+            of(r.fitted, 6),
+        ]);
+    }
+    out.push(("rings_profile", t));
+
+    // trend
+    let s = &report.ring_summary;
+    let degree = s.trend.as_ref().map_or(0, |f| f.degree);
+    let mut cols = vec![Column::new("model"), Column::new("degree")];
+    for k in 0..=degree {
+        cols.push(Column::new(format!("c{k}")));
+    }
+    cols.extend([
+        Column::new("r2"),
+        Column::new("n_points"),
+        Column::with_unit("peak_distance", "km"),
+        Column::new("peak_mean"),
+        Column::with_unit("first_turning_point", "km"),
+        Column::new("first_turning_kind"),
+        Column::with_unit("first_local_max", "km"),
+        Column::new("turning_points"),
+    ]);
+    let mut t = Table::new(cols);
+    let mut row = Vec::new();
+    match &s.trend {
+        Some(f) => {
+            row.push(txt(format!("{}; RSEI = c0 + c1·d + … with d in km", f.model)));
+            row.push(int(f.degree as i64));
+            row.extend(f.coefficients.iter().map(|&c| fl(c, 12)));
+            row.push(fl(f.r2, 6));
+            row.push(int(f.n_points as i64));
+        }
+        None => {
+            row.push(txt("not fitted (see notes)"));
+            row.push(Cell::Missing);
+            row.push(Cell::Missing);
+            row.push(Cell::Missing);
+            row.push(Cell::Missing);
+        }
+    }
+    row.push(of(s.peak_distance_km, 3));
+    row.push(of(s.peak_mean, 6));
+    row.push(of(s.trend.as_ref().and_then(|f| f.first_turning_point_km), 3));
+    row.push(s.trend.as_ref().and_then(|f| f.first_turning_kind.clone()).map_or(Cell::Missing, txt));
+    row.push(of(s.trend.as_ref().and_then(|f| f.first_local_max_km), 3));
+    row.push(txt(s.trend.as_ref().map_or_else(String::new, |f| {
+        f.turning_points.iter().map(|(d, k)| format!("{d:.3} km {k}")).collect::<Vec<_>>().join("; ")
+    })));
+    let _ = t.push_row(row);
+    out.push(("trend", t));
+
+    // mines, one row each, mean per year as columns
+    let mut cols = vec![
+        Column::new("id"),
+        Column::new("name"),
+        Column::with_unit("area", "km2"),
+        Column::new("size_class"),
+        Column::with_unit("centroid_lat", "deg N"),
+    ];
+    for y in years {
+        cols.push(Column::new(format!("mean_{y}")));
+    }
+    let mut t = Table::new(cols);
+    for m in &geom.mines {
+        let class = report.per_mine.iter().find(|r| r.id == m.id).map_or_else(String::new, |r| r.size_class.clone());
+        let mut row = vec![txt(m.id.clone()), txt(m.name.clone()), fl(m.area_km2, 4), txt(class), fl(m.centroid_lat, 5)];
+        for &y in years {
+            row.push(of(report.per_mine.iter().find(|r| r.id == m.id && r.year == y).and_then(|r| r.mean), 6));
+        }
+        let _ = t.push_row(row);
+    }
+    out.push(("mines", t));
+
+    // size-class box plots
+    let mut t = Table::new(vec![
+        Column::new("size_class"),
+        Column::with_unit("lower", "km2"),
+        Column::with_unit("upper", "km2"),
+        Column::new("year"),
+        Column::new("n_mines"),
+        Column::new("min"),
+        Column::new("q1"),
+        Column::new("median"),
+        Column::new("q3"),
+        Column::new("max"),
+        Column::new("whisker_low"),
+        Column::new("whisker_high"),
+        Column::new("outliers"),
+    ]);
+    for c in &report.size_classes {
+        let b = c.boxplot.as_ref();
+        let _ = t.push_row(vec![
+            txt(c.size_class.clone()),
+            of(c.lower_km2, 4),
+            of(c.upper_km2, 4),
+            int(c.year),
+            int(c.n_mines as i64),
+            of(b.map(|b| b.min), 6),
+            of(b.map(|b| b.q1), 6),
+            of(b.map(|b| b.median), 6),
+            of(b.map(|b| b.q3), 6),
+            of(b.map(|b| b.max), 6),
+            of(b.map(|b| b.whisker_low), 6),
+            of(b.map(|b| b.whisker_high), 6),
+            txt(b.map_or_else(String::new, |b| b.outliers.iter().map(|o| format!("{o:.6}")).collect::<Vec<_>>().join(";"))),
+        ]);
+    }
+    out.push(("size_class_boxplots", t));
+
+    // latitude profile with mine counts
+    let mines_per: BTreeMap<i64, usize> = report.mines_per_band.iter().map(|m| (band_key(m.lat_south), m.mines)).collect();
+    let mut t = Table::new(vec![
+        Column::with_unit("lat_south", "deg N"),
+        Column::with_unit("lat_north", "deg N"),
+        Column::new("year"),
+        Column::with_unit("n", "cells"),
+        Column::with_unit("weighted_n", "cells"),
+        Column::new("mean"),
+        Column::new("std"),
+        Column::new("mines"),
+    ]);
+    for l in &report.latitude {
+        let _ = t.push_row(vec![
+            fl(l.lat_south, 4),
+            fl(l.lat_north, 4),
+            int(l.year),
+            int(l.n),
+            fl(l.weighted_n, 4),
+            of(l.mean, 6),
+            of(l.std, 6),
+            int(mines_per.get(&band_key(l.lat_south)).copied().unwrap_or(0) as i64),
+        ]);
+    }
+    out.push(("latitude_profile", t));
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+// ---------------------------------------------------------------------------------------------
+
+/// Arguments of `rsei mining`.
+#[derive(Args, Debug, Clone)]
+pub struct MiningArgs {
+    /// Output folder of `rsei compute` (holds <area>/<year>/rsei.tif and water.tif).
+    #[arg(long = "rsei")]
+    pub rsei: PathBuf,
+    /// Study-area polygons (the file given to `rsei compute`).
+    #[arg(long)]
+    pub area: PathBuf,
+    /// Layer of the area file (default: the first).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Keep only area features matching an OGR SQL condition, e.g. "adcode = 130200".
+    #[arg(long = "where")]
+    pub where_: Option<String>,
+    /// Attribute naming each area (as for `rsei compute`).
+    #[arg(long)]
+    pub name_field: Option<String>,
+    /// Merge the selected area features into one area with this name (as for `rsei compute`).
+    #[arg(long)]
+    pub dissolve: Option<String>,
+    /// Mine polygons (any OGR format and CRS); points and lines are skipped with a note.
+    #[arg(long)]
+    pub mines: PathBuf,
+    /// Layer of the mine file (default: the first).
+    #[arg(long)]
+    pub mines_layer: Option<String>,
+    /// Keep only mine features matching an OGR SQL condition, e.g. "\"Mine Type\" = 'mine boundary'".
+    #[arg(long)]
+    pub mines_where: Option<String>,
+    /// Attribute holding the mine id (default: the feature id).
+    #[arg(long)]
+    pub mine_id_field: Option<String>,
+    /// Attribute holding the mine name.
+    #[arg(long)]
+    pub mine_name_field: Option<String>,
+    /// CRS of the mine layer when the file has none (e.g. EPSG:4326).
+    #[arg(long)]
+    pub mines_crs: Option<String>,
+    /// Years: 2019, 2001-2022 or 2005,2010 (default: every year folder present).
+    #[arg(long)]
+    pub years: Option<String>,
+    /// Cell-in-polygon rule: centre (default) or coverage (exact area fractions).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Width of the distance rings, km (default 1).
+    #[arg(long)]
+    pub ring_step_km: Option<f64>,
+    /// Outer distance of the last ring, km (default 30).
+    #[arg(long)]
+    pub ring_max_km: Option<f64>,
+    /// Mine-size class breaks, km² (default 0.25,0.5,0.75,1).
+    #[arg(long, value_delimiter = ',')]
+    pub size_breaks: Option<Vec<f64>>,
+    /// Latitude band width, degrees (default 0.05).
+    #[arg(long)]
+    pub lat_band: Option<f64>,
+    /// Equal-area CRS for areas and distances (default: Asia North Albers Equal Area Conic).
+    #[arg(long)]
+    pub equal_area_crs: Option<String>,
+    /// Options file (TOML with the fields of the mining options); flags override it.
+    #[arg(long)]
+    pub options: Option<PathBuf>,
+    /// Output folder (default: <rsei>/<area>/mining; with several areas, one sub-folder per area).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl MiningArgs {
+    /// The options: defaults (METHOD §5), then the options file, then the flags.
+    pub fn options(&self) -> Result<MiningRunOptions> {
+        let usage = crate::cli::usage_error;
+        let mut o = match &self.options {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| usage(format!("reading options file {}: {e}", p.display())))?;
+                toml::from_str::<MiningRunOptions>(&text).map_err(|e| usage(format!("{}: {e}", p.display())))?
+            }
+            None => MiningRunOptions::default(),
+        };
+        if let Some(r) = &self.rule {
+            o.rule = match r.trim().to_ascii_lowercase().as_str() {
+                "centre" | "center" => PixelRule::Centre,
+                "coverage" => PixelRule::Coverage,
+                _ => return Err(usage(format!("--rule {r:?}: expected centre or coverage"))),
+            };
+        }
+        if let Some(v) = self.ring_step_km {
+            o.ring_step_km = v;
+        }
+        if let Some(v) = self.ring_max_km {
+            o.ring_max_km = v;
+        }
+        if let Some(v) = &self.size_breaks {
+            o.size_breaks_km2 = v.clone();
+        }
+        if let Some(v) = self.lat_band {
+            o.lat_band_deg = v;
+        }
+        if let Some(v) = &self.equal_area_crs {
+            o.equal_area_crs = v.clone();
+        }
+        o.validate().map_err(|e| usage(e.to_string()))?;
+        Ok(o)
+    }
+
+    fn area_source(&self) -> AreaSource {
+        AreaSource {
+            path: self.area.clone(),
+            layer: self.layer.clone(),
+            filter: self.where_.clone().map(FeatureFilter::Where),
+            name_field: self.name_field.clone(),
+            dissolve_as: self.dissolve.clone(),
+            assume_crs: None,
+        }
+    }
+
+    fn mine_source(&self) -> MineSource {
+        MineSource {
+            path: self.mines.clone(),
+            layer: self.mines_layer.clone(),
+            filter: self.mines_where.clone(),
+            id_field: self.mine_id_field.clone(),
+            name_field: self.mine_name_field.clone(),
+            assume_crs: self.mines_crs.clone(),
+        }
+    }
+}
+
+/// Maps errors about the inputs to usage errors (exit code 2).
+fn classify(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast_ref::<MiningError>() {
+        Some(m) if m.is_input() => crate::cli::usage_error(format!("{e:#}")),
+        _ => e,
+    }
+}
+
+/// Prints the notes and the headline figures of a finished analysis.
+pub fn print_summary(s: &MiningSummary, progress: &dyn crate::progress::Progress) {
+    for n in &s.notes {
+        progress.println(&format!("note: {}: {n}", s.area));
+    }
+    println!(
+        "{}: {} mine(s) in the area ({:.2} km²), {} year(s), {} rule",
+        s.area,
+        s.mines_in_area,
+        s.mines_area_km2,
+        s.years.len(),
+        s.rule.name()
+    );
+    println!("{:>6} {:>11} {:>10} {:>10}", "year", "mines RSEI", "city RSEI", "|diff|");
+    let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.4}"));
+    for r in &s.per_year {
+        println!("{:>6} {:>11} {:>10} {:>10}", r.year, f(r.mines_mean), f(r.city_mean), f(r.abs_diff));
+    }
+    let km = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.1} km"));
+    println!(
+        "distance profile: peak at {} (mean {}), first turning point of the trend {}{}",
+        km(s.peak_distance_km),
+        f(s.peak_mean),
+        km(s.first_turning_point_km),
+        s.first_turning_kind.as_ref().map_or_else(String::new, |k| format!(" ({k})"))
+    );
+    println!("results in {}", s.out_dir.display());
+}
+
+/// `rsei mining`.
+pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
+    let options = args.options()?;
+    let years = args.years.as_deref().map(crate::cli::parse_years).transpose()?;
+    let progress = crate::progress::Reporter::new(quiet);
+    let areas = load_areas(&args.area_source()).map_err(|e| crate::cli::usage_error(format!("study area: {e:#}")))?;
+    if areas.is_empty() {
+        return Err(crate::cli::usage_error(format!("{}: no study area", args.area.display())));
+    }
+    let several = areas.len() > 1;
+    for area in areas {
+        let out = match (&args.out, several) {
+            (Some(o), false) => o.clone(),
+            (Some(o), true) => o.join(area.slug()),
+            (None, _) => args.rsei.join(area.slug()).join("mining"),
+        };
+        progress.message(&format!("{}: mining analysis", area.name));
+        let req = MiningRequest {
+            rsei_dir: args.rsei.clone(),
+            area: AreaInput::Loaded { area: area.clone(), file: Some(args.area.clone()) },
+            years: years.clone(),
+            mines: args.mine_source(),
+            options: options.clone(),
+        };
+        let s = run(&req, &out).map_err(classify).with_context(|| format!("mining analysis of {:?}", area.name))?;
+        progress.finish();
+        print_summary(&s, &progress);
+    }
+    Ok(())
+}
+
+/// The mining step of `rsei demo`: the synthetic mines (`data/vectors/mines.geojson`, mine
+/// boundaries only) against the RSEI in `results`; prints a short summary.
+pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<MiningSummary> {
+    let progress = crate::progress::Reporter::new(quiet);
+    let mut area = AreaSource::file(data.join("vectors").join("city.geojson"));
+    area.name_field = Some("name_en".into());
+    let mines = MineSource {
+        filter: Some("\"Mine Type\" = 'mine boundary'".into()),
+        id_field: Some("id".into()),
+        name_field: Some("Mine Name".into()),
+        ..MineSource::file(data.join("vectors").join("mines.geojson"))
+    };
+    let (a, file) = resolve_area(&AreaInput::Source(area))?;
+    let out = results.join(a.slug()).join("mining");
+    let req = MiningRequest { rsei_dir: results.to_path_buf(), area: AreaInput::Loaded { area: a, file }, years: None, mines, options: MiningRunOptions::default() };
+    progress.message("mining analysis");
+    let s = run(&req, &out).context("mining analysis of the demo city")?;
+    progress.finish();
+    for n in &s.notes {
+        progress.println(&format!("note: {}: {n}", s.area));
+    }
+    let last = s.per_year.last();
+    let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.3}"));
+    println!(
+        "mining: {} mines; mean RSEI inside the mines {} vs the city {} in {} (|difference| {}, {} on average over {} years)",
+        s.mines_in_area,
+        f(last.and_then(|r| r.mines_mean)),
+        f(last.and_then(|r| r.city_mean)),
+        last.map_or_else(String::new, |r| r.year.to_string()),
+        f(last.and_then(|r| r.abs_diff)),
+        f(s.mean_abs_diff),
+        s.years.len()
+    );
+    println!(
+        "mining: RSEI peaks {} from the mines (multi-year mean {}); tables and figures in {}",
+        s.peak_distance_km.map_or_else(|| "–".to_string(), |d| format!("{d:.0} km")),
+        f(s.peak_mean),
+        s.out_dir.display()
+    );
+    Ok(s)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_defaults_follow_the_method_and_validate() {
+        let o = MiningRunOptions::default();
+        assert_eq!(o.rule, PixelRule::Centre);
+        assert_eq!((o.ring_step_km, o.ring_max_km), (1.0, 30.0));
+        assert_eq!(o.size_breaks_km2, vec![0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(o.lat_band_deg, 0.05);
+        assert_eq!(o.equal_area_crs, ASIA_NORTH_ALBERS_PROJ);
+        assert!(o.validate().is_ok());
+        // partial TOML keeps the other defaults; unknown keys are refused
+        let p: MiningRunOptions = toml::from_str("rule = \"coverage\"\nring_max_km = 10.0\n").unwrap();
+        assert_eq!((p.rule, p.ring_max_km, p.ring_step_km), (PixelRule::Coverage, 10.0, 1.0));
+        assert!(toml::from_str::<MiningRunOptions>("ring_max = 10.0\n").is_err());
+        let bad = MiningRunOptions { ring_max_km: 0.5, ..Default::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("ring_max_km"));
+        let bad = MiningRunOptions { size_breaks_km2: vec![1.0, 0.5], ..Default::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("size_breaks_km2"));
+        let bad = MiningRunOptions { lat_band_deg: 0.0, ..Default::default() };
+        assert!(bad.validate().unwrap_err().to_string().contains("lat_band_deg"));
+        // rings: 1 km → 1000 m
+        assert_eq!(o.rings().step_m, 1000.0);
+        assert_eq!(o.rings().max_m, 30_000.0);
+    }
+
+    #[test]
+    fn spreads_by_hand() {
+        // population std of 0.2, 0.4 = 0.1; mean of pixel stds 0.05, 0.15 = 0.1
+        assert!((pop_std(&[0.2, 0.4]).unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(pop_std(&[]), None);
+        assert_eq!(mean(&[0.05, 0.15]), Some(0.1));
+        assert_eq!(band_key(39.95), 39_950_000_000);
+    }
+}
