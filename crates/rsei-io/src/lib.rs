@@ -13,6 +13,7 @@
 //! | [`warp`] | GDAL warper onto a target grid (files and in-memory rasters), SHA-256 of files |
 //! | [`crs`] | CRS definitions ↔ GDAL `SpatialRef`, normalisation, equivalence, point reprojection |
 //! | [`vector`] | OGR vector reading |
+//! | [`stack`] | driver rasters warped onto one grid (monthly sums), barrier lines |
 //! | [`error`] | the [`IoError`] enum |
 //!
 //! Conventions: axis order (rows, cols) everywhere in our API (GDAL's (x, y) stays inside this
@@ -29,6 +30,7 @@ pub mod plain;
 pub mod products;
 pub mod read;
 pub mod scan;
+pub mod stack;
 pub mod warp;
 pub mod write;
 
