@@ -330,40 +330,42 @@ fn read_raster(path: &Path) -> Result<Raster<f32>, MiningError> {
 
 /// Reads every year's RSEI (and water mask), checking that they share one grid.
 fn read_years(area_dir: &Path, years: &[i32], notes: &mut Vec<String>) -> Result<(Grid, Vec<YearData>), MiningError> {
-    let loaded: Vec<Result<(Grid, YearData), MiningError>> = years
+    let loaded: Vec<Result<(Grid, Option<Grid>, YearData), MiningError>> = years
         .par_iter()
         .map(|&year| {
             let dir = area_dir.join(year.to_string());
             let rsei_path = dir.join("rsei.tif");
             let r = read_raster(&rsei_path)?;
             let water_file = dir.join("water.tif");
-            let (water_path, water) = if water_file.is_file() {
+            let (water_path, water_grid, water) = if water_file.is_file() {
                 let w = read_raster(&water_file)?;
-                r.grid().check_same(w.grid()).map_err(|e| MiningError::GridMismatch {
-                    first: rsei_path.clone(),
-                    other: water_file.clone(),
-                    detail: e.to_string(),
-                })?;
-                (Some(water_file), Some(w.data().iter().map(|&v| v == 1.0).collect()))
+                let wg = w.grid().clone();
+                (Some(water_file), Some(wg), Some(w.data().iter().map(|&v| v == 1.0).collect::<Vec<bool>>()))
             } else {
-                (None, None)
+                (None, None, None)
             };
             let grid = r.grid().clone();
-            Ok((grid, YearData { year, rsei_path, water_path, values: r.into_data(), water }))
+            Ok((grid, water_grid, YearData { year, rsei_path, water_path, values: r.into_data(), water }))
         })
         .collect();
-    let mut out: Vec<(Grid, YearData)> = Vec::with_capacity(loaded.len());
+    let mut out: Vec<(Grid, Option<Grid>, YearData)> = Vec::with_capacity(loaded.len());
     for l in loaded {
         out.push(l?);
     }
-    let Some((grid, first)) = out.first().map(|(g, y)| (g.clone(), y.rsei_path.clone())) else {
+    let Some((grid, first)) = out.first().map(|(g, _, y)| (g.clone(), y.rsei_path.clone())) else {
         return Err(MiningError::NoYears { dir: area_dir.to_path_buf() });
     };
-    for (g, y) in &out[1..] {
+    // years against the first year, then each water mask against its year
+    for (g, _, y) in &out[1..] {
         grid.check_same(g).map_err(|e| MiningError::GridMismatch { first: first.clone(), other: y.rsei_path.clone(), detail: e.to_string() })?;
     }
+    for (g, wg, y) in &out {
+        if let (Some(wg), Some(wp)) = (wg, &y.water_path) {
+            g.check_same(wg).map_err(|e| MiningError::GridMismatch { first: y.rsei_path.clone(), other: wp.clone(), detail: e.to_string() })?;
+        }
+    }
     let mut data = Vec::with_capacity(out.len());
-    for (_, mut y) in out {
+    for (_, _, mut y) in out {
         match &y.water {
             Some(w) => {
                 // water is nodata in a compute run's RSEI already; anything else is left out here
@@ -495,6 +497,19 @@ pub fn run(req: &MiningRequest, out_dir: &Path) -> Result<MiningSummary> {
     };
     let report = analyse_mining(&inputs, &opts.core()).map_err(|error| MiningError::Analysis { area: area.name.clone(), error })?;
     notes.extend(report.notes.iter().cloned());
+    let empty: Vec<String> = geom
+        .mines
+        .iter()
+        .filter(|m| report.per_mine.iter().filter(|r| r.id == m.id).all(|r| r.mean.is_none()))
+        .map(|m| format!("{} ({:.3} km²)", m.id, m.area_km2))
+        .collect();
+    if !empty.is_empty() {
+        let hint = match opts.rule {
+            PixelRule::Centre => "no cell centre inside; the coverage rule weighs partial cells",
+            PixelRule::Coverage => "no valid cell",
+        };
+        notes.push(format!("{} mine(s) without any RSEI value in any year ({hint}): {}", empty.len(), empty.join(", ")));
+    }
 
     // ---- tables, figures, map: everything in memory before the first write
     let tables = build_tables(&report, &geom, &years);
