@@ -196,38 +196,40 @@ impl Forest {
                 }
             }
         }
-        for t in &mut thresholds {
-            t.sort_by(f64::total_cmp);
+        thresholds.par_iter_mut().for_each(|t| {
+            t.sort_unstable_by(f64::total_cmp);
             t.dedup();
-        }
+        });
         let widest = thresholds.iter().map(Vec::len).max().unwrap_or(0);
+        let binners: Vec<Binner> = thresholds.into_par_iter().map(Binner::new).collect();
         // u16 bins need the largest bin (= #split points) below the 0xFFFF marker.
         let narrow = widest < u16::MAX as usize && p < u16::MAX as usize;
         let _ = allow_simd;
         #[cfg(target_arch = "x86_64")]
         let kernel = if allow_simd && p <= 16 && widest < (1 << 27) && chunked::available() {
-            Kernel::Chunked(chunked::ChunkedForest::build(self, &thresholds))
+            Kernel::Chunked(chunked::ChunkedForest::build(self, &binners))
         } else if narrow {
-            Kernel::Narrow(build_portable::<u16>(self, &thresholds))
+            Kernel::Narrow(build_portable::<u16>(self, &binners))
         } else {
-            Kernel::Wide(build_portable::<u32>(self, &thresholds))
+            Kernel::Wide(build_portable::<u32>(self, &binners))
         };
         #[cfg(not(target_arch = "x86_64"))]
         let kernel = if narrow {
-            Kernel::Narrow(build_portable::<u16>(self, &thresholds))
+            Kernel::Narrow(build_portable::<u16>(self, &binners))
         } else {
-            Kernel::Wide(build_portable::<u32>(self, &thresholds))
+            Kernel::Wide(build_portable::<u32>(self, &binners))
         };
-        CompiledForest { p, ntree: self.trees().len(), binners: thresholds.into_iter().map(Binner::new).collect(), kernel }
+        CompiledForest { p, ntree: self.trees().len(), binners, kernel }
     }
 }
 
-/// Bin of split point `value` of predictor `var` (its position in the sorted list).
-fn split_bin(thresholds: &[Vec<f64>], n: &Node) -> usize {
-    thresholds[n.var as usize].partition_point(|&v| v < n.value)
+/// Bin of the split point of node `n`: its position in the sorted list of its predictor (the
+/// number of split points below it, which is exactly what the binner counts).
+fn split_bin(binners: &[Binner], n: &Node) -> usize {
+    binners[n.var as usize].bin(n.value)
 }
 
-fn build_portable<B: Bin>(forest: &Forest, thresholds: &[Vec<f64>]) -> Portable<B> {
+fn build_portable<B: Bin>(forest: &Forest, binners: &[Binner]) -> Portable<B> {
     let mut c = Portable { nodes: Vec::new(), node_start: vec![0], leaf_values: Vec::new(), leaf_start: vec![0] };
     let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
     for t in forest.trees() {
@@ -249,7 +251,7 @@ fn build_portable<B: Bin>(forest: &Forest, thresholds: &[Vec<f64>]) -> Portable<
                 c.nodes.push(CNode { a: leaf, var: B::LEAF_VAR, thr: B::LEAF_VAR });
                 c.leaf_values.push(n.value);
             } else {
-                let thr = B::from_usize(split_bin(thresholds, &n));
+                let thr = B::from_usize(split_bin(binners, &n));
                 c.nodes.push(CNode { a: 0, var: B::from_usize(n.var as usize), thr });
                 stack.push((n.left as usize + 1, Some(pos)));
                 stack.push((n.left as usize, None));
@@ -443,6 +445,9 @@ impl<B: Bin> TreeView<'_, B> {
 mod chunked {
     use std::arch::x86_64::*;
 
+    use rayon::prelude::*;
+
+    use super::Binner;
     use crate::forest::Forest;
     use crate::tree::Node;
 
@@ -451,7 +456,7 @@ mod chunked {
     /// Rows advanced together.
     const LANES: usize = 8;
     /// Trees applied to a group of rows (kept in registers) before moving to the next group.
-    const TREES_PER_PASS: usize = 1;
+    const TREES_PER_PASS: usize = 2;
     /// Split slots per chunk.
     const SLOTS: usize = 15;
     /// Unused slot: never goes right (row keys are at most `(2²⁷ − 1)·16`).
@@ -504,7 +509,10 @@ mod chunked {
     }
 
     impl ChunkedForest {
-        pub(super) fn build(forest: &Forest, thresholds: &[Vec<f64>]) -> Self {
+        pub(super) fn build(forest: &Forest, binners: &[Binner]) -> Self {
+            // Trees are compiled independently (in parallel) and concatenated in tree order.
+            let per_tree: Vec<(Vec<Chunk>, u32, Vec<f64>)> =
+                forest.trees().par_iter().map(|t| build_tree(t.nodes(), binners)).collect();
             let mut f = ChunkedForest {
                 chunks: Vec::new(),
                 tree_chunk_start: vec![0],
@@ -512,48 +520,10 @@ mod chunked {
                 leaf_values: Vec::new(),
                 leaf_start: vec![0],
             };
-            let mut queue: Vec<(usize, usize)> = Vec::new();
-            for t in forest.trees() {
-                let nodes = t.nodes();
-                let tree_leaf_base = f.leaf_values.len();
-                // Leaf numbering (node order) and leaves below each node (daughters come after
-                // their parent, so one backward pass suffices).
-                let mut leaf_id = vec![u32::MAX; nodes.len()];
-                let mut weight = vec![1u32; nodes.len()];
-                for (k, n) in nodes.iter().enumerate() {
-                    if n.is_leaf() {
-                        leaf_id[k] = (f.leaf_values.len() - tree_leaf_base) as u32;
-                        f.leaf_values.push(n.value);
-                    }
-                }
-                for k in (0..nodes.len()).rev() {
-                    if !nodes[k].is_leaf() {
-                        let l = nodes[k].left as usize;
-                        weight[k] = weight[l] + weight[l + 1];
-                    }
-                }
-                let base = f.chunks.len();
-                let root = if nodes[0].is_leaf() {
-                    LEAF_TAG | leaf_id[0]
-                } else {
-                    queue.clear();
-                    queue.push((0, 0));
-                    f.chunks.push(empty_chunk());
-                    let mut qi = 0;
-                    while qi < queue.len() {
-                        let (node, ci) = queue[qi];
-                        qi += 1;
-                        let chunk = fill_chunk(nodes, thresholds, &leaf_id, &weight, node, |tree_node| {
-                            let idx = f.chunks.len() - base;
-                            f.chunks.push(empty_chunk());
-                            queue.push((tree_node, idx));
-                            (idx * CHUNK_BYTES) as u32
-                        });
-                        f.chunks[base + ci] = chunk;
-                    }
-                    0
-                };
+            for (chunks, root, leaves) in per_tree {
+                f.chunks.extend(chunks);
                 f.roots.push(root);
+                f.leaf_values.extend(leaves);
                 f.tree_chunk_start.push(f.chunks.len());
                 f.leaf_start.push(f.leaf_values.len());
             }
@@ -605,47 +575,114 @@ mod chunked {
         }
     }
 
+    /// One tree's chunks (root chunk first), root cursor and leaf values (leaves in node order).
+    fn build_tree(nodes: &[Node], binners: &[Binner]) -> (Vec<Chunk>, u32, Vec<f64>) {
+        // Leaf numbering, and leaves and splits below each node (daughters come after their
+        // parent, so one backward pass suffices).
+        let mut leaf_id = vec![u32::MAX; nodes.len()];
+        let mut leaves = Vec::new();
+        let mut weight = vec![1u32; nodes.len()];
+        let mut splits = vec![0u32; nodes.len()];
+        for (k, n) in nodes.iter().enumerate() {
+            if n.is_leaf() {
+                leaf_id[k] = leaves.len() as u32;
+                leaves.push(n.value);
+            }
+        }
+        for k in (0..nodes.len()).rev() {
+            if !nodes[k].is_leaf() {
+                let l = nodes[k].left as usize;
+                weight[k] = weight[l] + weight[l + 1];
+                splits[k] = 1 + splits[l] + splits[l + 1];
+            }
+        }
+        if nodes[0].is_leaf() {
+            return (Vec::new(), LEAF_TAG | leaf_id[0], leaves);
+        }
+        let mut chunks = vec![empty_chunk()];
+        let mut queue: Vec<(usize, usize)> = vec![(0, 0)];
+        let mut qi = 0;
+        while qi < queue.len() {
+            let (node, ci) = queue[qi];
+            qi += 1;
+            let chunk = fill_chunk(nodes, binners, &leaf_id, &weight, &splits, node, |tree_node| {
+                let idx = chunks.len();
+                chunks.push(empty_chunk());
+                queue.push((tree_node, idx));
+                (idx * CHUNK_BYTES) as u32
+            });
+            chunks[ci] = chunk;
+        }
+        (chunks, 0, leaves)
+    }
+
     fn empty_chunk() -> Chunk {
         Chunk { key: [NEVER; 16], free: [NO_EXIT_FREE; 16], want: [NO_EXIT_WANT; 16], exits: [0; 16] }
     }
 
-    /// Builds the chunk rooted at tree node `root`: starting from it, repeatedly adds the
-    /// internal node with the most leaves below it among the daughters of the chunk's nodes (the
-    /// branch most cases take), up to 15 splits. `new_chunk(node)` reserves a chunk for an
-    /// internal node left outside and returns its byte offset.
+    /// Builds the chunk rooted at tree node `root`. Starting from it, the chunk repeatedly takes
+    /// the internal node with the most leaves below it among the daughters met so far (the branch
+    /// most cases take). A subtree with at most as many splits as there is room left is taken
+    /// whole; a small subtree that does not fit is left to a chunk of its own (so that the last
+    /// chunk of most paths holds a whole subtree, and chunks are well filled). Up to 15 splits;
+    /// `new_chunk(node)` reserves a chunk for an internal node left outside and returns its byte
+    /// offset.
     fn fill_chunk(
         nodes: &[Node],
-        thresholds: &[Vec<f64>],
+        binners: &[Binner],
         leaf_id: &[u32],
-        weight: &[u32],
+        leaves_below: &[u32],
+        splits_below: &[u32],
         root: usize,
         mut new_chunk: impl FnMut(usize) -> u32,
     ) -> Chunk {
         let mut c = empty_chunk();
-        // Selected nodes with (slot path bits P, directions R).
-        let mut slots: Vec<(usize, u32, u32)> = Vec::with_capacity(SLOTS);
-        // Candidates: (node, P, R) of daughters not yet selected.
+        let mut used = 0usize;
+        // (node, P, R): P = slots on the way from the chunk root, R = directions taken there.
         let mut frontier: Vec<(usize, u32, u32)> = vec![(root, 0, 0)];
-        while slots.len() < SLOTS {
+        let mut exits: Vec<(usize, u32, u32)> = Vec::with_capacity(SLOTS + 1);
+        let mut stack: Vec<(usize, u32, u32)> = Vec::new();
+        let take = |k: usize, pbits: u32, rbits: u32, c: &mut Chunk, used: &mut usize| -> [(usize, u32, u32); 2] {
+            let s = *used;
+            *used += 1;
+            let n = nodes[k];
+            c.key[s] = ((super::split_bin(binners, &n) as u32) << 4) | n.var;
+            let pb = pbits | (1 << s);
+            [(n.left as usize, pb, rbits), (n.left as usize + 1, pb, rbits | (1 << s))]
+        };
+        while used < SLOTS {
             let best = frontier
                 .iter()
                 .enumerate()
                 .filter(|(_, &(k, _, _))| !nodes[k].is_leaf())
-                .max_by(|a, b| weight[a.1 .0].cmp(&weight[b.1 .0]).then(b.1 .0.cmp(&a.1 .0)))
+                .max_by(|a, b| leaves_below[a.1 .0].cmp(&leaves_below[b.1 .0]).then(b.1 .0.cmp(&a.1 .0)))
                 .map(|(i, _)| i);
             let Some(i) = best else { break };
             let (k, pbits, rbits) = frontier.swap_remove(i);
-            let s = slots.len();
-            let n = nodes[k];
-            c.key[s] = ((super::split_bin(thresholds, &n) as u32) << 4) | n.var;
-            slots.push((k, pbits, rbits));
-            let pb = pbits | (1 << s);
-            frontier.push((n.left as usize, pb, rbits));
-            frontier.push((n.left as usize + 1, pb, rbits | (1 << s)));
+            let below = splits_below[k] as usize;
+            if below <= SLOTS - used {
+                // The whole subtree fits: take all of it; its leaves are exits.
+                stack.clear();
+                stack.push((k, pbits, rbits));
+                while let Some((q, pb, rb)) = stack.pop() {
+                    if nodes[q].is_leaf() {
+                        exits.push((q, pb, rb));
+                    } else {
+                        stack.extend(take(q, pb, rb, &mut c, &mut used));
+                    }
+                }
+            } else if below <= SLOTS && used > 0 {
+                // Small enough for a chunk of its own, too big for the room left here.
+                exits.push((k, pbits, rbits));
+            } else {
+                frontier.extend(take(k, pbits, rbits, &mut c, &mut used));
+            }
         }
-        // The remaining frontier entries are the exits (one more than the splits).
-        frontier.sort_by_key(|&(k, _, _)| k);
-        for (e, &(k, pbits, rbits)) in frontier.iter().enumerate() {
+        // Whatever is left on the frontier also leaves the chunk (one exit more than splits).
+        exits.extend(frontier);
+        exits.sort_by_key(|&(k, _, _)| k);
+        debug_assert_eq!(exits.len(), used + 1);
+        for (e, &(k, pbits, rbits)) in exits.iter().enumerate() {
             let free = !(pbits as u16);
             c.free[e] = free;
             c.want[e] = rbits as u16 | free;
