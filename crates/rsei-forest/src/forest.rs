@@ -236,7 +236,7 @@ impl Forest {
     /// Errors if the length is not a multiple of `p`. For millions of rows use [`Forest::compile`].
     pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>> {
         let p = self.n_features();
-        if rows.len() % p != 0 {
+        if !rows.len().is_multiple_of(p) {
             return Err(ForestError::RowLength { len: rows.len(), p });
         }
         let n = rows.len() / p;
@@ -481,7 +481,7 @@ fn oob_and_importance(
             if first[v] == NONE {
                 first[v] = i as u32;
             }
-            i = nd.left as usize + usize::from(!(x[v] <= nd.value));
+            i = nd.left as usize + usize::from(x[v] > nd.value);
         }
         let pred = nodes[i].value;
         out.oob_sum[r as usize] += pred;

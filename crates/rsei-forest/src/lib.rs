@@ -9,7 +9,7 @@
 //! * [`Forest::fit`] → [`FitResult`] — the forest, OOB predictions and error, importances, warnings;
 //! * [`Forest::predict`] — prediction of a few rows; [`Forest::compile`] → [`CompiledForest`] —
 //!   the fast batch predictor for millions of rows;
-//! * [`train_validation_split`] and [`metrics`] (R², RMSE, MAE) for the validation of the method;
+//! * [`train_validation_split`] and [`metrics()`] (R², RMSE, MAE) for the validation of the method;
 //! * [`rng`] — the seedable generators (SplitMix64, xoshiro256**) used throughout.
 //!
 //! Results are bit-identical for the same data and seed whatever the number of threads.
@@ -41,6 +41,8 @@
 //! // The batch predictor gives the same numbers.
 //! assert_eq!(fit.forest.compile().predict_columns(&valid.x).unwrap(), yhat);
 //! ```
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod data;
 pub mod error;

@@ -283,7 +283,7 @@ impl CompiledForest {
     /// `ThreadPool::install` to choose the thread count).
     pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>> {
         let p = self.p;
-        if rows.len() % p != 0 {
+        if !rows.len().is_multiple_of(p) {
             return Err(ForestError::RowLength { len: rows.len(), p });
         }
         let n = rows.len() / p;
@@ -725,7 +725,7 @@ mod chunked {
                 for i in 0..LANES {
                     let c = cur[i];
                     if c & LEAF_TAG == 0 {
-                        debug_assert!(c as usize % CHUNK_BYTES == 0 && (c as usize) / CHUNK_BYTES < chunks.len());
+                        debug_assert!((c as usize).is_multiple_of(CHUNK_BYTES) && (c as usize) / CHUNK_BYTES < chunks.len());
                         // SAFETY: untagged cursors are byte offsets of chunks of this tree.
                         cur[i] = unsafe { step(base, c as usize, x[i]) };
                     }
@@ -753,7 +753,7 @@ mod chunked {
                     }
                 }
             }
-            assert!(((1u32 << 27) - 1) << 4 < NEVER);
+            const { assert!(((1u32 << 27) - 1) << 4 < NEVER) };
         }
 
         #[test]

@@ -90,8 +90,9 @@ impl Tree {
 
     /// Prediction for one case; `x(j)` returns predictor `j`.
     ///
-    /// A NaN predictor value goes right (`NaN <= split` is false); callers that must treat NaN as
-    /// nodata check for it first, as [`crate::Forest::predict`] does.
+    /// A case goes right when `x > split` (so left when `x <= split`, R's rule). A NaN predictor
+    /// value goes left; callers that treat NaN as nodata check for it first, as
+    /// [`crate::Forest::predict`] does.
     #[inline]
     pub fn predict_with(&self, x: impl Fn(usize) -> f64) -> f64 {
         let nodes = &self.nodes;
@@ -101,7 +102,7 @@ impl Tree {
             if n.var == LEAF {
                 return n.value;
             }
-            k = n.left as usize + usize::from(!(x(n.var as usize) <= n.value));
+            k = n.left as usize + usize::from(x(n.var as usize) > n.value);
         }
     }
 
@@ -115,7 +116,7 @@ impl Tree {
             if n.var == LEAF {
                 return n.value;
             }
-            k = n.left as usize + usize::from(!(row[n.var as usize] <= n.value));
+            k = n.left as usize + usize::from(row[n.var as usize] > n.value);
         }
     }
 
