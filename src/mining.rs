@@ -77,7 +77,7 @@ pub enum MiningError {
     MissingYear { year: i32, path: PathBuf, available: Vec<i32> },
     /// A raster could not be read.
     #[error("reading {}: {error}", .path.display())]
-    Raster { path: PathBuf, error: rsei_io::IoError },
+    Raster { path: PathBuf, error: Box<rsei_io::IoError> },
     /// Two rasters that must share one grid do not.
     #[error("{} and {} are not on the same grid ({detail}); all years must come from one compute run with the same output grid", .first.display(), .other.display())]
     GridMismatch { first: PathBuf, other: PathBuf, detail: String },
@@ -89,22 +89,22 @@ pub enum MiningError {
     Area(anyhow::Error),
     /// The mine layer could not be used.
     #[error("mine layer: {error}")]
-    Mines { error: VectorError },
+    Mines { error: Box<VectorError> },
     /// Building the mining geometry failed.
     #[error("geometry of {area:?}: {error}")]
-    Geometry { area: String, error: VectorError },
+    Geometry { area: String, error: Box<VectorError> },
     /// The analysis refused its inputs.
     #[error("analysis of {area:?}: {error}")]
-    Analysis { area: String, error: CoreError },
+    Analysis { area: String, error: Box<CoreError> },
 }
 
 impl MiningError {
     /// Whether the error is about the inputs given (as opposed to a failing operation).
     pub fn is_input(&self) -> bool {
         match self {
-            MiningError::Geometry { error: VectorError::Geometry { .. }, .. } => false,
+            MiningError::Geometry { error, .. } => !matches!(**error, VectorError::Geometry { .. }),
             MiningError::Analysis { error, .. } => {
-                matches!(error, CoreError::NoValidPixels(_) | CoreError::InvalidGeometry(_) | CoreError::InvalidOption { .. } | CoreError::GridMismatch(_))
+                matches!(**error, CoreError::NoValidPixels(_) | CoreError::InvalidGeometry(_) | CoreError::InvalidOption { .. } | CoreError::GridMismatch(_))
             }
             _ => true,
         }
@@ -295,6 +295,9 @@ struct YearData {
     water: Option<Vec<bool>>,
 }
 
+/// A year's RSEI grid, its water mask's grid (when there is one) and its data.
+type LoadedYear = (Grid, Option<Grid>, YearData);
+
 /// The year folders (`<dir>/<year>/rsei.tif`) present, ascending.
 pub fn available_years(area_dir: &Path) -> Vec<i32> {
     let mut years: Vec<i32> = std::fs::read_dir(area_dir)
@@ -325,12 +328,12 @@ fn area_folders(dir: &Path) -> Vec<String> {
 }
 
 fn read_raster(path: &Path) -> Result<Raster<f32>, MiningError> {
-    rsei_io::plain::read_plain(path, 1).map_err(|error| MiningError::Raster { path: path.to_path_buf(), error })
+    rsei_io::plain::read_plain(path, 1).map_err(|error| MiningError::Raster { path: path.to_path_buf(), error: Box::new(error) })
 }
 
 /// Reads every year's RSEI (and water mask), checking that they share one grid.
 fn read_years(area_dir: &Path, years: &[i32], notes: &mut Vec<String>) -> Result<(Grid, Vec<YearData>), MiningError> {
-    let loaded: Vec<Result<(Grid, Option<Grid>, YearData), MiningError>> = years
+    let loaded: Vec<Result<LoadedYear, MiningError>> = years
         .par_iter()
         .map(|&year| {
             let dir = area_dir.join(year.to_string());
@@ -348,7 +351,7 @@ fn read_years(area_dir: &Path, years: &[i32], notes: &mut Vec<String>) -> Result
             Ok((grid, water_grid, YearData { year, rsei_path, water_path, values: r.into_data(), water }))
         })
         .collect();
-    let mut out: Vec<(Grid, Option<Grid>, YearData)> = Vec::with_capacity(loaded.len());
+    let mut out: Vec<LoadedYear> = Vec::with_capacity(loaded.len());
     for l in loaded {
         out.push(l?);
     }
@@ -405,7 +408,7 @@ fn resolve_area(input: &AreaInput) -> Result<(StudyArea, Option<PathBuf>), Minin
 }
 
 fn read_mines(src: &MineSource, equal_area: &Crs, notes: &mut Vec<String>) -> Result<Vec<vector::Feature>, MiningError> {
-    let mines_err = |error: VectorError| MiningError::Mines { error };
+    let mines_err = |error: VectorError| MiningError::Mines { error: Box::new(error) };
     let mut o = VectorOptions::new(equal_area.clone());
     o.layer = src.layer.clone();
     o.filter = src.filter.clone().map(FeatureFilter::Where);
@@ -477,11 +480,11 @@ pub fn run(req: &MiningRequest, out_dir: &Path) -> Result<MiningSummary> {
         .map_err(|e| MiningError::InvalidOption { name: "equal_area_crs".into(), reason: e.to_string() })?;
     let mines = read_mines(&req.mines, &equal_area, &mut notes)?;
     let city_ea = vector::reproject(&area.polygon, &Crs::modis_sinusoidal(), &equal_area)
-        .map_err(|error| MiningError::Geometry { area: area.name.clone(), error })?;
+        .map_err(|error| MiningError::Geometry { area: area.name.clone(), error: Box::new(error) })?;
     let geom = vector::mining_geometry(&area.name, &city_ea, &mines, &equal_area, grid.crs(), &opts.rings())
-        .map_err(|error| MiningError::Geometry { area: area.name.clone(), error })?;
+        .map_err(|error| MiningError::Geometry { area: area.name.clone(), error: Box::new(error) })?;
     notes.extend(geom.notes.iter().cloned());
-    let lats = vector::pixel_latitudes(&grid).map_err(|error| MiningError::Geometry { area: area.name.clone(), error })?;
+    let lats = vector::pixel_latitudes(&grid).map_err(|error| MiningError::Geometry { area: area.name.clone(), error: Box::new(error) })?;
 
     // ---- analysis
     let year_rasters: Vec<YearRaster<'_>> = data.iter().map(|y| YearRaster { year: y.year, values: &y.values }).collect();
@@ -495,7 +498,7 @@ pub fn run(req: &MiningRequest, out_dir: &Path) -> Result<MiningSummary> {
         rings: &geom.rings,
         latitudes: Some(Latitudes::PerPixel(&lats)),
     };
-    let report = analyse_mining(&inputs, &opts.core()).map_err(|error| MiningError::Analysis { area: area.name.clone(), error })?;
+    let report = analyse_mining(&inputs, &opts.core()).map_err(|error| MiningError::Analysis { area: area.name.clone(), error: Box::new(error) })?;
     notes.extend(report.notes.iter().cloned());
     let empty: Vec<String> = geom
         .mines
@@ -1174,9 +1177,10 @@ pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// The mining step of `rsei demo`: the synthetic mines (`data/vectors/mines.geojson`, mine
-/// boundaries only) against the RSEI in `results`; prints a short summary.
-pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<MiningSummary> {
+/// The mining step of `rsei demo`: every city of `data/vectors/city.geojson` against the synthetic
+/// mines (`data/vectors/mines.geojson`, mine boundaries only: the shaft points are left out with a
+/// note), with the RSEI in `results`; outputs in `results/<city>/mining`; prints a short summary.
+pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<Vec<MiningSummary>> {
     let progress = crate::progress::Reporter::new(quiet);
     let mut area = AreaSource::file(data.join("vectors").join("city.geojson"));
     area.name_field = Some("name_en".into());
@@ -1186,34 +1190,45 @@ pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<MiningSummary> {
         name_field: Some("Mine Name".into()),
         ..MineSource::file(data.join("vectors").join("mines.geojson"))
     };
-    let (a, file) = resolve_area(&AreaInput::Source(area))?;
-    let out = results.join(a.slug()).join("mining");
-    let req = MiningRequest { rsei_dir: results.to_path_buf(), area: AreaInput::Loaded { area: a, file }, years: None, mines, options: MiningRunOptions::default() };
-    progress.message("mining analysis");
-    let s = run(&req, &out).context("mining analysis of the demo city")?;
-    progress.finish();
-    for n in &s.notes {
-        progress.println(&format!("note: {}: {n}", s.area));
+    let areas = load_areas(&area).with_context(|| format!("reading {}", area.path.display()))?;
+    let mut out = Vec::with_capacity(areas.len());
+    for a in areas {
+        let dir = results.join(a.slug()).join("mining");
+        let name = a.name.clone();
+        let req = MiningRequest {
+            rsei_dir: results.to_path_buf(),
+            area: AreaInput::Loaded { area: a, file: Some(area.path.clone()) },
+            years: None,
+            mines: mines.clone(),
+            options: MiningRunOptions::default(),
+        };
+        progress.message(&format!("{name}: mining analysis"));
+        let s = run(&req, &dir).with_context(|| format!("mining analysis of {name:?}"))?;
+        progress.finish();
+        for n in &s.notes {
+            progress.println(&format!("note: {name}: {n}"));
+        }
+        let last = s.per_year.last();
+        let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.3}"));
+        println!(
+            "mining, {name}: {} mines; mean RSEI inside the mines {} vs the city {} in {} (|difference| {}; {} on average over {} years)",
+            s.mines_in_area,
+            f(last.and_then(|r| r.mines_mean)),
+            f(last.and_then(|r| r.city_mean)),
+            last.map_or_else(String::new, |r| r.year.to_string()),
+            f(last.and_then(|r| r.abs_diff)),
+            f(s.mean_abs_diff),
+            s.years.len()
+        );
+        println!(
+            "mining, {name}: RSEI peaks {} from the mines (multi-year ring mean {}); tables and figures in {}",
+            s.peak_distance_km.map_or_else(|| "–".to_string(), |d| format!("{d:.0} km")),
+            f(s.peak_mean),
+            s.out_dir.display()
+        );
+        out.push(s);
     }
-    let last = s.per_year.last();
-    let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.3}"));
-    println!(
-        "mining: {} mines; mean RSEI inside the mines {} vs the city {} in {} (|difference| {}, {} on average over {} years)",
-        s.mines_in_area,
-        f(last.and_then(|r| r.mines_mean)),
-        f(last.and_then(|r| r.city_mean)),
-        last.map_or_else(String::new, |r| r.year.to_string()),
-        f(last.and_then(|r| r.abs_diff)),
-        f(s.mean_abs_diff),
-        s.years.len()
-    );
-    println!(
-        "mining: RSEI peaks {} from the mines (multi-year mean {}); tables and figures in {}",
-        s.peak_distance_km.map_or_else(|| "–".to_string(), |d| format!("{d:.0} km")),
-        f(s.peak_mean),
-        s.out_dir.display()
-    );
-    Ok(s)
+    Ok(out)
 }
 
 #[cfg(test)]

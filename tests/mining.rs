@@ -63,6 +63,8 @@ fn fixture() -> &'static (PathBuf, PathBuf) {
             &data.join("landcover/MCD12Q1.A2020001.synthetic.061_LC_Type1.tif").display().to_string(),
             "--water-classes",
             "17,11",
+            "--where",
+            DEMO_CITY,
             "--no-overviews",
         ]);
         assert!(o.status.success(), "compute failed: {}", stderr(&o));
@@ -95,19 +97,28 @@ fn rsei_dir() -> &'static Path {
 }
 
 const MINES_WHERE: &str = "\"Mine Type\" = 'mine boundary'";
+/// The study area of these tests (the synthetic scene may hold further cities).
+const DEMO_CITY: &str = "name_en = 'Demo City'";
 
 /// `rsei [global] mining --rsei R --area city --mines M [extra] --out OUT`.
 fn run_mining(global: &[&str], rsei_out: &Path, mines: &Path, out: &Path, extra: &[&str]) -> Output {
     let city = data_dir().join("vectors/city.geojson").display().to_string();
     let (r, m, o) = (rsei_out.display().to_string(), mines.display().to_string(), out.display().to_string());
     let mut args: Vec<&str> = global.to_vec();
-    args.extend(["--quiet", "mining", "--rsei", &r, "--area", &city, "--mines", &m, "--out", &o]);
+    args.extend(["--quiet", "mining", "--rsei", &r, "--area", &city, "--where", DEMO_CITY, "--mines", &m, "--out", &o]);
     args.extend(extra);
     rsei(&args)
 }
 
 fn demo_mines() -> PathBuf {
     data_dir().join("vectors/mines.geojson")
+}
+
+/// (features, point features) of a GeoJSON file, counted from its text.
+fn feature_counts(p: &Path) -> (usize, usize) {
+    let v = json(p);
+    let feats = v["features"].as_array().unwrap();
+    (feats.len(), feats.iter().filter(|f| f["geometry"]["type"] == "Point").count())
 }
 
 fn json(p: &Path) -> Value {
@@ -205,17 +216,21 @@ fn end_to_end_outputs_are_complete_plausible_and_thread_invariant() {
     let summary = json(&a.join("summary.json"));
     let peak = f(&summary["peak_distance_km"]);
     assert!(peak >= 3.0, "the profile peaks away from the mines, got {peak} km");
-    assert_eq!(summary["mines_in_area"], 10);
+    let n_mines = summary["mines_in_area"].as_u64().unwrap() as usize;
+    assert!(n_mines >= 5, "{n_mines} mines");
     assert_eq!(summary["years"], serde_json::json!([2019, 2020]));
     let notes: Vec<&str> = summary["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
-    assert!(notes.iter().any(|n| n.contains("2 of 12 feature(s) skipped by the filter") && n.contains("2 point")), "{notes:?}");
-    assert!(stderr(&oa).contains("2 of 12 feature(s) skipped"), "notes are printed: {}", stderr(&oa));
+    let (total, points) = feature_counts(&demo_mines());
+    assert!(points > 0);
+    let skipped = format!("{points} of {total} feature(s) skipped by the filter");
+    assert!(notes.iter().any(|n| n.contains(&skipped) && n.contains(&format!("({points} point)"))), "{notes:?}");
+    assert!(stderr(&oa).contains(&skipped), "notes are printed: {}", stderr(&oa));
 
     // mines table: ten mines, every default size class present; a mean for both years in every
     // mine larger than a cell (0.215 km²) — smaller ones may hold no cell centre
     let mines = json(&a.join("mines.json"));
     let mines = mines.as_array().unwrap();
-    assert_eq!(mines.len(), 10);
+    assert_eq!(mines.len(), n_mines);
     assert!(mines.iter().all(|m| f(&m["area"]) > 0.0 && !m["name"].as_str().unwrap().is_empty()));
     let without: Vec<&Value> = mines.iter().filter(|m| !m["mean_2019"].is_number()).collect();
     assert!(mines.iter().filter(|m| f(&m["area"]) >= 0.25).all(|m| m["mean_2019"].is_number() && m["mean_2020"].is_number()));
@@ -227,16 +242,16 @@ fn end_to_end_outputs_are_complete_plausible_and_thread_invariant() {
     assert_eq!(classes.len(), 5, "{classes:?}");
     let boxes = json(&a.join("size_class_boxplots.json"));
     assert_eq!(boxes.as_array().unwrap().len(), 10); // 5 classes × 2 years
-    let n_mines: i64 = boxes.as_array().unwrap().iter().filter(|b| b["year"] == 2019).map(|b| b["n_mines"].as_i64().unwrap()).sum();
-    assert_eq!(n_mines as usize, 10 - without.len());
+    let n_mines_2019: i64 = boxes.as_array().unwrap().iter().filter(|b| b["year"] == 2019).map(|b| b["n_mines"].as_i64().unwrap()).sum();
+    assert_eq!(n_mines_2019 as usize, n_mines - without.len());
 
-    // latitude profile: bands of 0.05° with the mine counts adding up to the ten mines
+    // latitude profile: bands of 0.05° with the mine counts adding up to the mines (by centroid)
     let lat = json(&a.join("latitude_profile.json"));
     let lat = lat.as_array().unwrap();
     assert!(lat.len() >= 4);
     assert!(lat.iter().all(|l| (f(&l["lat_north"]) - f(&l["lat_south"]) - 0.05).abs() < 1e-9));
     let counted: i64 = lat.iter().filter(|l| l["year"] == 2019).map(|l| l["mines"].as_i64().unwrap()).sum();
-    assert!(counted <= 10 && counted >= 8, "mines counted in the bands of the city: {counted}");
+    assert!((n_mines as i64 - 2..=n_mines as i64).contains(&counted), "mines counted in the bands of the city: {counted}");
     // distributions: 50 bins and 101 KDE points per year and zone
     let d = json(&a.join("distributions.json"));
     let d = d.as_array().unwrap();
@@ -410,19 +425,91 @@ fn mismatched_year_grids_and_missing_results_are_clear_errors() {
 }
 
 #[test]
-fn the_demo_step_skips_the_two_points_with_a_note() {
+fn the_demo_step_skips_the_points_with_a_note() {
     let (data, rdir) = fixture();
     let t = TempDir::new("demo");
-    // the demo step writes into <results>/<area>/mining: give it its own copy of the results
+    // the demo step analyses every city of data/vectors/city.geojson and writes into
+    // <results>/<city>/mining: give it a copy holding the test's city only
+    let d = t.path().join("data/vectors");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(demo_mines(), d.join("mines.geojson")).unwrap();
+    let mut cities = json(&data.join("vectors/city.geojson"));
+    let feats: Vec<Value> = cities["features"].as_array().unwrap().iter().filter(|f| f["properties"]["name_en"] == "Demo City").cloned().collect();
+    assert_eq!(feats.len(), 1);
+    cities["features"] = Value::Array(feats);
+    std::fs::write(d.join("city.geojson"), serde_json::to_vec(&cities).unwrap()).unwrap();
     let results = t.path().join("results");
     for y in ["2019", "2020"] {
         copy_dir(&rdir.join("Demo_City").join(y), &results.join("Demo_City").join(y));
     }
-    let s = rsei::mining::demo(data, &results, true).unwrap();
-    assert!(s.notes.iter().any(|n| n.contains("2 of 12 feature(s) skipped") && n.contains("2 point")), "{:?}", s.notes);
-    assert_eq!(s.mines_in_area, 10);
+    let all = rsei::mining::demo(&t.path().join("data"), &results, true).unwrap();
+    assert_eq!(all.len(), 1);
+    let s = &all[0];
+    let (total, points) = feature_counts(&demo_mines());
+    let skipped = format!("{points} of {total} feature(s) skipped");
+    assert!(s.notes.iter().any(|n| n.contains(&skipped) && n.contains("point)")), "{:?}", s.notes);
+    assert!(s.mines_in_area >= 5);
     let last = s.per_year.last().unwrap();
     assert!(last.mines_mean.unwrap() < last.city_mean.unwrap());
     assert!(s.peak_distance_km.unwrap() > 0.0);
     assert!(results.join("Demo_City/mining/manifest.json").is_file());
+}
+
+#[test]
+fn several_study_areas_get_one_output_folder_each() {
+    let t = TempDir::new("areas");
+    // an area file with the test city twice under two names, and RSEI results for both names
+    let mut cities = json(&data_dir().join("vectors/city.geojson"));
+    let demo = cities["features"].as_array().unwrap().iter().find(|f| f["properties"]["name_en"] == "Demo City").cloned().unwrap();
+    let mut copy = demo.clone();
+    copy["properties"]["name_en"] = Value::from("Copy City");
+    cities["features"] = Value::Array(vec![demo, copy]);
+    let area = t.path().join("two.geojson");
+    std::fs::write(&area, serde_json::to_vec(&cities).unwrap()).unwrap();
+    let rdir = t.path().join("rsei");
+    for (slug, y) in [("Demo_City", "2019"), ("Copy_City", "2019")] {
+        copy_dir(&rsei_dir().join("Demo_City").join(y), &rdir.join(slug).join(y));
+    }
+    let out = t.path().join("out");
+    let o = rsei(&[
+        "--quiet",
+        "mining",
+        "--rsei",
+        &rdir.display().to_string(),
+        "--area",
+        &area.display().to_string(),
+        "--mines",
+        &demo_mines().display().to_string(),
+        "--mines-where",
+        MINES_WHERE,
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(files_in(&out), vec!["Copy_City".to_string(), "Demo_City".to_string()]);
+    // the same polygon and the same rasters give the same numbers under both names
+    let a = std::fs::read(out.join("Demo_City/mines_vs_city.json")).unwrap();
+    let b = std::fs::read(out.join("Copy_City/mines_vs_city.json")).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(json(&out.join("Copy_City/summary.json"))["area"], "Copy City");
+    // without --out, each area's results go beside its RSEI
+    let o = rsei(&[
+        "--quiet",
+        "mining",
+        "--rsei",
+        &rdir.display().to_string(),
+        "--area",
+        &area.display().to_string(),
+        "--where",
+        "name_en = 'Copy City'",
+        "--mines",
+        &demo_mines().display().to_string(),
+        "--mines-where",
+        MINES_WHERE,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(rdir.join("Copy_City/mining/manifest.json").is_file());
+    assert!(!rdir.join("Demo_City/mining").exists());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("Copy City") && stdout.contains("2019"), "{stdout}");
 }
