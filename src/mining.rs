@@ -1233,7 +1233,7 @@ pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<Vec<MiningSummar
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -1258,6 +1258,130 @@ mod tests {
         // rings: 1 km → 1000 m
         assert_eq!(o.rings().step_m, 1000.0);
         assert_eq!(o.rings().max_m, 30_000.0);
+    }
+
+    /// A hand-made report: two years, two rings, one mine, two latitude bands.
+    pub(crate) fn hand_report() -> (MiningReport, MiningGeometry) {
+        use rsei_core::mining::*;
+        let ring = |ring: usize, year: i32, n: u64, mean: Option<f64>, std: Option<f64>| RingYearRow {
+            ring,
+            inner_km: if ring == 0 { 0.0 } else { ring as f64 - 1.0 },
+            outer_km: ring as f64,
+            distance_km: ring as f64,
+            year,
+            n,
+            weighted_n: n as f64,
+            mean,
+            std,
+        };
+        let lat = |s: f64, year: i32, mean: f64, std: f64| LatitudeRow { lat_south: s, lat_north: s + 0.05, year, n: 3, weighted_n: 3.0, mean: Some(mean), std: Some(std) };
+        let mvc = |year: i32, m: f64, c: f64| MineVsCityRow {
+            year,
+            mines_n: 4,
+            mines_weighted_n: 4.0,
+            mines_mean: Some(m),
+            mines_std: Some(0.1),
+            city_n: 40,
+            city_weighted_n: 40.0,
+            city_mean: Some(c),
+            city_std: Some(0.2),
+            abs_diff: Some((m - c).abs()),
+        };
+        let bp = BoxPlot { min: 0.2, q1: 0.2, median: 0.2, q3: 0.2, max: 0.2, whisker_low: 0.2, whisker_high: 0.2, outliers: vec![] };
+        let report = MiningReport {
+            rule: PixelRule::Centre,
+            mine_vs_city: vec![mvc(2001, 0.2, 0.6), mvc(2002, 0.3, 0.5)],
+            histograms: vec![],
+            densities: (0..=2)
+                .flat_map(|i| ["mines", "city"].map(|z| DensityRow { year: 2001, zone: z.into(), x: i as f64 / 2.0, density: 1.0, bandwidth: 0.1 }))
+                .collect(),
+            rings: vec![
+                ring(0, 2001, 4, Some(0.2), Some(0.05)),
+                ring(1, 2001, 9, Some(0.5), Some(0.1)),
+                ring(0, 2002, 4, Some(0.3), Some(0.15)),
+                ring(1, 2002, 0, None, None),
+            ],
+            ring_profile: vec![
+                RingProfileRow { ring: 0, inner_km: 0.0, outer_km: 0.0, distance_km: 0.0, years_with_data: 2, multi_year_mean: Some(0.25), fitted: None },
+                RingProfileRow { ring: 1, inner_km: 0.0, outer_km: 1.0, distance_km: 1.0, years_with_data: 1, multi_year_mean: Some(0.5), fitted: None },
+            ],
+            ring_summary: RingSummary { peak_distance_km: Some(1.0), peak_mean: Some(0.5), trend: None },
+            per_mine: [2001, 2002]
+                .map(|year| MineYearRow {
+                    id: "a".into(),
+                    name: "Pit A".into(),
+                    area_km2: 0.3,
+                    size_class: "0.25-0.5".into(),
+                    year,
+                    n: 1,
+                    weighted_n: 1.0,
+                    mean: Some(0.2),
+                    std: Some(0.0),
+                })
+                .to_vec(),
+            size_classes: [2001, 2002]
+                .map(|year| SizeClassRow { size_class: "0.25-0.5".into(), lower_km2: Some(0.25), upper_km2: Some(0.5), year, n_mines: 1, boxplot: Some(bp.clone()) })
+                .to_vec(),
+            latitude: vec![lat(39.95, 2001, 0.4, 0.1), lat(40.0, 2001, 0.5, 0.2), lat(39.95, 2002, 0.6, 0.3)],
+            mines_per_band: vec![MinesPerBandRow { lat_south: 39.95, lat_north: 40.0, mines: 1 }, MinesPerBandRow { lat_south: 40.0, lat_north: 40.05, mines: 0 }],
+            notes: vec![],
+        };
+        let sq = MultiPolygon(vec![geo_types::Polygon::new(geo_types::LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]), vec![])]);
+        let geom = MiningGeometry {
+            city: sq.clone(),
+            city_area_km2: 10.0,
+            mines_union: sq.clone(),
+            mines: vec![MineInput { id: "a".into(), name: "Pit A".into(), area_km2: 0.3, centroid_lat: 39.97, geometry: sq.clone() }],
+            rings: vec![RingInput { index: 0, inner_km: 0.0, outer_km: 0.0, geometry: sq.clone() }, RingInput { index: 1, inner_km: 0.0, outer_km: 1.0, geometry: sq }],
+            ring_areas_km2: vec![0.3, 2.5],
+            notes: vec![],
+        };
+        (report, geom)
+    }
+
+    fn table<'a>(t: &'a [(&'static str, Table)], name: &str) -> serde_json::Value {
+        let t = &t.iter().find(|(n, _)| *n == name).unwrap().1;
+        serde_json::from_str(&t.to_json()).unwrap()
+    }
+
+    #[test]
+    fn tables_of_a_hand_made_report() {
+        let (rep, geom) = hand_report();
+        let tables = build_tables(&rep, &geom, &[2001, 2002]);
+        let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["mines_vs_city", "distributions", "rings", "rings_profile", "trend", "mines", "size_class_boxplots", "latitude_profile"]);
+        // rings_profile, ring 0: yearly means 0.2, 0.3 → population std √(((0.2−0.25)² + (0.3−0.25)²)/2) = 0.05;
+        // pixel stds 0.05, 0.15 → mean 0.1. Ring 1: one year with data → between-year std 0, pixel std 0.1
+        let prof = table(&tables, "rings_profile");
+        assert_eq!(prof[0]["between_year_std"], 0.05);
+        assert_eq!(prof[0]["mean_pixel_std"], 0.1);
+        assert_eq!((prof[1]["between_year_std"].as_f64(), prof[1]["mean_pixel_std"].as_f64()), (Some(0.0), Some(0.1)));
+        assert_eq!((prof[0]["ring_area"].as_f64(), prof[1]["ring_area"].as_f64()), (Some(0.3), Some(2.5)));
+        // rings: the empty ring-year keeps its row with missing mean
+        let rings = table(&tables, "rings");
+        assert_eq!(rings.as_array().unwrap().len(), 4);
+        assert!(rings[3]["mean"].is_null() && rings[3]["n"] == 0);
+        // trend without a fit: one row saying so, the peak still given
+        let trend = table(&tables, "trend");
+        assert_eq!(trend[0]["model"], "not fitted (see notes)");
+        assert_eq!(trend[0]["peak_distance"], 1.0);
+        // mines: one row, mean per year as columns
+        let mines = table(&tables, "mines");
+        assert_eq!(mines[0]["name"], "Pit A");
+        assert_eq!((mines[0]["mean_2001"].as_f64(), mines[0]["mean_2002"].as_f64()), (Some(0.2), Some(0.2)));
+        assert_eq!(mines[0]["size_class"], "0.25-0.5");
+        // latitude: the mine count of the band joins every year's row of that band
+        let lat = table(&tables, "latitude_profile");
+        let counts: Vec<(f64, i64, i64)> =
+            lat.as_array().unwrap().iter().map(|r| (r["lat_south"].as_f64().unwrap(), r["year"].as_i64().unwrap(), r["mines"].as_i64().unwrap())).collect();
+        assert_eq!(counts, vec![(39.95, 2001, 1), (40.0, 2001, 0), (39.95, 2002, 1)]);
+        // distributions: the 6 KDE rows, no histogram rows
+        let d = table(&tables, "distributions");
+        assert_eq!(d.as_array().unwrap().len(), 6);
+        assert!(d.as_array().unwrap().iter().all(|r| r["kind"] == "kde" && r["weight"].is_null()));
+        // mines vs city
+        let m = table(&tables, "mines_vs_city");
+        assert_eq!(m[1]["abs_diff"], 0.2);
     }
 
     #[test]

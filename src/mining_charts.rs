@@ -275,3 +275,67 @@ pub fn latitude_chart(report: &MiningReport, area: &str) -> Result<Chart, String
     .with_series(Series::bars("Mines (by centroid)", mines).on_secondary_axis().with_color(Rgba::hex(0x999999).with_alpha(0.55)))
     .with_series(Series::line_with_band("Mean RSEI ± std of pixels", pts, band).with_color(DIFF_COLOR)))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rsei_report::SeriesKind;
+
+    #[test]
+    fn figures_of_a_hand_made_report() {
+        let (rep, _) = crate::mining::tests::hand_report();
+        let mut notes = Vec::new();
+        let figs = figures(&rep, "Test", &mut notes);
+        let names: Vec<&str> = figs.iter().map(|f| f.name).collect();
+        assert_eq!(names, ["fig_density", "fig_means", "fig_distance", "fig_size_classes", "fig_latitude"]);
+        assert!(notes.is_empty(), "{notes:?}");
+        for f in &figs {
+            rsei_report::to_svg(&f.chart, f.width, f.height).unwrap();
+        }
+        // latitude: band 39.95–40.00 (centre 39.975) has yearly means 0.4 and 0.6 → 0.5, pixel stds
+        // 0.1 and 0.3 → ± 0.2; band 40.00–40.05 only 2001: 0.5 ± 0.2
+        let lat = &figs[4].chart;
+        let SeriesKind::Line { points, band: Some(band), .. } = &lat.series[1].kind else { panic!("{:?}", lat.series[1]) };
+        assert!((points[0].0 - 39.975).abs() < 1e-12 && (points[0].1 - 0.5).abs() < 1e-12);
+        assert!((band[0].0 - 0.3).abs() < 1e-12 && (band[0].1 - 0.7).abs() < 1e-12);
+        assert!((points[1].1 - 0.5).abs() < 1e-12 && (band[1].1 - 0.7).abs() < 1e-12);
+        // mine counts on the secondary axis
+        let SeriesKind::Bars { bars, .. } = &lat.series[0].kind else { panic!() };
+        assert!(lat.series[0].secondary);
+        assert_eq!(bars.iter().map(|b| b.1).collect::<Vec<_>>(), vec![1.0, 0.0]);
+        // distance: ring 0 = 0.25 ± mean pixel std 0.1; no trend → no fitted series, peak marker at 1 km
+        let dist = &figs[2].chart;
+        assert_eq!(dist.series.len(), 1);
+        let SeriesKind::Line { points, band: Some(band), .. } = &dist.series[0].kind else { panic!() };
+        assert_eq!(points, &vec![(0.0, 0.25), (1.0, 0.5)]);
+        assert!((band[0].0 - 0.15).abs() < 1e-12 && (band[0].1 - 0.35).abs() < 1e-12);
+        assert!(dist.annotations.iter().any(|a| matches!(a, Annotation::VLine { x, .. } if *x == 1.0)));
+        // means: one x category per year, the difference on the same axis
+        let means = &figs[1].chart;
+        assert_eq!(means.series.len(), 3);
+        let SeriesKind::Line { points, .. } = &means.series[2].kind else { panic!() };
+        assert!((points[0].1 - 0.4).abs() < 1e-12 && (points[1].1 - 0.2).abs() < 1e-12);
+        // density: only 2001 has densities and 2002 is the last year: 2001 as dashed lines
+        assert_eq!(figs[0].chart.series.len(), 2);
+        // size classes: the class label carries its mine count
+        assert!(matches!(&figs[3].chart.x_axis.scale, rsei_report::chart::AxisScale::Categories(c) if c == &vec!["0.25–0.5 (n = 1)".to_string()]));
+    }
+
+    #[test]
+    fn figures_without_data_are_left_out_with_a_note() {
+        let (mut rep, _) = crate::mining::tests::hand_report();
+        rep.densities.clear();
+        rep.latitude.clear();
+        for s in &mut rep.size_classes {
+            s.boxplot = None;
+        }
+        let mut notes = Vec::new();
+        let figs = figures(&rep, "Test", &mut notes);
+        assert_eq!(figs.iter().map(|f| f.name).collect::<Vec<_>>(), ["fig_means", "fig_distance"]);
+        assert_eq!(notes.len(), 3);
+        assert!(notes[0].starts_with("figure fig_density not drawn: no density"), "{notes:?}");
+        assert_eq!(class_label(">=1"), "≥1");
+        assert_eq!(class_label("0.25-0.5"), "0.25–0.5");
+    }
+}
