@@ -25,6 +25,25 @@ const R_EARTH: f64 = 6_371_007.181;
 pub const FIRST_YEAR: i32 = 2017;
 pub const LAST_YEAR: i32 = 2023;
 
+/// A city of the synthetic scene.
+#[derive(Clone, Debug)]
+pub struct City {
+    pub name: String,
+    /// A code in the style of Chinese administrative codes (`adcode`), clearly not a real one.
+    pub adcode: u32,
+    /// Boundary ring in sinusoidal metres (closed).
+    pub ring: Vec<(f64, f64)>,
+}
+
+/// Slope of the river's general course (km north per km east).
+const RIVER_SLOPE: f64 = -0.25;
+
+/// The river's course: north coordinate (km) at east coordinate `u` (km), from the north-western
+/// mountains through Demo City and south of Second City.
+fn river(u: f64) -> f64 {
+    RIVER_SLOPE * (u + 28.0) + 3.5 * ((u + 28.0) / 6.0).sin() + 2.0
+}
+
 /// A mine of the synthetic scene.
 #[derive(Clone, Debug)]
 pub struct Mine {
@@ -47,8 +66,8 @@ pub struct Scene {
     pub grid_1km: Grid,
     /// Centre of the scene (sinusoidal metres).
     pub center: (f64, f64),
-    /// City boundary ring (sinusoidal metres, closed).
-    pub city: Vec<(f64, f64)>,
+    /// The cities of the scene.
+    pub cities: Vec<City>,
     pub mines: Vec<Mine>,
     /// Elevation (m) per 500 m cell.
     pub elevation_m: Vec<f32>,
@@ -233,7 +252,7 @@ impl Scene {
         // city spans both tiles.
         let x_boundary = modis::X_MIN + 27.0 * modis::TILE_SIZE_M;
         let lat0 = 39.6_f64.to_radians();
-        let lon0 = (x_boundary + 5_000.0) / (R_EARTH * lat0.cos());
+        let lon0 = (x_boundary + 25_000.0) / (R_EARTH * lat0.cos());
         let center = (R_EARTH * lon0 * lat0.cos(), R_EARTH * lat0);
         let km = move |x: f64, y: f64| {
             let lat = y / R_EARTH;
@@ -245,11 +264,11 @@ impl Scene {
             let lon = lon0 + u * 1000.0 / (R_EARTH * lat0.cos());
             (R_EARTH * lon * lat.cos(), R_EARTH * lat)
         };
-        // The ground rectangle ±30 km × ±25 km, traced on the sinusoidal plane for its bounds.
+        // The ground rectangle ±54 km × ±27 km, traced on the sinusoidal plane for its bounds.
         let mut bounds = rsei_core::Bounds::new(center.0, center.1, center.0, center.1);
         for k in 0..=40 {
             let t = f64::from(k) / 40.0;
-            for (u, v) in [(-30.0 + 60.0 * t, -25.0), (-30.0 + 60.0 * t, 25.0), (-30.0, -25.0 + 50.0 * t), (30.0, -25.0 + 50.0 * t)] {
+            for (u, v) in [(-54.0 + 108.0 * t, -27.0), (-54.0 + 108.0 * t, 27.0), (-54.0, -27.0 + 54.0 * t), (54.0, -27.0 + 54.0 * t)] {
                 let (x, y) = from_km(u, v);
                 bounds = bounds.union(&rsei_core::Bounds::new(x, y, x, y));
             }
@@ -263,31 +282,51 @@ impl Scene {
         let grid_1km = g1;
         let to_sinusoidal = |ring: Vec<(f64, f64)>| -> Vec<(f64, f64)> { ring.into_iter().map(|(u, v)| from_km(u, v)).collect() };
 
-        // City boundary: a wobbly polygon of ~1,500 km², margin ≥ 3 km to the grid edge.
-        let city = to_sinusoidal(blob_ring(seed, 1, 0.0, 0.0, 22.0, 28, 0.12, 1.12, 0.15));
+        // Two cities, wobbly polygons of ~1,500 and ~1,100 km²: Demo City in the west straddles the
+        // h26/h27 tile boundary (25 km west of the scene centre), Second City in the east lies in h27.
+        let (c1, c2) = ((-28.0, 0.0), (28.0, 1.0));
+        let cities = vec![
+            City {
+                name: "Demo City".into(),
+                adcode: 999_001,
+                ring: to_sinusoidal(blob_ring(seed, 1, c1.0, c1.1, 22.0, 28, 0.12, 1.12, 0.15)),
+            },
+            City {
+                name: "Second City".into(),
+                adcode: 999_002,
+                ring: to_sinusoidal(blob_ring(seed, 2, c2.0, c2.1, 19.0, 26, 0.14, 1.18, -0.3)),
+            },
+        ];
 
-        // Mines: (u, v) km, area km², aspect, angle, reclaimed
-        let specs: [(f64, f64, f64, f64, f64, Option<i32>); 10] = [
-            (-9.0, 8.0, 2.5, 1.6, 0.4, None),
-            (-13.0, 3.0, 1.6, 1.3, -0.3, None),
-            (-6.0, 12.5, 1.1, 1.8, 1.0, None),
-            (10.0, 9.0, 0.85, 1.2, 0.2, Some(2020)),
-            (-15.5, 10.0, 0.62, 1.4, 0.7, None),
-            (12.0, -11.0, 0.42, 1.1, -0.5, None),
-            (-3.5, 15.5, 0.30, 1.5, 0.1, None),
-            (6.0, 14.0, 0.22, 1.2, 0.9, None),
-            (-11.0, -6.0, 0.16, 1.3, -0.8, None),
-            (14.5, 4.0, 0.11, 1.0, 0.0, None),
+        // Mines: (u, v) km relative to their city, area km², aspect, angle, reclaimed
+        let specs: [(f64, f64, f64, f64, f64, Option<i32>, (f64, f64)); 16] = [
+            (-9.0, 8.0, 2.5, 1.6, 0.4, None, c1),
+            (-13.0, 3.0, 1.6, 1.3, -0.3, None, c1),
+            (-6.0, 12.5, 1.1, 1.8, 1.0, None, c1),
+            (10.0, 9.0, 0.85, 1.2, 0.2, Some(2020), c1),
+            (-15.5, 10.0, 0.62, 1.4, 0.7, None, c1),
+            (12.0, -11.0, 0.42, 1.1, -0.5, None, c1),
+            (-3.5, 15.5, 0.30, 1.5, 0.1, None, c1),
+            (6.0, 14.0, 0.22, 1.2, 0.9, None, c1),
+            (-11.0, -6.0, 0.16, 1.3, -0.8, None, c1),
+            (14.5, 4.0, 0.11, 1.0, 0.0, None, c1),
+            (-8.0, -7.0, 1.9, 1.5, 0.8, None, c2),
+            (-4.0, -12.0, 0.9, 1.3, -0.2, None, c2),
+            (7.0, 6.0, 0.55, 1.2, 0.5, None, c2),
+            (11.0, -4.0, 0.35, 1.6, 1.1, None, c2),
+            (-12.0, 2.0, 0.2, 1.1, 0.3, Some(2019), c2),
+            (2.0, 13.0, 0.13, 1.0, -0.6, None, c2),
         ];
         let names = [
             "North Pit", "Ridge Pit", "Upper Valley", "East Quarry", "West Hollow", "South Works", "Summit Cut",
-            "Crag Quarry", "Lakeside Pit", "Hill Works",
+            "Crag Quarry", "Lakeside Pit", "Hill Works", "Plain Deep", "Southern Cut", "River Bend Pit", "Field Quarry",
+            "Old Works", "Brook Pit",
         ];
         let mines: Vec<Mine> = specs
             .iter()
             .enumerate()
-            .map(|(i, &(u, v, a, asp, ang, rec))| {
-                let ring = blob_ring(seed, 100 + i as i64, u, v, 1.0, 12, 0.18, asp, ang);
+            .map(|(i, &(u, v, a, asp, ang, rec, c))| {
+                let ring = blob_ring(seed, 100 + i as i64, c.0 + u, c.1 + v, 1.0, 12, 0.18, asp, ang);
                 Mine {
                     id: i as u32 + 1,
                     name: format!("{} (synthetic)", names[i]),
@@ -310,21 +349,21 @@ impl Scene {
         let mut dist_town_km = vec![0f32; n];
         let mut crop = vec![0f32; n];
         let mut vigour = vec![0f32; n];
-        let town = (4.0, -3.0);
-        let lake_c = (-12.0, -10.0);
+        let towns = [(c1.0 + 4.0, c1.1 - 3.0, 1.0f32), (c2.0 - 2.0, c2.1 + 2.0, 0.8)];
+        let lake_c = (c1.0 - 12.0, c1.1 - 10.0);
         for r in 0..grid.rows() {
             for c in 0..grid.cols() {
                 let i = grid.index(r, c);
                 let (x, y) = grid.cell_center(r, c);
                 let (u, v) = km(x, y);
                 uv[i] = (u as f32, v as f32);
-                // Mountains rise to the north-west.
-                let ridge = 1.0 / (1.0 + (-(v - u - 12.0) / 6.0).exp());
+                // Mountains rise to the north-west (north of Demo City); Second City lies in the plains.
+                let ridge = 1.0 / (1.0 + (-(v - 0.5 * u - 14.0) / 6.0).exp());
                 let e = 40.0 + 1100.0 * ridge + 180.0 * fbm(seed ^ 11, u, v) + 60.0 * value_noise(seed ^ 12, u, v, 1.5);
                 elevation_m[i] = e as f32;
                 // River: meanders from the north-west mountains to the south-east; 0.6 km wide.
-                let river_v = -0.55 * u + 3.5 * (u / 6.0).sin() + 2.0;
-                let d_river = (v - river_v).abs() / (1.0 + 0.55f64.powi(2)).sqrt();
+                let river_v = river(u);
+                let d_river = (v - river_v).abs() / (1.0 + RIVER_SLOPE.powi(2)).sqrt();
                 // Lake: ellipse 4 × 2.5 km.
                 let lake_d = ((u - lake_c.0) / 4.0).powi(2) + ((v - lake_c.1) / 2.5).powi(2);
                 // Sub-sample 4×4 points per cell for water and mine fractions.
@@ -336,8 +375,8 @@ impl Scene {
                         let px = x + (sx as f64 - 1.5) / 4.0 * cs_m;
                         let py = y + (sy as f64 - 1.5) / 4.0 * cs_m;
                         let (pu, pv) = km(px, py);
-                        let rv = -0.55 * pu + 3.5 * (pu / 6.0).sin() + 2.0;
-                        let dr = (pv - rv).abs() / (1.0 + 0.55f64.powi(2)).sqrt();
+                        let rv = river(pu);
+                        let dr = (pv - rv).abs() / (1.0 + RIVER_SLOPE.powi(2)).sqrt();
                         let ld = ((pu - lake_c.0) / 4.0).powi(2) + ((pv - lake_c.1) / 2.5).powi(2);
                         if dr < 0.3 || ld < 1.0 {
                             wsum += 1.0;
@@ -359,7 +398,11 @@ impl Scene {
                     .map(|m| if point_in_ring(u, v, m) { 0.0 } else { dist_to_ring(u, v, m) })
                     .fold(f64::INFINITY, f64::min);
                 dist_mine_km[i] = dm as f32;
-                dist_town_km[i] = ((u - town.0).powi(2) + (v - town.1).powi(2)).sqrt() as f32;
+                // distance to the nearest town, scaled by the town's size
+                dist_town_km[i] = towns
+                    .iter()
+                    .map(|&(tu, tv, size)| ((u - tu).powi(2) + (v - tv).powi(2)).sqrt() as f32 / size)
+                    .fold(f32::INFINITY, f32::min);
                 crop[i] = (1.0 / (1.0 + ((v - u * 0.2 + 4.0) / 3.0).exp()) * (1.0 - ridge)) as f32;
                 vigour[i] = fbm(seed ^ 21, u, v) as f32;
             }
@@ -370,7 +413,7 @@ impl Scene {
             grid,
             grid_1km,
             center,
-            city,
+            cities,
             mines,
             elevation_m,
             water,
@@ -649,9 +692,9 @@ impl Scene {
         Some((w_scene, sub))
     }
 
-    /// City boundary as lon/lat (closed ring).
-    pub fn city_lonlat(&self) -> Vec<(f64, f64)> {
-        self.city.iter().map(|&(x, y)| sinusoidal_to_lonlat(x, y)).collect()
+    /// City boundary ring `k` as lon/lat (closed).
+    pub fn city_lonlat(&self, k: usize) -> Vec<(f64, f64)> {
+        self.cities[k].ring.iter().map(|&(x, y)| sinusoidal_to_lonlat(x, y)).collect()
     }
 
     /// The centre latitude, for documentation.

@@ -148,6 +148,29 @@ fn list_subdatasets(ds: &Dataset) -> Vec<Subdataset> {
         .collect()
 }
 
+/// [`grid_of`] remembered per (GDAL name, file size, modification time): an archive's files are
+/// identified by the inventory and opened again for every strip and year; building a GeoTIFF's CRS
+/// goes through PROJ's database each time and costs more than reading a small window.
+fn grid_of_cached(ds: &Dataset, gdal_name: &str, path: &Path) -> Result<Grid> {
+    type Key = (String, u64, Option<std::time::SystemTime>);
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<Key, Grid>>> = std::sync::OnceLock::new();
+    let Ok(md) = std::fs::metadata(path) else { return grid_of(ds, path) };
+    let key = (gdal_name.to_string(), md.len(), md.modified().ok());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(g) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        // the geotransform and size are cheap: check them, so a stale entry can never be used
+        let (cols, rows) = ds.raster_size();
+        if (rows, cols) == g.shape() && ds.geo_transform().ok() == Some(g.transform().to_gdal()) {
+            return Ok(g);
+        }
+    }
+    let g = grid_of(ds, path)?;
+    if let Ok(mut m) = cache.lock() {
+        m.insert(key, g.clone());
+    }
+    Ok(g)
+}
+
 fn grid_of(ds: &Dataset, path: &Path) -> Result<Grid> {
     let (cols, rows) = ds.raster_size();
     let gt = ds
@@ -279,7 +302,7 @@ pub fn identify(path: &Path) -> Result<Identity> {
         // a grid only when the tile has to be derived
         let g = if name_tile.is_none() && meta.tile.is_none() {
             let sub = open_raster(&subs[0].gdal_name, path)?;
-            Some(grid_of(&sub, path)?)
+            Some(grid_of_cached(&sub, &subs[0].gdal_name, path)?)
         } else {
             None
         };
@@ -318,7 +341,7 @@ pub fn identify(path: &Path) -> Result<Identity> {
             notes.push(format!("{} bands; band 1 is read as {}", ds.raster_count(), spec.layer));
         }
         layers.push(LayerSource { path: path.to_path_buf(), gdal_name: path_str.to_string(), product, layer: spec.layer });
-        (Container::SingleLayer, Some(grid_of(&ds, path)?))
+        (Container::SingleLayer, Some(grid_of_cached(&ds, path_str, path)?))
     };
 
     // tile
@@ -421,7 +444,7 @@ impl LayerReader {
         if ds.raster_count() == 0 {
             return Err(enc("the dataset has no raster band".into()));
         }
-        let grid = grid_of(&ds, path)?;
+        let grid = grid_of_cached(&ds, &source.gdal_name, path)?;
         let mut notes = Vec::new();
 
         // resolution check on the native grid
