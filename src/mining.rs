@@ -1339,7 +1339,7 @@ pub(crate) mod tests {
         (report, geom)
     }
 
-    fn table<'a>(t: &'a [(&'static str, Table)], name: &str) -> serde_json::Value {
+    fn table(t: &[(&'static str, Table)], name: &str) -> serde_json::Value {
         let t = &t.iter().find(|(n, _)| *n == name).unwrap().1;
         serde_json::from_str(&t.to_json()).unwrap()
     }

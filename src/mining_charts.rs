@@ -11,7 +11,7 @@
 //! | `fig_latitude` | (e) multi-year mean RSEI per latitude band ± mean pixel std, number of mines per band as bars |
 //!
 //! A figure without data (e.g. no density because a zone holds fewer than two cells) is left out
-//! with a note saying why.
+//! with a note saying why. The ± std bands are clipped to RSEI's range [0, 1].
 
 use std::collections::BTreeMap;
 
@@ -129,7 +129,7 @@ pub fn distance_chart(report: &MiningReport, area: &str) -> Result<Chart, String
         if let Some(m) = r.multi_year_mean {
             let s = spreads.get(&r.ring).and_then(|s| s.1).unwrap_or(0.0);
             pts.push((r.distance_km, m));
-            band.push((m - s, m + s));
+            band.push(((m - s).max(0.0), (m + s).min(1.0)));
         }
     }
     if pts.is_empty() {
@@ -253,7 +253,7 @@ pub fn latitude_chart(report: &MiningReport, area: &str) -> Result<Chart, String
         }
         let (m, s) = (avg(m), avg(s));
         pts.push((0.5 * (lo + hi), m));
-        band.push((m - s, m + s));
+        band.push(((m - s).max(0.0), (m + s).min(1.0)));
     }
     if pts.is_empty() {
         return Err("no latitude band holds a valid cell".into());

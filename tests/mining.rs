@@ -513,3 +513,89 @@ fn several_study_areas_get_one_output_folder_each() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("Copy City") && stdout.contains("2019"), "{stdout}");
 }
+
+fn shared_vectors() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/vectors");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("SKIPPED: ../shared/data/vectors is not present (real test data)");
+        None
+    }
+}
+
+/// Real polygons: the Tangshan boundary (self-intersecting: repaired) and the Global Energy
+/// Monitor mine boundaries, over an RSEI raster made here on Tangshan's MODIS grid.
+#[test]
+fn real_city_and_mine_boundaries_of_tangshan() {
+    use rsei::area::{load_areas, AreaSource};
+    use rsei_io::vector::FeatureFilter;
+    let Some(vectors) = shared_vectors() else { return };
+    let t = TempDir::new("tangshan");
+    let cities = vectors.join("seven_cities.geojson");
+    let mut src = AreaSource::file(&cities);
+    src.filter = Some(FeatureFilter::Where("name_en = 'Tangshan'".into()));
+    src.name_field = Some("name_en".into());
+    let areas = load_areas(&src).unwrap();
+    assert_eq!(areas.len(), 1);
+    let sg = rsei::run::study_grid(&areas[0], rsei_core::zonal::PixelRule::Centre).unwrap();
+    // a deterministic pattern inside the city, nodata outside; land everywhere
+    let values: Vec<f32> = sg.inside.iter().enumerate().map(|(i, &inside)| if inside { ((i * 7919) % 1000) as f32 / 999.0 } else { f32::NAN }).collect();
+    let water: Vec<u8> = sg.inside.iter().map(|&inside| if inside { 0 } else { 255 }).collect();
+    let year = t.path().join("rsei/Tangshan/2019");
+    let r = rsei_core::Raster::new(sg.grid.clone(), values.clone()).unwrap();
+    rsei_io::write_raster(&year.join("rsei.tif"), &r, &rsei_io::WriteOptions::default()).unwrap();
+    let mut wo = rsei_io::WriteOptions::classes();
+    wo.nodata = Some(255.0);
+    rsei_io::write_raster(&year.join("water.tif"), &rsei_core::Raster::new(sg.grid.clone(), water).unwrap(), &wo).unwrap();
+
+    let out = t.path().join("out");
+    let o = rsei(&[
+        "--quiet",
+        "mining",
+        "--rsei",
+        &t.path().join("rsei").display().to_string(),
+        "--area",
+        &cities.display().to_string(),
+        "--where",
+        "name_en = 'Tangshan'",
+        "--mines",
+        &vectors.join("tangshan_mines.geojson").display().to_string(),
+        "--mine-name-field",
+        "Mine Name",
+        "--ring-max-km",
+        "10",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = json(&out.join("summary.json"));
+    assert_eq!(s["mines_in_area"], 4);
+    let notes: Vec<&str> = s["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    // SOURCES.md: 4 boundaries and 9 points; the DataV boundary of Tangshan self-intersects
+    assert!(notes.iter().any(|n| n.contains("9 point feature(s) skipped")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.starts_with("study area") && n.contains("MakeValid")), "{notes:?}");
+
+    // the city zone is exactly the cells RSEI was written on: same count, same mean
+    let valid: Vec<f64> = values.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v)).collect();
+    let mvc = json(&out.join("mines_vs_city.json"));
+    assert_eq!(mvc[0]["city_n"].as_u64().unwrap() as usize, valid.len());
+    let want = valid.iter().sum::<f64>() / valid.len() as f64;
+    assert!((f(&mvc[0]["city_mean"]) - want).abs() < 1e-6, "{} vs {want}", mvc[0]["city_mean"]);
+
+    // ring 0 (the four disjoint mines, all inside the city) has the mines' total area (22–93 km²
+    // each), and about area / cell area cells (centre rule; MODIS cell 463.31 m → 0.214659 km²)
+    let mines = json(&out.join("mines.json"));
+    let total: f64 = mines.as_array().unwrap().iter().map(|m| f(&m["area"])).sum();
+    assert!((100.0..4.0 * 93.0).contains(&total), "{total} km²");
+    let prof = json(&out.join("rings_profile.json"));
+    assert_eq!(prof.as_array().unwrap().len(), 11);
+    assert!((f(&prof[0]["ring_area"]) - total).abs() / total < 1e-3, "{} vs {total}", prof[0]["ring_area"]);
+    let rings = json(&out.join("rings.json"));
+    let cells0 = rings[0]["n"].as_u64().unwrap() as f64;
+    let expected = total / (463.312_716_527_5f64.powi(2) / 1e6);
+    assert!((cells0 - expected).abs() / expected < 0.03, "{cells0} cells vs {expected}");
+    // ring k is a 1 km band around ~ 4 mines: its area grows with k
+    let areas_k: Vec<f64> = prof.as_array().unwrap()[1..].iter().map(|r| f(&r["ring_area"])).collect();
+    assert!(areas_k.windows(2).all(|w| w[1] > w[0]), "{areas_k:?}");
+}
