@@ -581,6 +581,13 @@ pub fn run(req: &MiningRequest, out_dir: &Path) -> Result<MiningSummary> {
     if manifest_path.exists() {
         std::fs::remove_file(&manifest_path).with_context(|| format!("removing the old {}", manifest_path.display()))?;
     }
+    // outputs of an earlier run that this run does not make (e.g. a figure without data now)
+    for name in known_outputs() {
+        let p = out_dir.join(&name);
+        if !files.iter().any(|(n, _)| *n == name) && p.is_file() {
+            std::fs::remove_file(&p).with_context(|| format!("removing the old {}", p.display()))?;
+        }
+    }
     for (name, bytes) in &files {
         let p = out_dir.join(name);
         rsei_core::fsutil::write_atomic(&p, bytes).with_context(|| format!("writing {}", p.display()))?;
@@ -707,7 +714,25 @@ pub(crate) fn band_key(lat_south: f64) -> i64 {
     (lat_south * 1e9).round() as i64
 }
 
-/// All tables, in output order, named by file stem.
+/// File stems of the tables, in output order.
+pub const TABLE_NAMES: [&str; 8] =
+    ["mines_vs_city", "distributions", "rings", "rings_profile", "trend", "mines", "size_class_boxplots", "latitude_profile"];
+
+/// Every file name a run can write besides `manifest.json`; files of this list that a run does not
+/// make (a figure without data) are removed from the output folder, so no stale result remains.
+pub fn known_outputs() -> Vec<String> {
+    let mut v = Vec::new();
+    for t in TABLE_NAMES {
+        v.extend([format!("{t}.csv"), format!("{t}.json")]);
+    }
+    for f in crate::mining_charts::FIGURE_NAMES.iter().chain(&["map_rsei_mines"]) {
+        v.extend([format!("{f}.svg"), format!("{f}.png")]);
+    }
+    v.push("summary.json".into());
+    v
+}
+
+/// All tables, in output order, named by file stem ([`TABLE_NAMES`]).
 fn build_tables(report: &MiningReport, geom: &MiningGeometry, years: &[i32]) -> Vec<(&'static str, Table)> {
     let mut out = Vec::new();
 
@@ -984,7 +1009,7 @@ fn build_tables(report: &MiningReport, geom: &MiningGeometry, years: &[i32]) -> 
 /// Arguments of `rsei mining`.
 #[derive(Args, Debug, Clone)]
 pub struct MiningArgs {
-    /// Output folder of `rsei compute` (holds <area>/<year>/rsei.tif and water.tif).
+    /// Output folder of `rsei compute` (holds AREA/YEAR/rsei.tif and water.tif).
     #[arg(long = "rsei")]
     pub rsei: PathBuf,
     /// Study-area polygons (the file given to `rsei compute`).
@@ -1044,7 +1069,7 @@ pub struct MiningArgs {
     /// Options file (TOML with the fields of the mining options); flags override it.
     #[arg(long)]
     pub options: Option<PathBuf>,
-    /// Output folder (default: <rsei>/<area>/mining; with several areas, one sub-folder per area).
+    /// Output folder (default: RSEI/AREA/mining, beside the RSEI results; with several areas, one sub-folder per area).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -1349,7 +1374,7 @@ pub(crate) mod tests {
         let (rep, geom) = hand_report();
         let tables = build_tables(&rep, &geom, &[2001, 2002]);
         let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["mines_vs_city", "distributions", "rings", "rings_profile", "trend", "mines", "size_class_boxplots", "latitude_profile"]);
+        assert_eq!(names, TABLE_NAMES);
         // rings_profile, ring 0: yearly means 0.2, 0.3 → population std √(((0.2−0.25)² + (0.3−0.25)²)/2) = 0.05;
         // pixel stds 0.05, 0.15 → mean 0.1. Ring 1: one year with data → between-year std 0, pixel std 0.1
         let prof = table(&tables, "rings_profile");

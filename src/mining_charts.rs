@@ -28,6 +28,9 @@ pub const MINES_COLOR: Rgba = Rgba::hex(0xd55e00);
 /// Colour of the absolute difference (blue).
 pub const DIFF_COLOR: Rgba = Rgba::hex(0x0072b2);
 
+/// File stems of the figures, in output order.
+pub const FIGURE_NAMES: [&str; 5] = ["fig_density", "fig_means", "fig_distance", "fig_size_classes", "fig_latitude"];
+
 /// One figure and its canvas size (CSS px; PNGs are drawn at twice that).
 #[derive(Debug, Clone)]
 pub struct Figure {
@@ -288,7 +291,7 @@ mod tests {
         let mut notes = Vec::new();
         let figs = figures(&rep, "Test", &mut notes);
         let names: Vec<&str> = figs.iter().map(|f| f.name).collect();
-        assert_eq!(names, ["fig_density", "fig_means", "fig_distance", "fig_size_classes", "fig_latitude"]);
+        assert_eq!(names, FIGURE_NAMES);
         assert!(notes.is_empty(), "{notes:?}");
         for f in &figs {
             rsei_report::to_svg(&f.chart, f.width, f.height).unwrap();

@@ -162,6 +162,10 @@ fn end_to_end_outputs_are_complete_plausible_and_thread_invariant() {
     want.extend(["summary.json".to_string(), "manifest.json".to_string()]);
     want.sort();
     assert_eq!(files_in(&a), want);
+    let mut known = rsei::mining::known_outputs();
+    known.push("manifest.json".into());
+    known.sort();
+    assert_eq!(known, want);
     for s in FIGURES {
         let png = std::fs::read(a.join(format!("{s}.png"))).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{s}.png");
