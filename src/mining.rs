@@ -266,6 +266,7 @@ pub struct MiningSummary {
     pub mines_read: usize,
     /// Mines intersecting the study area (those analysed).
     pub mines_in_area: usize,
+    /// Area of the union of the mines inside the study area (equal-area CRS), km².
     pub mines_area_km2: f64,
     pub per_year: Vec<YearDifference>,
     /// Mean over the years of |mines − city|.

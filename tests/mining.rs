@@ -422,7 +422,7 @@ fn mismatched_year_grids_and_missing_results_are_clear_errors() {
     assert_input_error(&o, &out, &["no RSEI results for study area \"Demo City\"", "Demo_City"]);
 
     // bad options exit with code 2 before anything is read
-    for (flag, value) in [("--rule", "nearest"), ("--ring-step-km", "0"), ("--size-breaks", "1,0.5"), ("--lat-band", "0")] {
+    for (flag, value) in [("--rule", "nearest"), ("--ring-step-km", "0"), ("--size-breaks", "1,0.5"), ("--lat-band", "0"), ("--equal-area-crs", "EPSG:999999")] {
         let o = run_mining(&[], rsei_dir(), &demo_mines(), &out, &[flag, value]);
         assert_input_error(&o, &out, &[flag.trim_start_matches("--").split('-').next().unwrap()]);
     }
