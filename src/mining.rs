@@ -504,9 +504,18 @@ pub fn run(req: &MiningRequest, out_dir: &Path) -> Result<MiningSummary> {
     let empty: Vec<String> = geom
         .mines
         .iter()
-        .filter(|m| report.per_mine.iter().filter(|r| r.id == m.id).all(|r| r.mean.is_none()))
-        .map(|m| format!("{} ({:.3} km²)", m.id, m.area_km2))
+        .enumerate()
+        .filter(|(k, _)| mine_rows(&report, geom.mines.len(), *k).iter().all(|r| r.mean.is_none()))
+        .map(|(_, m)| format!("{} ({:.3} km²)", m.id, m.area_km2))
         .collect();
+    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &geom.mines {
+        *ids.entry(m.id.as_str()).or_default() += 1;
+    }
+    let dup: Vec<String> = ids.iter().filter(|(_, &c)| c > 1).map(|(id, c)| format!("{id:?} ×{c}")).collect();
+    if !dup.is_empty() {
+        notes.push(format!("mine ids are not unique ({}); rows of the mines table follow the layer's order (choose --mine-id-field)", dup.join(", ")));
+    }
     if !empty.is_empty() {
         let hint = match opts.rule {
             PixelRule::Centre => "no cell centre inside; the coverage rule weighs partial cells",
@@ -733,6 +742,15 @@ pub fn known_outputs() -> Vec<String> {
     v
 }
 
+/// The yearly rows of mine `k` of `n` (the report lists the mines in input order, year after
+/// year; ids need not be unique).
+fn mine_rows(report: &MiningReport, n: usize, k: usize) -> Vec<&rsei_core::mining::MineYearRow> {
+    if n == 0 {
+        return Vec::new();
+    }
+    report.per_mine.chunks(n).filter_map(|c| c.get(k)).collect()
+}
+
 /// All tables, in output order, named by file stem ([`TABLE_NAMES`]).
 fn build_tables(report: &MiningReport, geom: &MiningGeometry, years: &[i32]) -> Vec<(&'static str, Table)> {
     let mut out = Vec::new();
@@ -929,11 +947,12 @@ fn build_tables(report: &MiningReport, geom: &MiningGeometry, years: &[i32]) -> 
         cols.push(Column::new(format!("mean_{y}")));
     }
     let mut t = Table::new(cols);
-    for m in &geom.mines {
-        let class = report.per_mine.iter().find(|r| r.id == m.id).map_or_else(String::new, |r| r.size_class.clone());
+    for (k, m) in geom.mines.iter().enumerate() {
+        let rows = mine_rows(report, geom.mines.len(), k);
+        let class = rows.first().map_or_else(String::new, |r| r.size_class.clone());
         let mut row = vec![txt(m.id.clone()), txt(m.name.clone()), fl(m.area_km2, 4), txt(class), fl(m.centroid_lat, 5)];
         for &y in years {
-            row.push(of(report.per_mine.iter().find(|r| r.id == m.id && r.year == y).and_then(|r| r.mean), 6));
+            row.push(of(rows.iter().find(|r| r.year == y).and_then(|r| r.mean), 6));
         }
         let _ = t.push_row(row);
     }
@@ -1408,6 +1427,19 @@ pub(crate) mod tests {
         // mines vs city
         let m = table(&tables, "mines_vs_city");
         assert_eq!(m[1]["abs_diff"], 0.2);
+    }
+
+    #[test]
+    fn mine_rows_follow_the_layer_order_whatever_the_ids() {
+        let (mut rep, _) = hand_report();
+        // two mines with the same id "a": rows per year in mine order, means 0.1/0.2 (2001), 0.3/0.4 (2002)
+        let base = rep.per_mine[0].clone();
+        rep.per_mine = [(2001, 0.1), (2001, 0.2), (2002, 0.3), (2002, 0.4)]
+            .map(|(year, m)| rsei_core::mining::MineYearRow { year, mean: Some(m), ..base.clone() })
+            .to_vec();
+        let second: Vec<(i32, Option<f64>)> = mine_rows(&rep, 2, 1).iter().map(|r| (r.year, r.mean)).collect();
+        assert_eq!(second, vec![(2001, Some(0.2)), (2002, Some(0.4))]);
+        assert!(mine_rows(&rep, 0, 0).is_empty());
     }
 
     #[test]
