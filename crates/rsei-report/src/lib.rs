@@ -27,6 +27,7 @@ pub mod chart;
 pub mod color;
 pub mod error;
 pub mod font;
+pub mod html;
 pub mod map;
 pub mod output;
 mod raster;
