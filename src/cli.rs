@@ -440,6 +440,7 @@ pub fn demo(out: &Path, seed: u64, regenerate: bool, quiet: bool) -> Result<()> 
     };
     compute(&args, quiet)?;
     crate::mining::demo(&data, &results, quiet)?;
+    crate::drivers::demo(&data, &results, seed, quiet)?;
     eprintln!("demo finished in {:.1} s (all data SYNTHETIC)", t0.elapsed().as_secs_f64());
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod byo;
 pub mod cli;
 pub mod compute;
 pub mod demo;
+pub mod drivers;
 pub mod mining;
 pub mod mining_charts;
 pub mod options;

@@ -39,6 +39,8 @@ enum Command {
     Indicators(cli::IndicatorArgs),
     /// Mining impact: mines vs city, distance rings, mine sizes, latitude profile (after `compute`).
     Mining(rsei::mining::MiningArgs),
+    /// Drivers of RSEI: aligned driver stack, Pearson r, random forest importance and ranking (after `compute`).
+    Drivers(Box<rsei::drivers::DriversArgs>),
     /// Generate a synthetic MODIS archive of a small mining city and run the whole chain on it.
     Demo(DemoArgs),
 }
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::Compute(args) => cli::compute(&args, cli.quiet),
         Command::Indicators(args) => cli::indicators(&args, cli.quiet),
         Command::Mining(args) => rsei::mining::command(&args, cli.quiet),
+        Command::Drivers(args) => rsei::drivers::command(&args, cli.quiet),
         Command::Demo(d) => cli::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
     };
     match result {

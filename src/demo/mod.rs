@@ -2,6 +2,7 @@
 
 pub mod scene;
 pub mod archive;
+pub mod drivers;
 
 /// Target years of the demo (the archive holds one more season on each side for the ±1-year window).
 pub const DEMO_YEARS: (i32, i32) = (scene::FIRST_YEAR + 1, scene::LAST_YEAR - 1);
