@@ -8,7 +8,10 @@
 //!   `rsq = 1 − mse / (var(y)·(n−1)/n)`.
 //! * **Permutation importance**: for tree `t` with OOB cases `O_t` and predictor `j` used by `t`,
 //!   `δ_tj = (Σ_{i∈O_t} (y_i − ŷ_t(x_i with x_j permuted among O_t))² − Σ_{i∈O_t} (y_i − ŷ_t(x_i))²) / |O_t|`;
-//!   `δ_tj = 0` if `t` does not split on `j` (R skips it). Then `imp_j = mean_t δ_tj`,
+//!   `δ_tj = 0` if `t` does not split on `j` (R skips it) or has no OOB case (R would divide by
+//!   zero). Only cases whose path meets a split on `j` can change, so only they are re-predicted,
+//!   from that split down; the sum `Σ (e'² − e²)` over them equals R's difference of sums up to
+//!   rounding. Then `imp_j = mean_t δ_tj`,
 //!   `SD_j = √((mean_t δ_tj² − imp_j²) / ntree)` and **%IncMSE** `= imp_j / SD_j`, with `SD_j`
 //!   replaced by 1 when it is below machine epsilon (R's `importance(scale = TRUE)`).
 //! * **IncNodePurity**: per predictor, the decrease of the residual sum of squares over all splits on
