@@ -44,6 +44,7 @@
 //!     pearson.csv|json  importance.csv|json  rf_metrics.csv|json
 //!     fig_importance.svg|png   %IncMSE per driver
 //!     fig_validation.svg|png   predicted vs observed on the validation pixels, 1:1 line, R², RMSE, MAE
+//!     map_predicted.png  map_residual.png
 //!     summary.json  manifest.json
 //! ```
 //!
@@ -1006,7 +1007,7 @@ pub fn importance_chart(s: &AreaSummary) -> Chart {
     let bars: Vec<(f64, f64)> = rows.iter().enumerate().map(|(i, r)| (i as f64, r.inc_mse.unwrap_or(f64::NAN))).collect();
     Chart::new(
         format!("Driver importance, {} {} (% Var explained {:.1} %)", s.area, s.year, s.forest.var_explained_pct),
-        Axis::linear("%IncMSE", Some("%")).with_zero().with_grid(),
+        Axis::linear("%IncMSE", None).with_zero().with_grid(),
         Axis::categories("Driver", rows.iter().map(|r| r.driver.clone())),
     )
     .with_series(Series::horizontal_bars("", bars).with_value_labels(1))
@@ -1031,6 +1032,28 @@ pub fn validation_chart(s: &AreaSummary, pairs: &[(f64, f64)]) -> Chart {
     .with_series(Series::scatter("validation pixels", pts).with_one_to_one())
     .with_annotation(Annotation::Note { text: format!("R² = {:.3}\nRMSE = {:.3}\nMAE = {:.3}{shown}", f.r2, f.rmse, f.mae), corner: Corner::TopLeft })
     .with_legend(Legend { position: LegendPosition::Hidden, title: None })
+}
+
+/// Maps of the predicted RSEI (continuous RSEI ramp) and of the residual (red–blue, symmetric
+/// about 0 over the largest |residual| rounded up to 0.05) (paper Fig. 7d, 7f).
+fn maps(r: &AreaResult) -> Result<Vec<(String, Vec<u8>)>> {
+    use rsei_report::color::Ramp;
+    use rsei_report::{render_map, MapPalette, MapStyle};
+    let g = &r.grid;
+    let s = &r.summary;
+    let metres = g.crs().as_str().contains("+units=m");
+    let m = r.residual.iter().filter(|v| !v.is_nan()).fold(0f32, |a, &b| a.max(b.abs()));
+    let m = (f64::from(m) / 0.05).ceil().max(1.0) * 0.05;
+    let mut out = Vec::new();
+    for (file, values, title, palette, legend) in [
+        ("map_predicted.png", &r.predicted, format!("RSEI predicted by the random forest, {} {}", s.area, s.year), MapPalette::rsei_continuous(), "RSEI"),
+        ("map_residual.png", &r.residual, format!("Residual (observed − predicted), {} {}", s.area, s.year), MapPalette::Continuous { ramp: Ramp::red_blue(), min: -m, max: m }, "Residual"),
+    ] {
+        let style = MapStyle { title, palette, legend_title: legend.into(), cell_size_m: metres.then(|| g.cell_size().0), ..MapStyle::default() };
+        let png = render_map(values, g.rows(), g.cols(), &style).with_context(|| format!("map {file}"))?;
+        out.push((file.to_string(), png));
+    }
+    Ok(out)
 }
 
 fn chart_files(name: &str, chart: &Chart, w: f64, h: f64) -> Result<Vec<(String, Vec<u8>)>> {
@@ -1120,6 +1143,7 @@ fn write_area(dir: &Path, r: &AreaResult, opts: &DriverRunOptions, inputs: &[Inp
     if opts.charts {
         files.extend(chart_files("fig_importance", &importance_chart(s), 720.0, 440.0)?);
         files.extend(chart_files("fig_validation", &validation_chart(s, &r.validation), 560.0, 520.0)?);
+        files.extend(maps(r)?);
     }
     files.push(("summary.json".into(), serde_json::to_vec_pretty(s)?));
     let manifest = serde_json::json!({
@@ -1501,6 +1525,10 @@ pub fn print_summary(s: &DriverRunSummary, progress: &dyn Progress) {
         let f = &a.forest;
         let top = f.importance.iter().filter(|r| r.rank == Some(1.0) || r.rank == Some(1.5)).map(|r| format!("{} ({:.1})", r.driver, r.inc_mse.unwrap_or(f64::NAN))).collect::<Vec<_>>().join(", ");
         println!("{:<24} {:>5} {:>8} {:>7.1} {:>7.3} {:>7.3} {:>7.3}  {top}", a.area, a.year, a.n_pixels, f.var_explained_pct, f.r2, f.rmse, f.mae);
+    }
+    for a in &s.areas {
+        let v: Vec<String> = a.drivers.iter().map(|d| format!("{} {}", d.name, d.valid_inside)).collect();
+        println!("{}: valid cells of {} inside the area: RSEI {}, {}", a.area, a.cells_inside, a.rsei_valid, v.join(", "));
     }
     let order: Vec<String> = s.ranking.iter().filter(|d| !d.mean_rank.is_nan()).map(|d| format!("{} {:.1}", d.name, d.mean_rank)).collect();
     println!("ranking (mean rank over {} area(s)): {}", s.areas.len(), order.join(" > "));

@@ -315,7 +315,8 @@ fn drivers_command_end_to_end_and_thread_invariance() {
         let d = a.join(area).join("drivers");
         for f in [
             "stack.tif", "rsei.tif", "predicted.tif", "residual.tif", "drivers.csv", "pearson.csv", "pearson.json", "importance.csv", "importance.json", "rf_metrics.csv",
-            "rf_metrics.json", "fig_importance.svg", "fig_importance.png", "fig_validation.svg", "fig_validation.png", "summary.json", "manifest.json",
+            "rf_metrics.json", "fig_importance.svg", "fig_importance.png", "fig_validation.svg", "fig_validation.png", "map_predicted.png", "map_residual.png",
+            "summary.json", "manifest.json",
         ] {
             assert!(d.join(f).is_file(), "{area}: missing {f}");
         }
