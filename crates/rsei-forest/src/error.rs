@@ -97,8 +97,8 @@ pub enum ForestError {
     /// `sample_size` is 0.
     #[error("sample_size must be at least 1")]
     InvalidSampleSize,
-    /// Sampling without replacement cannot draw more rows than exist.
-    #[error("sample_size {sample_size} exceeds the {n} rows available when sampling without replacement")]
+    /// More cases per tree than rows (R refuses this too, with or without replacement).
+    #[error("sample_size {sample_size} exceeds the {n} rows available")]
     SampleSizeTooLarge {
         /// Requested sample size.
         sample_size: usize,

@@ -26,8 +26,8 @@ pub struct ForestParams {
     /// split. Terminal nodes can therefore be smaller than `nodesize` (a node of 6 may split 1 + 5),
     /// exactly as in R's `regTree.c`. Default 5.
     pub nodesize: usize,
-    /// Cases drawn per tree (R `sampsize`); `None` ⇒ `n` with replacement, `ceil(0.632·n)` without
-    /// (R's defaults).
+    /// Cases drawn per tree (R `sampsize`, at most `n`); `None` ⇒ `n` with replacement,
+    /// `ceil(0.632·n)` without (R's defaults).
     pub sample_size: Option<usize>,
     /// Draw with replacement (bootstrap, default) or without.
     pub replace: bool,
@@ -87,7 +87,7 @@ impl ForestParams {
     /// Validates the parameters for a dataset of `n_rows × n_cols`.
     ///
     /// Errors: `ntree = 0`, `nodesize = 0`, `mtry ∉ 1..=p`, fewer than 2 rows, no column,
-    /// `sample_size = 0`, `sample_size > n` without replacement, `sample_size ≤ nodesize`,
+    /// `sample_size = 0`, `sample_size > n`, `sample_size ≤ nodesize`,
     /// `threads = Some(0)`.
     pub fn check(&self, n_rows: usize, n_cols: usize) -> Result<ForestConfig> {
         if n_cols == 0 {
@@ -115,7 +115,8 @@ impl ForestParams {
         if sample_size == 0 {
             return Err(ForestError::InvalidSampleSize);
         }
-        if !self.replace && sample_size > n_rows {
+        // R: `if (sampsize > nrow(x)) stop("sampsize too large")`, with or without replacement.
+        if sample_size > n_rows {
             return Err(ForestError::SampleSizeTooLarge { sample_size, n: n_rows });
         }
         if sample_size <= self.nodesize {
@@ -173,6 +174,8 @@ mod tests {
         assert_eq!(p.check(5, 10).unwrap_err(),
                    ForestError::SampleNotLargerThanNodesize { sample_size: 5, nodesize: 5 });
         assert_eq!(ForestParams { replace: false, sample_size: Some(101), ..p.clone() }.check(100, 10).unwrap_err(),
+                   ForestError::SampleSizeTooLarge { sample_size: 101, n: 100 });
+        assert_eq!(ForestParams { sample_size: Some(101), ..p.clone() }.check(100, 10).unwrap_err(),
                    ForestError::SampleSizeTooLarge { sample_size: 101, n: 100 });
         assert_eq!(ForestParams { threads: Some(0), ..p.clone() }.check(100, 10).unwrap_err(),
                    ForestError::InvalidThreads);
