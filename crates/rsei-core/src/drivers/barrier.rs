@@ -105,12 +105,15 @@ pub fn rasterize_barrier(grid: &Grid, lines: &[Vec<(f64, f64)>]) -> Result<Vec<b
                 mark(p.1.floor() as isize, p.0.floor() as isize);
                 continue;
             }
-            walk_segment(p, q, |piece| match piece {
-                Piece::Inside(r, c) => mark(r, c),
-                Piece::Edge(a, b) => {
-                    mark(a.0, a.1);
-                    mark(b.0, b.1);
+            walk_segment(p, q, |piece| {
+                match piece {
+                    Piece::Inside(r, c) => mark(r, c),
+                    Piece::Edge(a, b) => {
+                        mark(a.0, a.1);
+                        mark(b.0, b.1);
+                    }
                 }
+                true
             });
         }
     }
@@ -153,62 +156,81 @@ enum Piece {
     Edge((isize, isize), (isize, isize)),
 }
 
-/// Calls `visit` for each stretch of the segment `p → q` (cell coordinates: x = column, y = row,
-/// cell (r, c) spans x ∈ [c, c + 1], y ∈ [r, r + 1]) between consecutive grid-line crossings.
-/// Stretches shorter than 1e-12 of the segment (passing a grid corner) are skipped.
-fn walk_segment(p: (f64, f64), q: (f64, f64), mut visit: impl FnMut(Piece)) {
-    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
-    // crossing parameters of vertical (x = k) and horizontal (y = k) grid lines, each increasing
-    let crossings = |a: f64, b: f64, d: f64| -> Vec<f64> {
+/// Crossings of the grid lines `k = const` by one coordinate going from `a` to `a + d`, as
+/// increasing segment parameters `t = (k − a) / d`, produced lazily.
+struct Crossings {
+    k: f64,
+    step: f64,
+    left: u64,
+    a: f64,
+    d: f64,
+}
+
+impl Crossings {
+    fn new(a: f64, d: f64) -> Self {
+        let b = a + d;
         if d == 0.0 {
-            return Vec::new();
+            return Crossings { k: 0.0, step: 0.0, left: 0, a, d };
         }
-        let (lo, hi) = (a.min(b), a.max(b));
-        let mut k0 = lo.floor() + 1.0;
-        let k1 = hi.ceil() - 1.0;
-        let mut out = Vec::new();
-        while k0 <= k1 {
-            out.push((k0 - a) / d);
-            k0 += 1.0;
-        }
-        if d < 0.0 {
-            out.reverse();
-        }
-        out
-    };
-    let tx = crossings(p.0, q.0, dx);
-    let ty = crossings(p.1, q.1, dy);
-    let mut ts = Vec::with_capacity(tx.len() + ty.len() + 2);
-    ts.push(0.0);
-    let (mut i, mut j) = (0, 0);
-    while i < tx.len() || j < ty.len() {
-        if j >= ty.len() || (i < tx.len() && tx[i] <= ty[j]) {
-            ts.push(tx[i]);
-            i += 1;
+        // the integers strictly between a and b, in the direction of travel
+        let (first, last, step) = if d > 0.0 { (a.floor() + 1.0, b.ceil() - 1.0, 1.0) } else { (a.ceil() - 1.0, b.floor() + 1.0, -1.0) };
+        let n = ((last - first) * step + 1.0).max(0.0) as u64;
+        Crossings { k: first, step, left: n, a, d }
+    }
+    fn peek(&self) -> f64 {
+        if self.left == 0 {
+            f64::INFINITY
         } else {
-            ts.push(ty[j]);
-            j += 1;
+            (self.k - self.a) / self.d
         }
     }
-    ts.push(1.0);
+    fn advance(&mut self) {
+        self.k += self.step;
+        self.left -= 1;
+    }
+}
+
+/// Calls `visit` for each stretch of the segment `p → q` (cell coordinates: x = column, y = row,
+/// cell (r, c) spans x ∈ [c, c + 1], y ∈ [r, r + 1]) between consecutive grid-line crossings, in
+/// order, until `visit` returns false. Stretches shorter than 1e-12 of the segment (passing a grid
+/// corner) are skipped. No allocation: the crossings of vertical and horizontal lines are merged
+/// as they are produced.
+fn walk_segment(p: (f64, f64), q: (f64, f64), mut visit: impl FnMut(Piece) -> bool) {
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let mut cx = Crossings::new(p.0, dx);
+    let mut cy = Crossings::new(p.1, dy);
     let on_vertical = dx == 0.0 && p.0.fract() == 0.0;
     let on_horizontal = dy == 0.0 && p.1.fract() == 0.0;
-    for w in ts.windows(2) {
-        if w[1] - w[0] <= 1e-12 {
-            continue;
+    let mut t0 = 0.0;
+    loop {
+        let (tx, ty) = (cx.peek(), cy.peek());
+        let t1 = tx.min(ty).min(1.0);
+        if t1 - t0 > 1e-12 {
+            let tm = 0.5 * (t0 + t1);
+            let (mx, my) = (p.0 + tm * dx, p.1 + tm * dy);
+            let (r, c) = (my.floor() as isize, mx.floor() as isize);
+            let piece = if on_vertical {
+                let k = p.0 as isize;
+                Piece::Edge((r, k - 1), (r, k))
+            } else if on_horizontal {
+                let k = p.1 as isize;
+                Piece::Edge((k - 1, c), (k, c))
+            } else {
+                Piece::Inside(r, c)
+            };
+            if !visit(piece) {
+                return;
+            }
         }
-        let tm = 0.5 * (w[0] + w[1]);
-        let (mx, my) = (p.0 + tm * dx, p.1 + tm * dy);
-        let (r, c) = (my.floor() as isize, mx.floor() as isize);
-        if on_vertical {
-            let k = p.0 as isize;
-            visit(Piece::Edge((r, k - 1), (r, k)));
-        } else if on_horizontal {
-            let k = p.1 as isize;
-            visit(Piece::Edge((k - 1, c), (k, c)));
+        if t1 >= 1.0 {
+            return;
+        }
+        if tx <= ty {
+            cx.advance();
         } else {
-            visit(Piece::Inside(r, c));
+            cy.advance();
         }
+        t0 = t1;
     }
 }
 
@@ -254,7 +276,15 @@ impl<'a> Obstacles<'a> {
     }
 
     /// Line of sight between two points (cell coordinates); cells `exempt` do not block.
+    ///
+    /// The segment is halved recursively; a part whose bounding box (one cell wider towards
+    /// lower indices, for the cells beside a grid line) holds no blocked cell is visible at once,
+    /// and only short parts near blocked cells are walked cell by cell.
     fn visible(&self, p: (f64, f64), q: (f64, f64), exempt: [usize; 2]) -> bool {
+        self.visible_part(p, q, exempt, 0)
+    }
+
+    fn visible_part(&self, p: (f64, f64), q: (f64, f64), exempt: [usize; 2], depth: u32) -> bool {
         let r0 = p.1.min(q.1).floor() as isize - 1;
         let r1 = p.1.max(q.1).floor() as isize;
         let c0 = p.0.min(q.0).floor() as isize - 1;
@@ -262,27 +292,23 @@ impl<'a> Obstacles<'a> {
         if self.count(r0, r1, c0, c1) == 0 {
             return true;
         }
+        let span = (q.0 - p.0).abs().max((q.1 - p.1).abs());
+        if span > 8.0 && depth < 48 {
+            // the midpoint of a segment along a grid line stays on it exactly
+            let m = (0.5 * (p.0 + q.0), 0.5 * (p.1 + q.1));
+            return self.visible_part(p, m, exempt, depth + 1) && self.visible_part(m, q, exempt, depth + 1);
+        }
         let cols = self.cols as isize;
         let is_exempt = |r: isize, c: isize| {
             r >= 0 && c >= 0 && (r as usize) < self.rows && c < cols && exempt.contains(&((r * cols + c) as usize))
         };
         let mut ok = true;
         walk_segment(p, q, |piece| {
-            if !ok {
-                return;
-            }
-            match piece {
-                Piece::Inside(r, c) => {
-                    if self.is_blocked(r, c) && !is_exempt(r, c) {
-                        ok = false;
-                    }
-                }
-                Piece::Edge(a, b) => {
-                    if self.is_blocked(a.0, a.1) && self.is_blocked(b.0, b.1) && !is_exempt(a.0, a.1) && !is_exempt(b.0, b.1) {
-                        ok = false;
-                    }
-                }
-            }
+            ok = match piece {
+                Piece::Inside(r, c) => !(self.is_blocked(r, c) && !is_exempt(r, c)),
+                Piece::Edge(a, b) => !(self.is_blocked(a.0, a.1) && self.is_blocked(b.0, b.1) && !is_exempt(a.0, a.1) && !is_exempt(b.0, b.1)),
+            };
+            ok
         });
         ok
     }
@@ -464,8 +490,20 @@ impl Solver<'_> {
     fn theta_pass(&self, g: &mut [f64], parent: &mut [u32], fixed: &[bool]) {
         let (rows, cols, n) = (self.rows, self.cols, self.n);
         let mut closed = vec![false; g.len()];
-        let mut heap: BinaryHeap<QueueItem> =
-            g.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(i, &v)| QueueItem { g: v, node: i as u32 }).collect();
+        // A settled cell only matters when it can offer something: a neighbour cell that is not
+        // fixed, or a convex corner. The inside of the directly visible region is left out.
+        let useful = |i: usize| -> bool {
+            if i >= n || !fixed[i] {
+                return true;
+            }
+            let (r, c) = (i / cols, i % cols);
+            let (r0, r1, c0, c1) = (r.saturating_sub(1), (r + 1).min(rows - 1), c.saturating_sub(1), (c + 1).min(cols - 1));
+            (r0..=r1).any(|rr| (c0..=c1).any(|cc| !fixed[rr * cols + cc]))
+                || [r * (cols + 1) + c, r * (cols + 1) + c + 1, (r + 1) * (cols + 1) + c, (r + 1) * (cols + 1) + c + 1].iter().any(|&k| self.is_vertex(k))
+        };
+        let seeds: Vec<QueueItem> =
+            (0..g.len()).into_par_iter().filter(|&i| g[i].is_finite() && useful(i)).map(|i| QueueItem { g: g[i], node: i as u32 }).collect();
+        let mut heap: BinaryHeap<QueueItem> = seeds.into();
         let mut nbrs: Vec<usize> = Vec::with_capacity(12);
         let mut cands: Vec<usize> = Vec::with_capacity(6);
         while let Some(QueueItem { g: gu, node }) = heap.pop() {
