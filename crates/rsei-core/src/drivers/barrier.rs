@@ -304,10 +304,12 @@ impl<'a> Obstacles<'a> {
         };
         let mut ok = true;
         walk_segment(p, q, |piece| {
-            ok = match piece {
-                Piece::Inside(r, c) => !(self.is_blocked(r, c) && !is_exempt(r, c)),
-                Piece::Edge(a, b) => !(self.is_blocked(a.0, a.1) && self.is_blocked(b.0, b.1) && !is_exempt(a.0, a.1) && !is_exempt(b.0, b.1)),
+            // blocked: the interior of a blocked cell, or a grid line between two blocked cells
+            let blocked = match piece {
+                Piece::Inside(r, c) => self.is_blocked(r, c) && !is_exempt(r, c),
+                Piece::Edge(a, b) => self.is_blocked(a.0, a.1) && self.is_blocked(b.0, b.1) && !is_exempt(a.0, a.1) && !is_exempt(b.0, b.1),
             };
+            ok = !blocked;
             ok
         });
         ok
