@@ -16,3 +16,4 @@ pub mod options;
 pub mod outputs;
 pub mod progress;
 pub mod run;
+pub mod study;

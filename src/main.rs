@@ -41,6 +41,15 @@ enum Command {
     Mining(rsei::mining::MiningArgs),
     /// Drivers of RSEI: aligned driver stack, Pearson r, random forest importance and ranking (after `compute`).
     Drivers(Box<rsei::drivers::DriversArgs>),
+    /// Check a study file and its inputs; list every problem with its line and column.
+    Validate(rsei::study::ValidateArgs),
+    /// Run a study file: RSEI for every area and year, mining, drivers; resumes an interrupted run.
+    Run(rsei::study::RunArgs),
+    /// Write OUT/report.html: one self-contained page (methods, maps, figures, tables) from the outputs in OUT.
+    Report {
+        /// Output folder of `rsei compute` (mining outputs in OUT/<area>/mining, drivers in OUT/drivers).
+        out: PathBuf,
+    },
     /// Generate a synthetic MODIS archive of a small mining city and run the whole chain on it.
     Demo(DemoArgs),
 }
@@ -72,6 +81,9 @@ fn main() -> ExitCode {
         Command::Indicators(args) => cli::indicators(&args, cli.quiet),
         Command::Mining(args) => rsei::mining::command(&args, cli.quiet),
         Command::Drivers(args) => rsei::drivers::command(&args, cli.quiet),
+        Command::Validate(args) => rsei::study::validate_command(&args, cli.quiet),
+        Command::Run(args) => rsei::study::run_command(&args, cli.quiet),
+        Command::Report { out } => rsei::report_html::command(&out, cli.quiet),
         Command::Demo(d) => cli::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
     };
     match result {

@@ -79,6 +79,16 @@ pub fn checksum(path: &Path) -> Result<InputFile> {
     Ok(InputFile { path: path.to_path_buf(), bytes: md.len(), sha256: h })
 }
 
+/// Records a checksum known from elsewhere (e.g. a study's checksum cache) for [`checksum`], keyed
+/// by the file's current size and modification time.
+pub fn remember_checksum(path: &Path, sha256: &str) {
+    if let Ok(md) = std::fs::metadata(path) {
+        if let Ok(mut c) = hash_cache().lock() {
+            c.insert((path.to_path_buf(), md.len(), md.modified().ok()), sha256.to_string());
+        }
+    }
+}
+
 impl Provenance {
     pub fn new(req: &RseiRequest<'_>, area: &StudyArea, ind: &YearIndicators) -> Result<Provenance> {
         let inputs: Vec<InputFile> = ind.files.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;

@@ -169,7 +169,9 @@ pub fn run(req: &RseiRequest<'_>, progress: &dyn Progress) -> Result<Vec<YearSum
     Ok(all)
 }
 
-fn run_area(req: &RseiRequest<'_>, area: &StudyArea, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
+/// Computes and writes RSEI for every year of the request for one area (no tables); returns the
+/// summaries in year order.
+pub fn run_area(req: &RseiRequest<'_>, area: &StudyArea, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
     let opts = req.options;
     let study = study_grid(area, opts.clip_rule)?;
     let landcover = match &req.inputs.landcover {

@@ -1,0 +1,626 @@
+//! `rsei run`: executes a checked study, reusing every unit whose results are still valid.
+//!
+//! ```text
+//! OUT/
+//!   .rsei/                 study marker, checksum cache, lock (the run's state; not an output)
+//!   <area>/<year>/…        RSEI of an area and year (as `rsei compute`), manifest.json last
+//!   <area>/mining/…        mining analysis of an area (as `rsei mining`)
+//!   <area>/drivers/…       driver analysis of an area   ┐ one unit: the ranking compares
+//!   drivers/…              driver ranking of all areas  ┘ the areas
+//!   <area>/pca_table.*  <area>/rsei_summary.*            ┐ run-level tables
+//!   pca_table.*  rsei_summary.*  manifest.json           ┘
+//! ```
+//!
+//! Order: every unit's key is computed first (input files hashed once, through the cache); each
+//! unit is then reused or recomputed (its old outputs removed first), and the log says which and
+//! why. RSEI units run in parallel (rayon; each is itself parallel over dates), then the mining and
+//! driver units in parallel, then the tables. A unit whose inputs failed is skipped. Each unit's
+//! outputs depend only on its inputs, and the tables are assembled in a fixed order (areas as in
+//! the study, years ascending) from exact values stored in the RSEI manifests, so the result does
+//! not depend on the thread count, nor on whether the run was interrupted and resumed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use rayon::prelude::*;
+use rsei_report::table::Table;
+use serde_json::json;
+
+use super::progress::{StudyProgress, UnitProgress};
+use super::units::{
+    area_hash, dataset_files, decode_cell, encode_cell, finish_manifest, outputs_present, read_manifest, record_of, sha256_hex, value_hash, HashCache, KeyParts, UnitRecord,
+};
+use super::validate::{year_ranges, Plan, MARKER, STATE_DIR};
+use crate::compute::{YearJob, DEFAULT_STRIP_CELLS};
+use crate::drivers::{DriverInputs, RUN_FOLDER};
+use crate::mining::{AreaInput, MiningRequest};
+use crate::options::NdviSource;
+use crate::outputs::SOFTWARE;
+use crate::run::{RseiRequest, YearSummary};
+
+/// How to run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunSettings {
+    /// Recompute every unit, whatever its manifest says.
+    pub force: bool,
+    /// No progress bars or log lines (warnings and failures are still printed).
+    pub quiet: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    /// Labels of the units reused and computed.
+    pub reused: Vec<String>,
+    pub computed: Vec<String>,
+    /// Units that failed, with the error.
+    pub failed: Vec<(String, String)>,
+    /// Units skipped because a unit they read failed.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    /// RSEI of an area: one year, or all its years (pooled PCA).
+    Rsei { area: usize, years: Vec<i32> },
+    Mining { area: usize },
+    Drivers,
+    Tables,
+}
+
+struct Unit {
+    kind: Kind,
+    label: String,
+    /// Manifests that hold the unit's record (a pooled RSEI unit has one per year).
+    manifests: Vec<PathBuf>,
+    /// Removed before the unit is computed.
+    clear_dirs: Vec<PathBuf>,
+    clear_files: Vec<PathBuf>,
+    parts: KeyParts,
+    key: String,
+    deps: Vec<usize>,
+}
+
+impl Unit {
+    fn record(&self) -> UnitRecord {
+        UnitRecord { key: self.key.clone(), parts: self.parts.clone(), rows: BTreeMap::new() }
+    }
+}
+
+/// Why a unit is computed, or `None` when it is reused.
+fn decide(u: &Unit) -> Option<String> {
+    let mut reasons = BTreeSet::new();
+    for m in &u.manifests {
+        let dir = m.parent().unwrap_or(Path::new("."));
+        let Some(v) = read_manifest(m) else {
+            reasons.insert(if dir.exists() { "incomplete: no manifest".to_string() } else { "new".to_string() });
+            continue;
+        };
+        let Some(rec) = record_of(&v) else {
+            reasons.insert("incomplete: the manifest has no study key".to_string());
+            continue;
+        };
+        if rec.key != u.key {
+            let changes = u.parts.changes_from(&rec.parts);
+            reasons.insert(format!("{} changed", changes.join(", ")));
+            continue;
+        }
+        if !outputs_present(&v, dir) {
+            reasons.insert("outputs missing".to_string());
+        }
+    }
+    (!reasons.is_empty()).then(|| reasons.into_iter().collect::<Vec<_>>().join("; "))
+}
+
+/// Removes temporary files of interrupted writes (`.NAME.tmp-PID-N…`) in `dir` (not recursive).
+fn remove_temp_files(dir: &Path) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") && e.path().is_file() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The lock of an output folder: one run at a time.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(state: &Path) -> Result<Lock> {
+        let p = state.join("lock");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            if let Ok(pid) = text.trim().parse::<u32>() {
+                let alive = cfg!(target_os = "linux") && Path::new(&format!("/proc/{pid}")).exists();
+                if alive && pid != std::process::id() {
+                    bail!("another `rsei run` (process {pid}) is writing into {}; wait for it to finish (or remove {} if it is gone)", state.parent().unwrap_or(state).display(), p.display());
+                }
+            }
+        }
+        rsei_core::fsutil::write_atomic(&p, std::process::id().to_string().as_bytes()).with_context(|| format!("writing {}", p.display()))?;
+        Ok(Lock(p))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Builds every unit of the plan with its key.
+fn plan_units(plan: &Plan, cache: &HashCache, progress: &StudyProgress) -> Result<Vec<Unit>> {
+    let out = &plan.output;
+    let opts = &plan.rsei;
+    // ---- input files, hashed once (in parallel, through the cache)
+    let mut year_files: Vec<Vec<Vec<PathBuf>>> = Vec::new(); // [area][year index] → granule files
+    for pa in &plan.areas {
+        let mut per_year = Vec::new();
+        for &year in &pa.years {
+            let job = YearJob { archive: &plan.archive, study: &pa.study, landcover: None, year, strip_cells: DEFAULT_STRIP_CELLS };
+            let [s09, s13, s11] = job.selections(opts);
+            let mut files = s09.files();
+            files.extend(s11.files());
+            if opts.ndvi_source == NdviSource::Mod13a1 {
+                files.extend(s13.files());
+            }
+            per_year.push(files);
+        }
+        year_files.push(per_year);
+    }
+    let mut all: BTreeSet<PathBuf> = year_files.iter().flatten().flatten().cloned().collect();
+    all.extend(plan.inputs.landcover.iter().cloned());
+    if let Some(m) = &plan.mining {
+        all.extend(dataset_files(&m.mines.path));
+    }
+    if let Some(d) = &plan.drivers {
+        all.extend(d.rasters.iter().flat_map(|r| r.paths.iter().cloned()));
+        all.extend(d.dem.iter().cloned());
+        all.extend(d.mines.iter().flat_map(|m| dataset_files(&m.path)));
+        all.extend(d.barrier.iter().flat_map(|b| dataset_files(b)));
+    }
+    let all: Vec<PathBuf> = all.into_iter().collect();
+    progress.log(&format!("checking {} input file(s)", all.len()));
+    let hashes: BTreeMap<PathBuf, String> = all.iter().cloned().zip(cache.hash_all(&all)?).collect();
+    let h = |p: &Path| -> Result<&String> { hashes.get(p).ok_or_else(|| anyhow!("no checksum of {}", p.display())) };
+    let set_hash = |files: &[PathBuf]| -> Result<String> {
+        // content only (order and place of the files do not matter)
+        let mut v: Vec<&String> = files.iter().map(|p| h(p)).collect::<Result<_>>()?;
+        v.sort();
+        Ok(sha256_hex(v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n").as_bytes()))
+    };
+    let area_hashes: Vec<String> = plan.areas.iter().map(|pa| area_hash(&pa.area.name, &pa.area.polygon)).collect();
+    let rsei_opts = value_hash(opts)?;
+    let landcover = plan.inputs.landcover.as_deref().map(|p| h(p).cloned()).transpose()?.unwrap_or_default();
+
+    let mut units: Vec<Unit> = Vec::new();
+    let mut rsei_of: Vec<Vec<usize>> = Vec::new(); // [area] → unit indices (year order)
+    for (ai, pa) in plan.areas.iter().enumerate() {
+        let slug = pa.area.slug();
+        let groups: Vec<Vec<(usize, i32)>> =
+            if opts.rsei.pooled { vec![pa.years.iter().copied().enumerate().collect()] } else { pa.years.iter().copied().enumerate().map(|y| vec![y]).collect() };
+        let mut ids = Vec::new();
+        for g in groups {
+            let years: Vec<i32> = g.iter().map(|(_, y)| *y).collect();
+            let mut files: Vec<PathBuf> = g.iter().flat_map(|(k, _)| year_files[ai][*k].iter().cloned()).collect();
+            files.sort();
+            files.dedup();
+            let parts = KeyParts {
+                kind: format!("rsei {}{}", if opts.rsei.pooled { "pooled " } else { "" }, years.iter().map(i32::to_string).collect::<Vec<_>>().join(",")),
+                software: SOFTWARE.into(),
+                options: rsei_opts.clone(),
+                inputs: sha256_hex(format!("{}\nlandcover {landcover}", set_hash(&files)?).as_bytes()),
+                areas: area_hashes[ai].clone(),
+                upstream: String::new(),
+            };
+            let dirs: Vec<PathBuf> = years.iter().map(|y| out.join(&slug).join(y.to_string())).collect();
+            let label = if opts.rsei.pooled { format!("{} {} RSEI (pooled)", pa.area.name, year_ranges(&years)) } else { format!("{} {} RSEI", pa.area.name, years[0]) };
+            ids.push(units.len());
+            units.push(Unit {
+                kind: Kind::Rsei { area: ai, years },
+                label,
+                manifests: dirs.iter().map(|d| d.join("manifest.json")).collect(),
+                clear_dirs: dirs,
+                clear_files: Vec::new(),
+                key: parts.key(),
+                parts,
+                deps: Vec::new(),
+            });
+        }
+        rsei_of.push(ids);
+    }
+    let keys_of = |ids: &[usize], units: &[Unit]| sha256_hex(ids.iter().map(|&i| units[i].key.as_str()).collect::<Vec<_>>().join("\n").as_bytes());
+
+    if let Some(m) = &plan.mining {
+        let source = json!({"layer": m.mines.layer, "where": m.mines.filter, "id_field": m.mines.id_field, "name_field": m.mines.name_field, "crs": m.mines.assume_crs});
+        let options = value_hash(&json!({"options": m.options, "source": source}))?;
+        let inputs = set_hash(&dataset_files(&m.mines.path))?;
+        for (ai, pa) in plan.areas.iter().enumerate() {
+            let parts = KeyParts { kind: "mining".into(), software: SOFTWARE.into(), options: options.clone(), inputs: inputs.clone(), areas: area_hashes[ai].clone(), upstream: keys_of(&rsei_of[ai], &units) };
+            let dir = out.join(pa.area.slug()).join("mining");
+            units.push(Unit {
+                kind: Kind::Mining { area: ai },
+                label: format!("{} mining", pa.area.name),
+                manifests: vec![dir.join("manifest.json")],
+                clear_dirs: vec![dir],
+                clear_files: Vec::new(),
+                key: parts.key(),
+                parts,
+                deps: rsei_of[ai].clone(),
+            });
+        }
+    }
+
+    if let Some(d) = &plan.drivers {
+        let rasters: Vec<serde_json::Value> = d.rasters.iter().map(|r| json!({"name": r.name, "resampling": r.resampling, "files": r.paths.len()})).collect();
+        let mines = d.mines.as_ref().map(|m| json!({"layer": m.layer, "where": m.filter, "crs": m.assume_crs}));
+        let options = value_hash(&json!({"options": d.options, "year": d.year, "rasters": rasters, "mines": mines, "dem": d.dem.is_some(), "barrier_layer": d.barrier_layer}))?;
+        // labelled, in order: a driver's files are summed, the drivers are columns
+        let mut lines: Vec<String> = Vec::new();
+        for r in &d.rasters {
+            for p in &r.paths {
+                lines.push(format!("raster {} {}", r.name, h(p)?));
+            }
+        }
+        if let Some(p) = &d.dem {
+            lines.push(format!("dem {}", h(p)?));
+        }
+        if let Some(m) = &d.mines {
+            lines.push(format!("mines {}", set_hash(&dataset_files(&m.path))?));
+        }
+        if let Some(b) = &d.barrier {
+            lines.push(format!("barrier {}", set_hash(&dataset_files(b))?));
+        }
+        let mut deps = Vec::new();
+        for (ai, pa) in plan.areas.iter().enumerate() {
+            for &i in &rsei_of[ai] {
+                if matches!(&units[i].kind, Kind::Rsei { years, .. } if years.contains(&d.year)) {
+                    deps.push(i);
+                }
+            }
+            let _ = pa;
+        }
+        let parts = KeyParts {
+            kind: "drivers".into(),
+            software: SOFTWARE.into(),
+            options,
+            inputs: sha256_hex(lines.join("\n").as_bytes()),
+            areas: sha256_hex(area_hashes.join("\n").as_bytes()),
+            upstream: keys_of(&deps, &units),
+        };
+        let mut dirs = vec![out.join(RUN_FOLDER)];
+        dirs.extend(plan.areas.iter().map(|pa| out.join(pa.area.slug()).join("drivers")));
+        units.push(Unit {
+            kind: Kind::Drivers,
+            label: format!("drivers {}", d.year),
+            manifests: vec![out.join(RUN_FOLDER).join("manifest.json")],
+            clear_dirs: dirs,
+            clear_files: Vec::new(),
+            key: parts.key(),
+            parts,
+            deps,
+        });
+    }
+
+    let all_rsei: Vec<usize> = rsei_of.iter().flatten().copied().collect();
+    let parts = KeyParts {
+        kind: "tables".into(),
+        software: SOFTWARE.into(),
+        options: String::new(),
+        inputs: String::new(),
+        areas: sha256_hex(area_hashes.join("\n").as_bytes()),
+        upstream: keys_of(&all_rsei, &units),
+    };
+    let mut files = vec![out.join("manifest.json")];
+    let mut dirs_of_tables: Vec<PathBuf> = vec![out.to_path_buf()];
+    dirs_of_tables.extend(plan.areas.iter().map(|pa| out.join(pa.area.slug())));
+    for d in &dirs_of_tables {
+        for t in TABLES {
+            files.push(d.join(format!("{t}.csv")));
+            files.push(d.join(format!("{t}.json")));
+        }
+    }
+    units.push(Unit {
+        kind: Kind::Tables,
+        label: "run-level tables".into(),
+        manifests: vec![out.join("manifest.json")],
+        clear_dirs: Vec::new(),
+        clear_files: files,
+        key: parts.key(),
+        parts,
+        deps: all_rsei,
+    });
+    Ok(units)
+}
+
+/// The tables written per area and for the run.
+const TABLES: [&str; 2] = ["pca_table", "rsei_summary"];
+
+fn clear(u: &Unit) -> Result<()> {
+    for d in &u.clear_dirs {
+        if d.exists() {
+            std::fs::remove_dir_all(d).with_context(|| format!("removing the old outputs in {}", d.display()))?;
+        }
+    }
+    for f in &u.clear_files {
+        if f.exists() {
+            std::fs::remove_file(f).with_context(|| format!("removing the old {}", f.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn table_rows(t: &Table) -> Vec<Vec<serde_json::Value>> {
+    t.rows.iter().map(|r| r.iter().map(encode_cell).collect()).collect()
+}
+
+fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &UnitProgress<'_>) -> Result<()> {
+    let pa = &plan.areas[area];
+    let req = RseiRequest { archive: &plan.archive, inputs: &plan.inputs, areas: std::slice::from_ref(&pa.area), years, options: &plan.rsei, out_dir: &plan.output };
+    let rows: Vec<YearSummary> = crate::run::run_area(&req, &pa.area, p)?;
+    for s in &rows {
+        let mut rec = u.record();
+        rec.rows.insert(TABLES[0].into(), table_rows(&crate::outputs::pca_table(std::slice::from_ref(s))));
+        rec.rows.insert(TABLES[1].into(), table_rows(&crate::outputs::summary_table(std::slice::from_ref(s))));
+        let m = plan.output.join(&s.folder).join("manifest.json");
+        finish_manifest(&m, &plan.output, Some(&rec))?;
+    }
+    Ok(())
+}
+
+fn run_mining(plan: &Plan, u: &Unit, area: usize) -> Result<()> {
+    let (Some(m), pa) = (&plan.mining, &plan.areas[area]) else { bail!("the study has no mining analysis") };
+    let req = MiningRequest {
+        rsei_dir: plan.output.clone(),
+        area: AreaInput::Loaded { area: pa.area.clone(), file: Some(pa.file.clone()) },
+        years: Some(pa.years.clone()),
+        mines: m.mines.clone(),
+        options: m.options.clone(),
+    };
+    let dir = plan.output.join(pa.area.slug()).join("mining");
+    crate::mining::run(&req, &dir)?;
+    finish_manifest(&dir.join("manifest.json"), &plan.output, Some(&u.record()))
+}
+
+fn run_drivers(plan: &Plan, u: &Unit, p: &UnitProgress<'_>) -> Result<()> {
+    let Some(d) = &plan.drivers else { bail!("the study has no driver analysis") };
+    let inputs = DriverInputs {
+        rsei_dir: plan.output.clone(),
+        year: d.year,
+        drivers: d.rasters.clone(),
+        dem: d.dem.clone(),
+        mines: d.mines.clone(),
+        barrier: d.barrier.clone(),
+        barrier_layer: d.barrier_layer.clone(),
+    };
+    let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
+    let files: BTreeSet<&PathBuf> = plan.areas.iter().map(|pa| &pa.file).collect();
+    let area_file = if files.len() == 1 { files.into_iter().next().map(PathBuf::as_path) } else { None };
+    crate::drivers::run(&inputs, &areas, area_file, &d.options, &plan.output, p)?;
+    for pa in &plan.areas {
+        let m = plan.output.join(pa.area.slug()).join("drivers").join("manifest.json");
+        if m.is_file() {
+            finish_manifest(&m, &plan.output, None)?;
+        }
+    }
+    finish_manifest(&plan.output.join(RUN_FOLDER).join("manifest.json"), &plan.output, Some(&u.record()))
+}
+
+/// The table rows stored in the manifests of the RSEI units (areas in study order, years ascending).
+fn stored_rows(plan: &Plan, units: &[Unit], which: &str) -> Result<Vec<(usize, Table)>> {
+    let mut out = Vec::new();
+    for (ai, pa) in plan.areas.iter().enumerate() {
+        let mut t = match which {
+            "pca_table" => crate::outputs::pca_table(&[]),
+            _ => crate::outputs::summary_table(&[]),
+        };
+        for u in units.iter().filter(|u| matches!(&u.kind, Kind::Rsei { area, .. } if *area == ai)) {
+            for m in &u.manifests {
+                let rec = read_manifest(m).as_ref().and_then(record_of).ok_or_else(|| anyhow!("{}: no study record", m.display()))?;
+                let rows = rec.rows.get(which).ok_or_else(|| anyhow!("{}: no {which} row", m.display()))?;
+                for r in rows {
+                    let cells = r.iter().map(decode_cell).collect::<Option<Vec<_>>>().ok_or_else(|| anyhow!("{}: unreadable {which} row", m.display()))?;
+                    t.push_row(cells)?;
+                }
+            }
+        }
+        let _ = pa;
+        out.push((ai, t));
+    }
+    Ok(out)
+}
+
+fn run_tables(plan: &Plan, units: &[Unit], u: &Unit) -> Result<()> {
+    let out = &plan.output;
+    let mut written: Vec<PathBuf> = Vec::new();
+    for which in TABLES {
+        let per_area = stored_rows(plan, units, which)?;
+        let mut all = match which {
+            "pca_table" => crate::outputs::pca_table(&[]),
+            _ => crate::outputs::summary_table(&[]),
+        };
+        for (ai, t) in &per_area {
+            let dir = out.join(plan.areas[*ai].area.slug());
+            for (ext, csv) in [("csv", true), ("json", false)] {
+                let p = dir.join(format!("{which}.{ext}"));
+                if csv { rsei_report::write_csv(&p, t)? } else { rsei_report::write_json(&p, t)? }
+                written.push(p);
+            }
+            all.rows.extend(t.rows.iter().cloned());
+        }
+        for (ext, csv) in [("csv", true), ("json", false)] {
+            let p = out.join(format!("{which}.{ext}"));
+            if csv { rsei_report::write_csv(&p, &all)? } else { rsei_report::write_json(&p, &all)? }
+            written.push(p);
+        }
+    }
+    let outputs: Vec<serde_json::Value> = written
+        .iter()
+        .map(|p| {
+            let f = crate::outputs::checksum(p)?;
+            let rel = p.strip_prefix(out).unwrap_or(p).display().to_string();
+            Ok(json!({"file": rel, "bytes": f.bytes, "sha256": f.sha256}))
+        })
+        .collect::<Result<_>>()?;
+    let rsei_units: Vec<serde_json::Value> = units
+        .iter()
+        .filter(|x| matches!(x.kind, Kind::Rsei { .. }))
+        .map(|x| json!({"unit": x.label, "key": x.key, "manifests": x.manifests.iter().map(|m| m.strip_prefix(out).unwrap_or(m).display().to_string()).collect::<Vec<_>>()}))
+        .collect();
+    let manifest = json!({
+        "software": SOFTWARE,
+        "study": plan.name,
+        "analysis": "run-level tables of a study (PCA and RSEI summary of every area and year)",
+        "areas": plan.areas.iter().map(|pa| json!({"area": pa.area.name, "folder": pa.area.slug(), "years": pa.years, "source": pa.area.source})).collect::<Vec<_>>(),
+        "rsei_units": rsei_units,
+        "outputs": outputs,
+        "unit": u.record(),
+    });
+    let p = out.join("manifest.json");
+    rsei_core::fsutil::write_atomic(&p, &serde_json::to_vec_pretty(&manifest)?).with_context(|| format!("writing {}", p.display()))
+}
+
+/// The error of a unit with its causes, on one line.
+fn chain(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+}
+
+/// Runs a checked study (see the module documentation).
+pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
+    let out = &plan.output;
+    let state = out.join(STATE_DIR);
+    std::fs::create_dir_all(&state).with_context(|| format!("creating {}", state.display()))?;
+    let _lock = Lock::take(&state)?;
+    let marker = json!({"software": SOFTWARE, "study": plan.name, "study_file": plan.study_file});
+    rsei_core::fsutil::write_atomic(&state.join(MARKER), &serde_json::to_vec_pretty(&marker)?)?;
+    remove_temp_files(out);
+    remove_temp_files(&state);
+    for pa in &plan.areas {
+        remove_temp_files(&out.join(pa.area.slug()));
+    }
+    let mut progress = StudyProgress::new(settings.quiet);
+    let cache = HashCache::load(&state.join("hashes.json"));
+    let units = plan_units(plan, &cache, &progress)?;
+    cache.save()?;
+    if cache.bytes_hashed() > 0 {
+        progress.log(&format!("hashed {:.1} MB of inputs (cached in {})", cache.bytes_hashed() as f64 / 1e6, state.join("hashes.json").display()));
+    }
+
+    // ---- decisions
+    let mut todo: Vec<bool> = Vec::with_capacity(units.len());
+    let mut report = RunReport::default();
+    for u in &units {
+        let why = if settings.force { Some("recompute requested (--force)".to_string()) } else { decide(u) };
+        // a unit reading a unit that is recomputed is recomputed too only if its key changes
+        match why {
+            None => {
+                progress.log(&format!("reuse    {}", u.label));
+                report.reused.push(u.label.clone());
+                todo.push(false);
+            }
+            Some(w) => {
+                progress.log(&format!("compute  {} ({w})", u.label));
+                todo.push(true);
+            }
+        }
+    }
+    let n = todo.iter().filter(|&&t| t).count();
+    progress.log(&format!("{} unit(s): {} reused, {n} to compute", units.len(), units.len() - n));
+    progress.start(n);
+
+    // ---- stages
+    let mut failed: BTreeMap<usize, String> = BTreeMap::new();
+    let mut skipped: BTreeSet<usize> = BTreeSet::new();
+    let stages: [fn(&Kind) -> bool; 3] = [|k| matches!(k, Kind::Rsei { .. }), |k| matches!(k, Kind::Mining { .. } | Kind::Drivers), |k| matches!(k, Kind::Tables)];
+    for in_stage in stages {
+        let mut ready = Vec::new();
+        for (i, u) in units.iter().enumerate() {
+            if !todo[i] || !in_stage(&u.kind) {
+                continue;
+            }
+            if let Some(&d) = u.deps.iter().find(|d| failed.contains_key(d) || skipped.contains(d)) {
+                progress.println(&format!("skip     {} ({} did not finish)", u.label, units[d].label));
+                skipped.insert(i);
+                continue;
+            }
+            ready.push(i);
+        }
+        let results: Vec<(usize, Result<()>)> = ready
+            .par_iter()
+            .map(|&i| {
+                let u = &units[i];
+                let p = progress.unit(&u.label);
+                let r = clear(u).and_then(|()| match &u.kind {
+                    Kind::Rsei { area, years } => run_rsei(plan, u, *area, years, &p),
+                    Kind::Mining { area } => run_mining(plan, u, *area),
+                    Kind::Drivers => run_drivers(plan, u, &p),
+                    Kind::Tables => run_tables(plan, &units, u),
+                });
+                p.done(if r.is_ok() { "computed" } else { "FAILED  " });
+                (i, r)
+            })
+            .collect();
+        for (i, r) in results {
+            match r {
+                Ok(()) => report.computed.push(units[i].label.clone()),
+                Err(e) => {
+                    progress.println(&format!("error: {}: {}", units[i].label, chain(&e)));
+                    failed.insert(i, chain(&e));
+                }
+            }
+        }
+    }
+    progress.finish();
+    report.failed = failed.into_iter().map(|(i, e)| (units[i].label.clone(), e)).collect();
+    report.skipped = skipped.into_iter().map(|i| units[i].label.clone()).collect();
+    Ok(report)
+}
+
+/// Prints the headline results of a study output (read from its files, so reused and computed
+/// units alike): RSEI per area and year, mining and driver headlines.
+pub fn print_results(plan: &Plan) {
+    let out = &plan.output;
+    let read = |p: PathBuf| -> Option<serde_json::Value> { serde_json::from_slice(&std::fs::read(p).ok()?).ok() };
+    if let Some(serde_json::Value::Array(rows)) = read(out.join("rsei_summary.json")) {
+        let pca: Vec<serde_json::Value> = read(out.join("pca_table.json")).and_then(|v| v.as_array().cloned()).unwrap_or_default();
+        println!("{:<24} {:>5} {:>9} {:>8} {:>7} {:>7}", "area", "year", "pixels", "RSEI", "std", "PC1 %");
+        let num = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+        for (k, r) in rows.iter().enumerate() {
+            let pc1 = pca.get(k).map_or(f64::NAN, |p| num(p, "pc1_contribution"));
+            println!(
+                "{:<24} {:>5} {:>9} {:>8.4} {:>7.4} {:>7.1}",
+                r.get("area").and_then(|a| a.as_str()).unwrap_or(""),
+                num(r, "year"),
+                num(r, "n_pixels"),
+                num(r, "rsei_mean"),
+                num(r, "rsei_std"),
+                pc1
+            );
+        }
+    }
+    for pa in &plan.areas {
+        if let Some(s) = read(out.join(pa.area.slug()).join("mining").join("summary.json")) {
+            let f = |k: &str| s.get(k).and_then(serde_json::Value::as_f64);
+            let fmt = |v: Option<f64>, d: usize| v.map_or_else(|| "–".to_string(), |x| format!("{x:.d$}"));
+            println!(
+                "mining, {}: {} mine(s) in the area; mean |RSEI mines − city| {} over {} year(s); RSEI peaks {} km from the mines",
+                pa.area.name,
+                s.get("mines_in_area").and_then(serde_json::Value::as_u64).unwrap_or(0),
+                fmt(f("mean_abs_diff"), 3),
+                s.get("years").and_then(|y| y.as_array()).map_or(0, Vec::len),
+                fmt(f("peak_distance_km"), 0)
+            );
+        }
+    }
+    if let Some(m) = read(out.join(RUN_FOLDER).join("manifest.json")) {
+        if let Some(r) = m.get("ranking").and_then(|r| r.as_array()) {
+            let order: Vec<String> = r
+                .iter()
+                .filter_map(|d| Some(format!("{} ({:.1})", d.get("name")?.as_str()?, d.get("mean_rank")?.as_f64()?)))
+                .collect();
+            println!("drivers: ranking by %IncMSE over {} area(s): {}", plan.areas.len(), order.join(" > "));
+        }
+    }
+    println!("results in {}", out.display());
+}
