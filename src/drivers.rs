@@ -1261,7 +1261,7 @@ pub fn run(
 /// Arguments of `rsei drivers`.
 #[derive(Args, Debug, Clone)]
 pub struct DriversArgs {
-    /// Output folder of `rsei compute` (holds <area>/<year>/rsei.tif).
+    /// Output folder of `rsei compute` (holds `<area>/<year>/rsei.tif`).
     #[arg(long = "rsei")]
     pub rsei: PathBuf,
     /// Study-area polygons (the file given to `rsei compute`); one area per feature.
@@ -1282,8 +1282,8 @@ pub struct DriversArgs {
     /// The year analysed (one year: the driver rasters describe one year).
     #[arg(long = "years", visible_alias = "year")]
     pub years: String,
-    /// A driver: NAME=PATH[,PATH…][:RESAMPLING]. Several paths (or a * pattern in the file name)
-    /// are summed, e.g. Prec=prec_2019_*.tif. Resampling: bilinear (default), nearest, average,
+    /// A driver: `NAME=PATH[,PATH…][:RESAMPLING]`. Several paths (or a `*` pattern in the file name)
+    /// are summed, e.g. `Prec=prec_2019_*.tif`. Resampling: bilinear (default), nearest, average,
     /// cubic, mode, sum. Repeat for every driver.
     #[arg(long = "driver", value_name = "NAME=PATH[,PATH…][:RESAMPLING]")]
     pub driver: Vec<String>,
@@ -1344,7 +1344,7 @@ pub struct DriversArgs {
     /// Options file (TOML with the fields of the driver options); flags override it.
     #[arg(long)]
     pub options: Option<PathBuf>,
-    /// Output folder (default: the --rsei folder): <out>/<area>/drivers per area, <out>/drivers for all areas.
+    /// Output folder (default: the --rsei folder): `<out>/<area>/drivers` per area, `<out>/drivers` for all areas.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
