@@ -15,5 +15,6 @@ pub mod mining_charts;
 pub mod options;
 pub mod outputs;
 pub mod progress;
+pub mod report_html;
 pub mod run;
 pub mod study;

@@ -394,9 +394,18 @@ fn inline(markup: &str, labels: &Labels) -> String {
                 continue;
             }
         } else if c == '`' {
-            if let Some(j) = chars[i + 1..].iter().position(|&x| x == '`').map(|p| p + i + 1) {
+            if let Some(j) = find_close(&chars, i + 1, &['`']) {
                 flush(&mut text, &mut out);
-                let inner: String = chars[i + 1..j].iter().collect();
+                // literal, except that a backslash still escapes the next character
+                let mut inner = String::new();
+                let mut k = i + 1;
+                while k < j {
+                    if chars[k] == '\\' && k + 1 < j {
+                        k += 1;
+                    }
+                    inner.push(chars[k]);
+                    k += 1;
+                }
                 let _ = write!(out, "<code>{}</code>", escape_xml(&inner));
                 i = j + 1;
                 continue;
@@ -870,9 +879,12 @@ fn render_cell(out: &mut String, c: &TCell, in_head: bool) {
 fn render_table(out: &mut String, t: &TableBlock, n: &Numbering) {
     let labels = &n.labels;
     let ncols = t.head.len().max(t.rows.iter().map(|r| if let TRow::Cells(c) = r { c.len() } else { 0 }).max().unwrap_or(0)).max(1);
-    let _ = writeln!(out, "<div class=\"table-block\" id=\"{}\">", escape_xml(&t.id));
-    out.push_str("<div class=\"table-wrap\">\n<table class=\"data\">\n");
-    let _ = writeln!(out, "<caption><span class=\"label\">{}.</span> {}</caption>", escape_xml(&label_of(n, &t.id, "Table")), inline(&t.caption, labels));
+    let id = escape_xml(&t.id);
+    let _ = writeln!(out, "<div class=\"table-block\" id=\"{id}\">");
+    // the caption above the table, outside it, so that it spans the text column however wide
+    // or narrow the table is; the table names it as its label
+    let _ = writeln!(out, "<p class=\"table-caption\" id=\"{id}-caption\"><span class=\"label\">{}.</span> {}</p>", escape_xml(&label_of(n, &t.id, "Table")), inline(&t.caption, labels));
+    let _ = writeln!(out, "<div class=\"table-wrap\">\n<table class=\"data\" aria-labelledby=\"{id}-caption\">");
     if !t.head.is_empty() {
         out.push_str("<thead><tr>");
         for c in &t.head {
@@ -920,17 +932,17 @@ body { margin: 0; background: var(--desk); color: var(--ink);
   line-height: 1.55; font-kerning: normal; }
 .page { max-width: 54rem; margin: 2rem auto; background: var(--paper); padding: 3rem 4rem 2.5rem;
   box-shadow: 0 1px 3px rgba(0,0,0,.12), 0 6px 24px rgba(0,0,0,.06); }
-h1, h2, h3, h4, .subtitle, .callout-title, nav.toc, figcaption .label, caption .label, .summary-title, th {
+h1, h2, h3, h4, .subtitle, .callout-title, nav.toc, figcaption .label, .table-caption .label, .summary-title, th {
   font-family: "Source Sans 3", "Source Sans Pro", "Fira Sans", "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; }
 .title-block { border-bottom: 2px solid var(--rule); padding-bottom: 1rem; margin-bottom: 1.5rem; }
 h1 { font-size: 2rem; line-height: 1.2; margin: 0 0 .5rem; font-weight: 700; letter-spacing: -.01em; }
-.subtitle { font-size: 1.15rem; color: #333; margin: 0 0 .6rem; }
+.subtitle { font-size: 1.15rem; color: #333; margin: 0 0 .6rem; text-align: left; }
 .byline { font-size: .85rem; color: var(--muted); margin: .1rem 0; }
 h2 { font-size: 1.45rem; line-height: 1.25; margin: 2.5rem 0 .8rem; padding-bottom: .3rem; border-bottom: 1px solid var(--hair); }
 h3 { font-size: 1.15rem; margin: 1.8rem 0 .6rem; }
 h4 { font-size: 1rem; margin: 1.4rem 0 .5rem; }
 .secnum { color: var(--accent); margin-right: .55em; font-variant-numeric: tabular-nums; }
-p { margin: .6rem 0; text-align: justify; hyphens: auto; }
+p { margin: .6rem 0; }
 a { color: var(--accent); text-decoration: none; }
 a:hover { text-decoration: underline; }
 .xref.missing { color: #b00020; font-weight: 700; }
@@ -964,14 +976,14 @@ figure .panel { width: 100%; display: flex; flex-direction: column; align-items:
 figure svg { display: block; max-width: 100%; height: auto; }
 .panel-label { font-family: "DejaVu Sans", Arial, sans-serif; font-size: .85rem; font-weight: 600; margin: 0 0 .3rem; text-align: center; }
 figcaption { font-size: .9rem; line-height: 1.45; margin-top: .6rem; text-align: left; }
-figcaption .label, caption .label { font-weight: 700; margin-right: .25em; }
+figcaption .label, .table-caption .label { font-weight: 700; margin-right: .25em; }
+.table-caption { font-size: .9rem; line-height: 1.45; margin: 0 0 .5rem; }
 .table-block { margin: 1.6rem 0; }
 .table-wrap { overflow-x: auto; }
-table.data { border-collapse: collapse; margin: 0 auto; font-size: .84rem; line-height: 1.35; font-variant-numeric: tabular-nums lining-nums;
+table.data { border-collapse: collapse; width: 100%; font-size: .84rem; line-height: 1.35; font-variant-numeric: tabular-nums lining-nums;
   border-top: 2px solid var(--rule); border-bottom: 2px solid var(--rule); }
-table.data caption { caption-side: top; text-align: left; font-size: .9rem; line-height: 1.45; padding-bottom: .5rem; }
 table.data th, table.data td { padding: .28rem .6rem; vertical-align: baseline; }
-table.data thead th { border-bottom: 1px solid var(--rule); font-weight: 600; text-align: center; font-size: .8rem; white-space: nowrap; }
+table.data thead th { border-bottom: 1px solid var(--rule); font-weight: 600; text-align: center; font-size: .8rem; vertical-align: bottom; }
 table.data th.rowhead { text-align: left; font-weight: 600; white-space: nowrap; }
 table.data td { text-align: left; }
 table.data td.num { text-align: right; white-space: nowrap; }
@@ -981,8 +993,10 @@ table.data tr.group th { text-align: left; font-style: italic; font-weight: 600;
 table.data tbody tr:first-child.group th { border-top: 0; }
 .table-notes { font-size: .8rem; color: #333; margin-top: .35rem; }
 .table-notes p { margin: .15rem 0; text-align: left; }
+section.references ul { list-style: none; padding-left: 1.6rem; }
+section.references li { text-indent: -1.6rem; margin: .35rem 0; }
 footer.colophon { margin-top: 3rem; padding-top: .8rem; border-top: 1px solid var(--hair); font-size: .8rem; color: var(--muted); }
-@media (max-width: 900px) {
+@media screen and (max-width: 900px) {
   .page { padding: 1.5rem 1.2rem; margin: 0; }
   figure.wide { margin-left: 0; margin-right: 0; }
   figure .panels { grid-template-columns: minmax(0, 1fr); }
@@ -996,7 +1010,8 @@ footer.colophon { margin-top: 3rem; padding-top: .8rem; border-top: 1px solid va
   figure, .table-block, .equation, .callout, dl.defs { break-inside: avoid; page-break-inside: avoid; }
   figure.wide { margin-left: 0; margin-right: 0; }
   h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
-  nav.toc { break-after: page; background: none; }
+  nav.toc { break-after: page; break-inside: avoid; background: none; font-size: .9rem; }
+  nav.toc li { margin: 0; }
   .table-wrap { overflow: visible; }
   table.data { font-size: 7.5pt; }
   a { color: inherit; }
@@ -1019,6 +1034,7 @@ mod tests {
     fn markup_by_hand() {
         // each construct, written out by hand
         assert_eq!(render_inline("a *b* **c** `d*e`"), "a <em>b</em> <strong>c</strong> <code>d*e</code>");
+        assert_eq!(render_inline("`a\\_b\\`c` d"), "<code>a_b`c</code> d");
         assert_eq!(render_inline("λ_{1} / Σλ, km^{2}"), "λ<sub>1</sub> / Σλ, km<sup>2</sup>");
         assert_eq!(render_inline("see {ref:fig-a} and {ref:eq-1}"), "see <a class=\"xref\" href=\"#fig-a\">Figure 2</a> and <a class=\"xref\" href=\"#eq-1\">Eq. (1)</a>");
         assert_eq!(render_inline("{ref:nope}"), "<span class=\"xref missing\">??</span>");
@@ -1085,7 +1101,8 @@ mod tests {
         assert!(h.contains("<a class=\"xref\" href=\"#b\">Section 2</a>"));
         assert!(h.contains("<a class=\"xref\" href=\"#fig-2\">Figure 2</a>"));
         assert!(h.find("<span class=\"label\">Figure 1.</span> First.").unwrap() < h.find("<span class=\"label\">Figure 2.</span> Second.").unwrap());
-        assert!(h.contains("<caption><span class=\"label\">Table 1.</span> Loadings.</caption>"));
+        assert!(h.contains("<p class=\"table-caption\" id=\"tab-1-caption\"><span class=\"label\">Table 1.</span> Loadings.</p>"));
+        assert!(h.contains("<table class=\"data\" aria-labelledby=\"tab-1-caption\">"));
         // the page-break area section, the warned cell, the group row spanning both columns, the dash
         assert!(h.contains("<section id=\"b\" class=\"area page-break\">"));
         assert!(h.contains("<td class=\"num warn\">0.764</td>"));
