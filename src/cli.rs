@@ -387,7 +387,11 @@ pub fn indicators(args: &IndicatorArgs, _quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// `rsei demo`: synthetic archive + the whole chain.
+/// The study `rsei demo` writes to `OUT/study.toml` (paths relative to `OUT`).
+pub const DEMO_STUDY: &str = include_str!("../examples/demo-study.toml");
+
+/// `rsei demo`: the synthetic archive and driver rasters (generated once per seed), then the demo
+/// study (`OUT/study.toml`: both cities, RSEI 2018–2022, mining, drivers) run through `rsei run`.
 pub fn demo(out: &Path, seed: u64, regenerate: bool, quiet: bool) -> Result<()> {
     let t0 = std::time::Instant::now();
     let data = out.join("data");
@@ -405,42 +409,34 @@ pub fn demo(out: &Path, seed: u64, regenerate: bool, quiet: bool) -> Result<()> 
     } else {
         eprintln!("using the synthetic archive in {}", data.display());
     }
+    let drivers = data.join("drivers");
+    let drivers_seed = drivers.join(".seed");
+    let fresh = std::fs::read_to_string(&drivers_seed).map(|s| s.trim() == seed.to_string()).unwrap_or(false) && drivers.join("README.txt").is_file();
+    if !fresh {
+        if drivers.exists() {
+            std::fs::remove_dir_all(&drivers).with_context(|| format!("removing the old synthetic drivers {}", drivers.display()))?;
+        }
+        eprintln!("generating SYNTHETIC driver rasters in {}", drivers.display());
+        crate::demo::drivers::generate(&drivers, seed)?;
+        rsei_core::fsutil::write_atomic(&drivers_seed, seed.to_string().as_bytes())?;
+    }
+    // results of an earlier demo made before the demo was a study: not a study output, replaced
     let results = out.join("results");
-    let years = crate::demo::DEMO_YEARS;
-    let args = ComputeArgs {
-        data: vec![data.join("modis")],
-        area: data.join("vectors").join("city.geojson"),
-        layer: None,
-        where_: None,
-        name_field: Some("name_en".into()),
-        dissolve: None,
-        years: format!("{}-{}", years.0, years.1),
-        out: results.clone(),
-        options: None,
-        season: None,
-        window: None,
-        reducer: None,
-        min_obs: None,
-        order: None,
-        ndvi: None,
-        platforms: None,
-        lst_resample: None,
-        mndwi_threshold: None,
-        landcover: Some(data.join("landcover").join("MCD12Q1.A2020001.synthetic.061_LC_Type1.tif")),
-        // MCD12Q1 LC_Type1 codes water bodies as 17 (MCD12C1 uses 0)
-        water_classes: Some(vec![17, 11]),
-        normalisation: None,
-        pooled: false,
-        clip: None,
-        crs: None,
-        resolution: None,
-        compression: None,
-        no_overviews: false,
-        no_map: false,
-    };
-    compute(&args, quiet)?;
-    crate::mining::demo(&data, &results, quiet)?;
-    crate::drivers::demo(&data, &results, seed, quiet)?;
-    eprintln!("demo finished in {:.1} s (all data SYNTHETIC)", t0.elapsed().as_secs_f64());
+    if results.is_dir() && !results.join(crate::study::validate::STATE_DIR).is_dir() {
+        std::fs::remove_dir_all(&results).with_context(|| format!("removing the old demo results {}", results.display()))?;
+    }
+    let study = out.join("study.toml");
+    rsei_core::fsutil::write_atomic(&study, DEMO_STUDY.as_bytes()).with_context(|| format!("writing {}", study.display()))?;
+    eprintln!("running the demo study {}", study.display());
+    let (plan, report) = crate::study::run_file(&study, None, crate::study::RunSettings { force: false, quiet })?;
+    crate::study::runner::print_results(&plan);
+    if !report.failed.is_empty() {
+        anyhow::bail!("{} unit(s) of the demo study failed: {}", report.failed.len(), report.failed.iter().map(|(u, e)| format!("{u}: {e}")).collect::<Vec<_>>().join("; "));
+    }
+    eprintln!(
+        "demo finished in {:.1} s (all data SYNTHETIC); edit {} and `rsei run` it to try options",
+        t0.elapsed().as_secs_f64(),
+        study.display()
+    );
     Ok(())
 }

@@ -96,6 +96,11 @@ pub struct UnitProgress<'a> {
 }
 
 impl UnitProgress<'_> {
+    /// A remark of the unit (notes of the readers and analyses); hidden by `quiet`.
+    pub fn note(&self, line: &str) {
+        self.parent.log(line);
+    }
+
     /// Ends the unit: removes its bar, advances the overall bar and logs the outcome.
     pub fn done(self, outcome: &str) {
         if let Some(b) = &self.bar {

@@ -91,10 +91,11 @@ impl Unit {
 /// Why a unit is computed, or `None` when it is reused.
 fn decide(u: &Unit) -> Option<String> {
     let mut reasons = BTreeSet::new();
+    let started = u.clear_dirs.iter().any(|d| d.exists()) || u.clear_files.iter().any(|f| f.exists());
     for m in &u.manifests {
         let dir = m.parent().unwrap_or(Path::new("."));
         let Some(v) = read_manifest(m) else {
-            reasons.insert(if dir.exists() { "incomplete: no manifest".to_string() } else { "new".to_string() });
+            reasons.insert(if started { "incomplete: no manifest".to_string() } else { "new".to_string() });
             continue;
         };
         let Some(rec) = record_of(&v) else {
@@ -369,7 +370,7 @@ fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &UnitProgress<
     Ok(())
 }
 
-fn run_mining(plan: &Plan, u: &Unit, area: usize) -> Result<()> {
+fn run_mining(plan: &Plan, u: &Unit, area: usize, p: &UnitProgress<'_>) -> Result<()> {
     let (Some(m), pa) = (&plan.mining, &plan.areas[area]) else { bail!("the study has no mining analysis") };
     let req = MiningRequest {
         rsei_dir: plan.output.clone(),
@@ -379,7 +380,10 @@ fn run_mining(plan: &Plan, u: &Unit, area: usize) -> Result<()> {
         options: m.options.clone(),
     };
     let dir = plan.output.join(pa.area.slug()).join("mining");
-    crate::mining::run(&req, &dir)?;
+    let s = crate::mining::run(&req, &dir)?;
+    for n in &s.notes {
+        p.note(&format!("note: {}: {n}", s.area));
+    }
     finish_manifest(&dir.join("manifest.json"), &plan.output, Some(&u.record()))
 }
 
@@ -397,7 +401,12 @@ fn run_drivers(plan: &Plan, u: &Unit, p: &UnitProgress<'_>) -> Result<()> {
     let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
     let files: BTreeSet<&PathBuf> = plan.areas.iter().map(|pa| &pa.file).collect();
     let area_file = if files.len() == 1 { files.into_iter().next().map(PathBuf::as_path) } else { None };
-    crate::drivers::run(&inputs, &areas, area_file, &d.options, &plan.output, p)?;
+    let s = crate::drivers::run(&inputs, &areas, area_file, &d.options, &plan.output, p)?;
+    for a in &s.areas {
+        for n in &a.notes {
+            p.note(&format!("note: {} drivers: {n}", a.area));
+        }
+    }
     for pa in &plan.areas {
         let m = plan.output.join(pa.area.slug()).join("drivers").join("manifest.json");
         if m.is_file() {
@@ -553,7 +562,7 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
                 let p = progress.unit(&u.label);
                 let r = clear(u).and_then(|()| match &u.kind {
                     Kind::Rsei { area, years } => run_rsei(plan, u, *area, years, &p),
-                    Kind::Mining { area } => run_mining(plan, u, *area),
+                    Kind::Mining { area } => run_mining(plan, u, *area, &p),
                     Kind::Drivers => run_drivers(plan, u, &p),
                     Kind::Tables => run_tables(plan, &units, u),
                 });

@@ -208,22 +208,19 @@ fn span_named(tbl: &dyn TableLike, msg: &str) -> Option<Range<usize>> {
     let found = |needle: &str| {
         msg.match_indices(needle).any(|(i, _)| {
             let before = msg[..i].chars().next_back().is_none_or(|c| !is_word(c));
-            let after = msg[i + needle.len()..].chars().next().is_none_or(|c| !is_word(c) || c == '.');
+            let after = msg[i + needle.len()..].chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
             before && after
         })
     };
-    // full dotted paths first, then last segments
+    // the longest dotted suffix of a present key path named in the message ("mod09.max_cirrus"
+    // names qa.mod09.max_cirrus)
     let mut best: Option<(usize, Option<Range<usize>>)> = None;
     for (p, span) in &all {
-        if found(p) && best.as_ref().is_none_or(|(n, _)| p.len() > *n) {
-            best = Some((p.len(), span.clone()));
-        }
-    }
-    if best.is_none() {
-        for (p, span) in &all {
-            let last = p.rsplit('.').next().unwrap_or(p);
-            if found(last) && best.as_ref().is_none_or(|(n, _)| last.len() > *n) {
-                best = Some((last.len(), span.clone()));
+        let segs: Vec<&str> = p.split('.').collect();
+        for k in 0..segs.len() {
+            let suffix = segs[k..].join(".");
+            if found(&suffix) && best.as_ref().is_none_or(|(n, _)| suffix.len() > *n) {
+                best = Some((suffix.len(), span.clone()));
             }
         }
     }
@@ -706,20 +703,18 @@ fn check_mine_layer(ctx: &mut Ctx<'_>, src: &MineSource, crs: &str, span: Option
     o.id_field = src.id_field.clone();
     o.name_field = src.name_field.clone();
     o.assume_crs = src.assume_crs.as_ref().map(rsei_core::Crs::new);
+    let file = src.path.display();
+    let filter = src.filter.as_ref().map_or_else(String::new, |f| format!(" matching `{f}`"));
     match rsei_io::vector::read_polygons(&src.path, &o) {
         Ok(layer) => {
-            let file = src.path.display();
             for n in &layer.notes {
                 ctx.warn(span.clone(), format!("{file}: {n}"));
             }
-            if layer.features.is_empty() {
-                let counts = rsei_io::vector::geometry_counts(&src.path, src.layer.as_deref(), o.filter.as_ref()).unwrap_or_default();
-                let held = if counts.is_empty() { "no feature".to_string() } else { counts.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ") };
-                let filter = src.filter.as_ref().map_or_else(String::new, |f| format!(" matching `{f}`"));
-                ctx.err(span, format!("mine layer {file} has no polygon{filter} (it holds {held}); the mining analysis needs mine polygons"));
-                return false;
-            }
             true
+        }
+        Err(rsei_io::vector::VectorError::NoPolygons { detail, .. }) => {
+            ctx.err(span, format!("mine layer {file} has no polygon{filter} ({detail}); the mining analysis needs mine polygons"));
+            false
         }
         Err(e) => {
             ctx.err(span, format!("cannot read the mine layer: {e}"));
@@ -734,11 +729,12 @@ fn check_mining(ctx: &mut Ctx<'_>, sec: &Section<'_>) -> Option<MiningPlan> {
     let opts: Option<MiningRunOptions> = sec.tables.get(1).and_then(typed);
     if let (Some(o), 0) = (&opts, sec.errors) {
         if let Err(e) = o.validate() {
-            let span = match &e {
-                crate::mining::MiningError::InvalidOption { name, .. } => value_span(tbl, name),
-                _ => None,
-            };
-            ctx.err(span.or(sec.span.clone()), format!("invalid [mining] option: {e}"));
+            match &e {
+                crate::mining::MiningError::InvalidOption { name, reason } if tbl.contains_key(name) => {
+                    ctx.err(value_span(tbl, name), format!("invalid value of `{name}` in [mining]: {reason}"));
+                }
+                _ => ctx.err(sec.span.clone(), format!("invalid [mining] option: {e}")),
+            }
         } else if let Err(msg) = check_crs(&o.equal_area_crs) {
             ctx.err(value_span(tbl, "equal_area_crs").or(sec.span.clone()), format!("equal_area_crs {:?} is not a CRS PROJ understands: {msg}", o.equal_area_crs));
         }
@@ -772,11 +768,12 @@ fn check_drivers(ctx: &mut Ctx<'_>, sec: &Section<'_>, mining: Option<&MiningPla
     let mut ok = sec.errors == 0;
     if let (Some(o), true) = (&opts, ok) {
         if let Err(e) = o.validate() {
-            let span = match &e {
-                crate::drivers::DriversError::InvalidOption { name, .. } => value_span(tbl, name),
-                _ => None,
-            };
-            ctx.err(span.or(sec.span.clone()), format!("invalid [drivers] option: {e}"));
+            match &e {
+                crate::drivers::DriversError::InvalidOption { name, reason } if tbl.contains_key(name) => {
+                    ctx.err(value_span(tbl, name), format!("invalid value of `{name}` in [drivers]: {reason}"));
+                }
+                _ => ctx.err(sec.span.clone(), format!("invalid [drivers] option: {e}")),
+            }
             ok = false;
         } else if let Err(msg) = check_crs(&o.crs) {
             ctx.err(value_span(tbl, "crs").or(sec.span.clone()), format!("crs {:?} is not a CRS PROJ understands: {msg}", o.crs));
@@ -933,6 +930,12 @@ mod tests {
         // the dotted path wins over a bare segment
         let s = span_named(t, "x.ring_max_km is wrong").unwrap();
         assert_eq!(diag::line_col(text, s.start).line, 4);
+        // a suffix of a nested key's path
+        let text2 = "[rsei.qa.mod09]\nmax_cirrus = 7\n";
+        let doc2 = ImDocument::parse(text2.to_string()).unwrap();
+        let t2 = doc2.as_table().get("rsei").unwrap().as_table_like().unwrap();
+        let s = span_named(t2, "invalid option mod09.max_cirrus: above 3").unwrap();
+        assert_eq!(diag::line_col(text2, s.start).line, 2);
         assert!(span_named(t, "nothing named here").is_none());
     }
 }
