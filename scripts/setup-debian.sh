@@ -1,6 +1,7 @@
 #!/usr/bin/env sh
 # Installs the system packages rsei needs on Debian/Ubuntu: GDAL (library, headers and command-line
-# tools, used by the conformance tests) and pkg-config. Uses sudo when not run as root.
+# tools, used by the conformance tests), pkg-config, and Chromium (the headless browser check of the
+# HTML report, tests/report.rs). Uses sudo when not run as root.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -8,4 +9,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends libgdal-dev gdal-bin pkg-config
+$SUDO apt-get install -y -q --no-install-recommends libgdal-dev gdal-bin pkg-config chromium
