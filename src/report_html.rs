@@ -1098,13 +1098,12 @@ fn methods(st: &Study, prov: &Provenance) -> Section {
             rsei_core::composite::IndexOrder::IndexThenComposite => "the indicators are computed for every observation and then composited",
         };
         qa.para(format!(
-            "The composite of target year Y is the per-pixel **{reducer}** of the valid observations dated {} {} to {} {} {window}; a pixel with fewer than {} valid observation{} is left empty, and {order}. The number of valid observations per pixel is kept (`obs_count.tif`).",
+            "The composite of target year Y is the per-pixel **{reducer}** of the valid observations dated {} {} to {} {} {window}; a pixel with {} is left empty, and {order}. The number of valid observations per pixel is kept (`obs_count.tif`).",
             c.season.start.1,
             month_name(c.season.start.0),
             c.season.end.1,
             month_name(c.season.end.0),
-            c.min_obs,
-            if c.min_obs == 1 { "" } else { "s" }
+            if c.min_obs <= 1 { "no valid observation".to_string() } else { format!("fewer than {} valid observations", c.min_obs) }
         ));
         sec.subsections.push(qa);
 

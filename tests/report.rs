@@ -155,18 +155,6 @@ fn copy_dir(from: &Path, to: &Path) {
 
 const VOID: [&str; 8] = ["meta", "br", "hr", "img", "input", "link", "wbr", "col"];
 
-/// Every `<svg>…</svg>` element of the page, in order.
-fn svg_elements(html: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find("<svg") {
-        let j = rest[i..].find("</svg>").map(|j| i + j + 6).expect("an <svg> without </svg>");
-        out.push(&rest[i..j]);
-        rest = &rest[j..];
-    }
-    out
-}
-
 /// Checks that the HTML elements outside SVG are balanced (void elements excepted) and that every
 /// SVG parses as XML whose `url(#…)` references point into itself. Returns the element names
 /// seen.
@@ -299,7 +287,7 @@ fn report_has_every_section_figure_and_table() {
     assert!(html.contains("@media print") && html.contains("size: A4") && html.contains("section.area, section.page-break { break-before: page; }"));
     for (name, folder, id) in AREAS {
         let part = area_part(html, id);
-        assert!(part.contains(&format!("<h2><span class=\"secnum\">")) && part.contains(&format!("{name}</h2>")), "{name}: heading");
+        assert!(part.contains("<h2><span class=\"secnum\">") && part.contains(&format!("{name}</h2>")), "{name}: heading");
         for sub in ["maps", "time", "pca", "mining", "drivers", "notes"] {
             assert!(part.contains(&format!("<section id=\"{id}-{sub}\"")), "{name}: subsection {sub}");
         }
@@ -444,6 +432,53 @@ fn report_degrades_when_outputs_are_missing() {
     assert!(!html.contains("id=\"fig-ranking\"") && html.contains("id=\"tab-ranking\""), "the ranking table stays");
     assert_eq!(block(&html, "fig-second-city-forest").matches("<svg").count(), 1);
     assert!(html.contains("Second City 2020: no manifest.json"), "an incomplete year is flagged");
+    assert!(!html.contains("xref missing"));
+}
+
+#[test]
+fn long_series_single_years_and_model_warnings() {
+    // fourteen years made from the two computed ones (alternating), the last one with a PC1 that
+    // loads LST positively and a model warning
+    let t = TempDir::new("long");
+    let area = t.path().join("Demo_City");
+    for (k, year) in (2001..=2014).enumerate() {
+        let src = results().join("Demo_City").join(if k % 2 == 0 { "2019" } else { "2020" });
+        let dst = area.join(year.to_string());
+        copy_dir(&src, &dst);
+        let mut s = json(&dst.join("summary.json"));
+        s["year"] = year.into();
+        if year == 2014 {
+            s["model"]["pc1"][3] = 0.512.into();
+            s["model"]["warnings"] = serde_json::json!(["LST loads positively (0.512) after orientation"]);
+        }
+        std::fs::write(dst.join("summary.json"), serde_json::to_vec_pretty(&s).unwrap()).unwrap();
+    }
+    let html = std::fs::read_to_string(write_report(t.path(), &ReportOptions::default()).unwrap()).unwrap();
+    check_html(&html);
+    // more than twelve years: Table A1 transposed, one row per year, the warned year marked
+    let pca = block(&html, "tab-demo-city-pca");
+    assert!(pca.contains("<thead><tr><th scope=\"col\">Year</th><th scope=\"col\">NDVI</th>"), "transposed header");
+    assert_eq!(pca.matches("<tr><th scope=\"row\"").count(), 14);
+    assert!(pca.contains(">2014\u{2020}</th>") && !pca.contains(">2013\u{2020}</th>"));
+    assert!(pca.contains("<td class=\"num warn\">0.512</td>"), "the positive LST loading is shaded");
+    assert_eq!(pca.matches("warn").count(), 1);
+    assert!(html.contains("\u{2020} 2014: LST loads positively (0.512) after orientation"));
+    assert!(html.contains("<strong>In 2014 the orientation of PC1 is questionable</strong>"));
+    // maps of the first and last year, a linear trend over the fourteen yearly means
+    assert!(block(&html, "fig-demo-city-maps").contains("(a) 2001") && block(&html, "fig-demo-city-maps").contains("(b) 2014"));
+    let summary = block(&html, "tab-summary");
+    assert_eq!(summary.matches("<tr><th scope=\"row\"").count(), 14 + 4);
+    assert!(!summary.contains("Trend (per decade)</th><td class=\"missing\">"), "a trend over 14 years");
+
+    // one area, one year: one map, no trend
+    let t = TempDir::new("one-year");
+    copy_dir(&results().join("Second_City/2020"), &t.path().join("Second_City/2020"));
+    let html = std::fs::read_to_string(write_report(t.path(), &ReportOptions::default()).unwrap()).unwrap();
+    check_html(&html);
+    assert_eq!(block(&html, "fig-second-city-maps").matches("<svg").count(), 1);
+    assert!(html.contains("RSEI grades of Second City in 2020"));
+    assert!(block(&html, "tab-summary").contains("Trend (per decade)</th><td class=\"missing\">"));
+    assert!(!html.contains("id=\"fig-all-series\""), "one area: no cross-area series");
     assert!(!html.contains("xref missing"));
 }
 
