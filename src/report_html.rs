@@ -1563,6 +1563,17 @@ fn drivers_subsection(a: &Area, da: &DriverArea) -> Result<Section> {
             panels.push(Panel { svg, label: Some(panel_label(k, label)) });
         }
     }
+    // maps of the prediction and the residual (PNG at twice the CSS size, as the driver analysis draws them)
+    let mut maps = Vec::new();
+    for (k, (file, label)) in [("map_predicted.png", "predicted RSEI"), ("map_residual.png", "residual")].iter().enumerate() {
+        let p = da.dir.join(file);
+        if let Ok(bytes) = std::fs::read(&p) {
+            match rsei_report::html::png_as_svg(&bytes, 2.0, &format!("{label}, {} {}", a.name, da.s.year)) {
+                Some(svg) => maps.push(Panel { svg, label: Some(panel_label(k, label)) }),
+                None => return Err(StudyReportError::BadFile { path: p, reason: "not a PNG image".into() }.into()),
+            }
+        }
+    }
     match panels.len() {
         0 => s.blocks.push(Block::Callout(Callout::new(CalloutKind::Note, None, vec![format!("The driver analysis wrote no figures for {name} (run without `--no-charts` to have them).")]))),
         n => {
@@ -1578,6 +1589,20 @@ fn drivers_subsection(a: &Area, da: &DriverArea) -> Result<Section> {
             fig.columns = Some(1);
             s.blocks.push(Block::Figure(fig));
         }
+    }
+    if !maps.is_empty() {
+        let n = maps.len();
+        let mut fig = Figure::panels(
+            format!("fig-{}-prediction", a.id),
+            maps,
+            format!(
+                "{} of {name}, {} (cf. Fig. 7d, 7f of Zeng et al. 2024).",
+                if n == 2 { "(a) RSEI predicted by the random forest wherever the drivers are valid and (b) the residual, observed \u{2212} predicted, where RSEI is valid".to_string() } else { "The random forest's map".to_string() },
+                da.s.year
+            ),
+        );
+        fig.wide = n == 2;
+        s.blocks.push(Block::Figure(fig));
     }
     Ok(s)
 }

@@ -297,8 +297,12 @@ fn report_has_every_section_figure_and_table() {
         let driver_svgs = svg_files(&out.join(folder).join("drivers"));
         assert_eq!(mining_svgs, 6, "{name}: the mining analysis draws five figures and a map");
         assert_eq!(driver_svgs, 2, "{name}: the driver analysis draws importance and validation");
+        // and two maps as PNG (prediction, residual), shown wrapped in SVG
+        let driver_svgs = driver_svgs + 2;
+        assert!(part.contains(&format!("<figure id=\"fig-{id}-prediction\"")));
+        assert_eq!(block(part, &format!("fig-{id}-prediction")).matches("href=\"data:image/png;base64,").count(), 2);
         assert_eq!(part.matches("<svg").count(), 4 + mining_svgs + driver_svgs, "{name}: SVGs in the area section");
-        for f in ["maps", "series", "distribution", "mines", "distance", "sizes", "latitude", "mine-map", "forest"] {
+        for f in ["maps", "series", "distribution", "mines", "distance", "sizes", "latitude", "mine-map", "forest", "prediction"] {
             assert!(part.contains(&format!("<figure id=\"fig-{id}-{f}\"")), "{name}: figure {f}");
         }
         assert_eq!(block(part, &format!("fig-{id}-maps")).matches("<svg").count(), 2, "{name}: two maps");
@@ -345,8 +349,8 @@ fn report_has_every_section_figure_and_table() {
     let ranking = json(&out.join("drivers").join("manifest.json"))["ranking"].clone();
     let first = ranking[0]["name"].as_str().unwrap();
     assert!(block(html, "tab-ranking").contains(&format!("<tbody>\n<tr><th scope=\"row\" class=\"rowhead\">{first}</th>")), "the ranking starts with {first}");
-    // total: 12 SVGs per area, the cross-area series, heat map and ranking
-    assert_eq!(html.matches("<svg").count(), 2 * 12 + 3);
+    // total: 14 SVGs per area, the cross-area series, heat map and ranking
+    assert_eq!(html.matches("<svg").count(), 2 * 14 + 3);
 
     // methods from the options actually used
     for s in [
@@ -386,7 +390,7 @@ fn the_command_writes_the_report() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("report written to"), "{}", text(&o));
     let html = std::fs::read_to_string(t.path().join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 2 * 12 + 3);
+    assert_eq!(html.matches("<svg").count(), 2 * 14 + 3);
     // atomic write: no temporary file left beside it
     let leftovers: Vec<String> = std::fs::read_dir(t.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains("report") && n != "report.html").collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -548,7 +552,7 @@ fn report_in_a_browser() {
     let page = t.path().join("report.html");
     std::fs::write(&page, html).unwrap();
     let ids = figure_and_table_ids(html);
-    assert!(ids.len() >= 2 * 14 + 7, "{} figures and tables", ids.len());
+    assert!(ids.len() >= 2 * 15 + 7, "{} figures and tables", ids.len());
     let expect = serde_json::json!({"ids": ids, "svg_count": html.matches("<svg").count()});
     std::fs::write(t.path().join("expect.json"), expect.to_string()).unwrap();
     let shot = t.path().join("report-screenshot.png");

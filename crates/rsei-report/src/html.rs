@@ -552,6 +552,37 @@ pub fn inline_svg(doc: &str, prefix: &str) -> String {
     format!("{tag}{rest}")
 }
 
+/// A PNG image (e.g. a map from [`crate::render_map`]) wrapped in an SVG document, so that it can
+/// be a figure panel like any chart: the image is embedded as a base64 data URI and shown at
+/// `width / scale` × `height / scale` px (`scale` = the device-pixel ratio it was drawn at, 2 for
+/// the maps of [`crate::MapStyle::default`]). `None` when the bytes are not a PNG or `scale` is
+/// not positive.
+///
+/// ```
+/// use rsei_report::map::{render_map, MapStyle};
+/// let png = render_map(&[0.1, 0.9], 1, 2, &MapStyle::default()).unwrap();
+/// let svg = rsei_report::html::png_as_svg(&png, 2.0, "Predicted RSEI").unwrap();
+/// assert!(svg.contains("<title>Predicted RSEI</title>") && svg.contains("href=\"data:image/png;base64,"));
+/// assert!(rsei_report::html::png_as_svg(b"GIF89a", 2.0, "x").is_none());
+/// ```
+pub fn png_as_svg(png: &[u8], scale: f64, title: &str) -> Option<String> {
+    // signature, then the IHDR chunk: length (4), "IHDR" (4), width (4), height (4)
+    if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" || &png[12..16] != b"IHDR" || !(scale.is_finite() && scale > 0.0) {
+        return None;
+    }
+    let w = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    let h = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let (cw, ch) = (format_fixed(f64::from(w) / scale, 1), format_fixed(f64::from(h) / scale, 1));
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{cw}\" height=\"{ch}\" viewBox=\"0 0 {cw} {ch}\"><title>{}</title><image x=\"0\" y=\"0\" width=\"{cw}\" height=\"{ch}\" href=\"data:image/png;base64,{}\"/></svg>\n",
+        escape_xml(title),
+        crate::svg::base64(png)
+    ))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Numbering and checks
 // ---------------------------------------------------------------------------------------------
@@ -1162,6 +1193,23 @@ mod tests {
             assert!(s.contains(&format!("id=\"{id}\"")), "dangling {id}");
             assert!(id.starts_with("fig-x-"));
         }
+    }
+
+    #[test]
+    fn png_wrapped_at_its_css_size() {
+        // signature, IHDR length 13, "IHDR", width 400, height 300 (enough for the header read)
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend(400u32.to_be_bytes());
+        png.extend(300u32.to_be_bytes());
+        let s = png_as_svg(&png, 2.0, "a <map>").unwrap();
+        // 400/2 × 300/2 CSS px
+        assert!(s.contains("width=\"200.0\" height=\"150.0\" viewBox=\"0 0 200.0 150.0\""), "{s}");
+        assert!(s.contains("<title>a &lt;map&gt;</title>"));
+        roxmltree::Document::parse(&s).unwrap();
+        assert!(png_as_svg(&png, 0.0, "x").is_none());
+        assert!(png_as_svg(&png[..20], 2.0, "x").is_none());
+        let inlined = inline_svg(&s, "f");
+        assert!(inlined.starts_with("<svg style=\"width:100%;max-width:200px;height:auto\" viewBox=\"0 0 200.0 150.0\">"), "{inlined}");
     }
 
     #[test]
