@@ -219,11 +219,13 @@ pub fn size_class_chart(report: &MiningReport, area: &str) -> Result<Chart, Stri
                 let pos = classes.iter().position(|x| x == &c.size_class)?;
                 Some(BoxItem {
                     position: pos as f64,
-                    min: b.whisker_low,
+                    // with type-7 quartiles of few values the last value inside the fences can
+                    // lie inside the box (e.g. 4 values, the largest an outlier): draw it at the box
+                    min: b.whisker_low.min(b.q1),
                     q1: b.q1,
                     median: b.median,
                     q3: b.q3,
-                    max: b.whisker_high,
+                    max: b.whisker_high.max(b.q3),
                     outliers: b.outliers.clone(),
                 })
             })
