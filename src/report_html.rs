@@ -1596,9 +1596,9 @@ fn drivers_subsection(a: &Area, da: &DriverArea) -> Result<Section> {
             format!("fig-{}-prediction", a.id),
             maps,
             format!(
-                "{} of {name}, {} (cf. Fig. 7d, 7f of Zeng et al. 2024).",
-                if n == 2 { "(a) RSEI predicted by the random forest wherever the drivers are valid and (b) the residual, observed \u{2212} predicted, where RSEI is valid".to_string() } else { "The random forest's map".to_string() },
-                da.s.year
+                "Random forest of {name}, {}: {} (cf. Fig. 7d, 7f of Zeng et al. 2024).",
+                da.s.year,
+                if n == 2 { "(a) RSEI predicted wherever the drivers are valid; (b) the residual, observed \u{2212} predicted, where RSEI is valid" } else { "map of the prediction or of the residual" }
             ),
         );
         fig.wide = n == 2;
@@ -1755,7 +1755,7 @@ fn across_section(st: &Study) -> Result<Option<Section>> {
     row.extend(trends.iter().map(|t| TCell::num(t.map(|t| t.r2), 2)));
     t.push(row);
     let mut row = vec![TCell::head("p of the trend")];
-    row.extend(trends.iter().map(|t| TCell::num_text(t.map_or_else(|| "\u{2013}".into(), |t| p_text(Some(t.p_value))))));
+    row.extend(trends.iter().map(|t| t.map_or_else(TCell::missing, |t| TCell::num_text(p_text(Some(t.p_value))))));
     t.push(row);
     t.notes.push("Trend: least-squares slope of the yearly means against the year, times ten; p: two-sided test of the slope (Pearson's r of year and mean, n \u{2212} 2 degrees of freedom). At least three years are needed.".into());
     s.blocks.push(Block::Table(t));

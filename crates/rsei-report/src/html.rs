@@ -1011,11 +1011,12 @@ figcaption .label, .table-caption .label { font-weight: 700; margin-right: .25em
 .table-caption { font-size: .9rem; line-height: 1.45; margin: 0 0 .5rem; }
 .table-block { margin: 1.6rem 0; }
 .table-wrap { overflow-x: auto; }
-table.data { border-collapse: collapse; width: 100%; font-size: .84rem; line-height: 1.35; font-variant-numeric: tabular-nums lining-nums;
+table.data { border-collapse: collapse; width: auto; min-width: 60%; font-size: .84rem; line-height: 1.35; font-variant-numeric: tabular-nums lining-nums;
   border-top: 2px solid var(--rule); border-bottom: 2px solid var(--rule); }
 table.data th, table.data td { padding: .28rem .6rem; vertical-align: baseline; }
 table.data thead th { border-bottom: 1px solid var(--rule); font-weight: 600; text-align: center; font-size: .8rem; vertical-align: bottom; }
-table.data th.rowhead { text-align: left; font-weight: 600; white-space: nowrap; }
+table.data thead th:first-child, table.data th.rowhead { text-align: left; }
+table.data th.rowhead { font-weight: 600; white-space: nowrap; }
 table.data td { text-align: left; }
 table.data td.num { text-align: right; white-space: nowrap; }
 table.data td.missing { text-align: center; color: var(--muted); }
