@@ -1347,11 +1347,13 @@ fn pca_table(a: &Area) -> TableBlock {
             row.extend(a.years.iter().map(|y| TCell::num(Some(y.s.model.pc1[k]), 3).warned(wrong_sign(k, y.s.model.pc1[k]))));
             t.push(row);
         }
+        t.rule();
         for k in 0..4 {
             let mut row = vec![TCell::head(format!("\u{3bb}{}", ['\u{2081}', '\u{2082}', '\u{2083}', '\u{2084}'][k]))];
             row.extend(a.years.iter().map(|y| TCell::num(Some(1e3 * y.s.model.eigenvalues[k]), 2)));
             t.push(row);
         }
+        t.rule();
         let mut row = vec![TCell::head("Contribution (%)")];
         row.extend(a.years.iter().map(|y| TCell::num(Some(100.0 * y.s.model.pc1_contribution), 2)));
         t.push(row);
@@ -1745,6 +1747,7 @@ fn across_section(st: &Study) -> Result<Option<Section>> {
         t.push(row);
     }
     let trends: Vec<Option<Trend>> = st.areas.iter().map(|a| linear_trend(&a.years.iter().filter_map(|y| y.s.rsei_mean.map(|m| (y.s.year, m))).collect::<Vec<_>>())).collect();
+    t.rule();
     let mut row = vec![TCell::head("Multi-year mean")];
     row.extend(st.areas.iter().map(|a| TCell::num(mean_of(&a.years.iter().filter_map(|y| y.s.rsei_mean).collect::<Vec<_>>()), 3)));
     t.push(row);
@@ -1897,7 +1900,7 @@ pub fn build_document(out_dir: &Path, opts: &ReportOptions) -> Result<Document> 
     let versions = software_versions(&st);
     let study = st.name.as_ref().map_or_else(String::new, |n| format!("Study \u{201c}{}\u{201d} \u{b7} ", esc(n)));
     doc.byline.push(format!("{study}Results folder `{}` \u{b7} {}", esc(&file_name(out_dir)), and_list(&versions.iter().map(|v| esc(v)).collect::<Vec<_>>())));
-    doc.byline.push("Method: Zeng et al. (2024), *Sustainability* 16, 1447; every formula and default is stated in Section 1.".into());
+    doc.byline.push("Method: Zeng et al. (2024), *Sustainability* 16, 1447; every formula and default is stated in {ref:methods}.".into());
     if synthetic {
         doc.banners.push(Callout::new(
             CalloutKind::Data,

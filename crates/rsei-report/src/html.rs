@@ -150,11 +150,13 @@ pub struct TableBlock {
     pub notes: Vec<String>,
 }
 
-/// A body row: cells, or a group heading spanning the table (e.g. a city in Table A1).
+/// A body row: cells, a group heading spanning the table (e.g. a city in Table A1), or a thin
+/// rule above the next row (e.g. before summary rows).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TRow {
     Cells(Vec<TCell>),
     Group(String),
+    Rule,
 }
 
 /// What a cell holds, for alignment and styling.
@@ -248,6 +250,10 @@ impl TableBlock {
     /// Appends a group heading row.
     pub fn group(&mut self, title: impl Into<String>) {
         self.rows.push(TRow::Group(title.into()));
+    }
+    /// Draws a thin rule above the next row.
+    pub fn rule(&mut self) {
+        self.rows.push(TRow::Rule);
     }
     /// A table from a typed [`crate::table::Table`]: column headers with their units, numbers
     /// right-aligned with the decimals of their cells, missing cells as dashes.
@@ -924,16 +930,19 @@ fn render_table(out: &mut String, t: &TableBlock, n: &Numbering) {
         out.push_str("</tr></thead>\n");
     }
     out.push_str("<tbody>\n");
+    let mut rule = false;
     for r in &t.rows {
         match r {
+            TRow::Rule => rule = true,
             TRow::Cells(cells) => {
-                out.push_str("<tr>");
+                out.push_str(if std::mem::take(&mut rule) { "<tr class=\"rule\">" } else { "<tr>" });
                 for c in cells {
                     render_cell(out, c, false);
                 }
                 out.push_str("</tr>\n");
             }
             TRow::Group(g) => {
+                rule = false;
                 let _ = writeln!(out, "<tr class=\"group\"><th colspan=\"{ncols}\" scope=\"rowgroup\">{}</th></tr>", escape_xml(g));
             }
         }
@@ -1023,6 +1032,7 @@ table.data td.missing { text-align: center; color: var(--muted); }
 table.data td.warn, table.data th.warn { background: var(--warn-bg); color: var(--warn-ink); font-weight: 700; }
 table.data tr.group th { text-align: left; font-style: italic; font-weight: 600; padding-top: .55rem; border-top: 1px solid var(--hair); }
 table.data tbody tr:first-child.group th { border-top: 0; }
+table.data tr.rule > * { border-top: 1px solid var(--rule); }
 .table-notes { font-size: .8rem; color: #333; margin-top: .35rem; }
 .table-notes p { margin: .15rem 0; text-align: left; }
 section.references ul { list-style: none; padding-left: 1.6rem; }
@@ -1108,6 +1118,7 @@ mod tests {
         let mut t = TableBlock::new("tab-1", "Loadings.", vec![TCell::head("Index"), TCell::head("2001")]);
         t.group("Anshan");
         t.push(vec![TCell::head("LST"), TCell::num(Some(0.764), 3).warned(true)]);
+        t.rule();
         t.push(vec![TCell::head("WET"), TCell::num(None, 3)]);
         t.notes.push("Shaded: loads positively.".into());
         b1.blocks.push(Block::Table(t));
@@ -1139,7 +1150,7 @@ mod tests {
         assert!(h.contains("<section id=\"b\" class=\"area page-break\">"));
         assert!(h.contains("<td class=\"num warn\">0.764</td>"));
         assert!(h.contains("<tr class=\"group\"><th colspan=\"2\" scope=\"rowgroup\">Anshan</th></tr>"));
-        assert!(h.contains("<td class=\"missing\">\u{2013}</td>"));
+        assert!(h.contains("<tr class=\"rule\"><th scope=\"row\" class=\"rowhead\">WET</th><td class=\"missing\">\u{2013}</td></tr>"));
         // ids inside the two panels of figure 2 differ
         assert!(h.contains("id=\"fig-2-p1-k\"") && h.contains("id=\"fig-2-p2-k\"") && h.contains("id=\"fig-1-p1-k\""));
         // title escaped, a TOC, print rules, nothing external
