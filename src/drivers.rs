@@ -61,7 +61,7 @@ use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use rsei_core::drivers::{
     aligned_grid, complete_cases, distance_to_sources, distance_with_barrier, mean_ranks, moving_window_share, pad_grid,
-    pearson_by_driver, rank_descending, rasterize_barrier, slope_degrees, window_cells, DriverRank, LayerSummary,
+    pearson_by_driver, rank_descending, rasterize_barrier, slope_degrees, DriverRank, LayerSummary, SquareWindow,
 };
 use rsei_core::grid::ASIA_NORTH_ALBERS_PROJ;
 use rsei_core::zonal::{self, PixelRule};
@@ -323,7 +323,8 @@ pub struct AreaSummary {
     pub x0: f64,
     pub y0: f64,
     pub cells_inside: usize,
-    /// MineA window in cells and its side in km (when mines are given).
+    /// MineA window: cells across (partly covered edge cells included) and its side in km (when
+    /// mines are given); the window's area is exactly the side squared (edge cells weighted).
     pub window_cells: Option<usize>,
     pub window_km_effective: Option<f64>,
     pub drivers: Vec<DriverInfo>,
@@ -405,7 +406,7 @@ fn read_mines(src: &MineSource, crs: &Crs, notes: &mut Vec<String>) -> Result<Ve
 struct MineDrivers {
     dism: Vec<f32>,
     minea: Vec<f32>,
-    window_cells: usize,
+    window: SquareWindow,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -420,7 +421,8 @@ fn mine_drivers(
     notes: &mut Vec<String>,
 ) -> Result<MineDrivers, DriversError> {
     let res = opts.resolution_m;
-    let k = window_cells(opts.window_km * 1000.0, res).map_err(core_err(area, "MineA window"))?;
+    let win = SquareWindow::new(opts.window_km * 1000.0, res).map_err(core_err(area, "MineA window"))?;
+    let k = win.outer_cells();
     let near = |g: &Grid| -> Vec<MultiPolygon<f64>> {
         let gb = g.bounds();
         mines.iter().filter(|m| bounds_of(m).is_some_and(|b| b.intersects(&gb))).cloned().collect()
@@ -439,7 +441,7 @@ fn mine_drivers(
             }
         }
     }
-    let share = moving_window_share(gs.rows(), gs.cols(), &frac, k).map_err(core_err(area, "MineA"))?;
+    let share = moving_window_share(gs.rows(), gs.cols(), &frac, &win).map_err(core_err(area, "MineA"))?;
     let share: Vec<f32> = share.iter().map(|&v| v as f32).collect();
     let minea = crop(&share, &gs, k / 2, grid).map_err(core_err(area, "MineA"))?;
 
@@ -503,7 +505,7 @@ fn mine_drivers(
             opts.search_margin_km
         ));
     }
-    Ok(MineDrivers { dism, minea, window_cells: k })
+    Ok(MineDrivers { dism, minea, window: win })
 }
 
 fn rsei_path(inputs: &DriverInputs, area: &StudyArea) -> Result<PathBuf, DriversError> {
@@ -606,12 +608,18 @@ fn analyse_area(
     if let (Some(mines), Some(src)) = (mines, &inputs.mines) {
         progress.message(&format!("{name}: distance to mines and mine share"));
         let m = mine_drivers(name, &grid, &inside, mines, &src.path, barrier, opts, &mut notes)?;
-        window = Some(m.window_cells);
+        window = Some(m.window);
         let files: Vec<PathBuf> = std::iter::once(src.path.clone()).chain(inputs.barrier.clone()).collect();
         layers.push(AlignedDriver { name: DISM.into(), raster: Raster::new(grid.clone(), m.dism).map_err(core_err(name, "DisM"))?, files: files.clone(), resampling: Resampling::Nearest });
         sources.push(if inputs.barrier.is_some() { "derived from the mines: metres to the nearest mine cell round the barrier" } else { "derived from the mines: metres to the nearest mine cell" }.into());
         layers.push(AlignedDriver { name: MINEA.into(), raster: Raster::new(grid.clone(), m.minea).map_err(core_err(name, "MineA"))?, files: vec![src.path.clone()], resampling: Resampling::Nearest });
-        sources.push(format!("derived from the mines: % mine area in {k} × {k} cells", k = m.window_cells));
+        sources.push(format!(
+            "derived from the mines: % mine area in a {} km × {} km window ({} × {} cells, edge cells weighted by their part inside)",
+            opts.window_km,
+            opts.window_km,
+            m.window.outer_cells(),
+            m.window.outer_cells()
+        ));
         input_files.push(src.path.clone());
         input_files.extend(inputs.barrier.clone());
     }
@@ -768,8 +776,8 @@ fn analyse_area(
         x0: t.x0,
         y0: t.y0,
         cells_inside,
-        window_cells: k,
-        window_km_effective: k.map(|k| k as f64 * opts.resolution_m / 1000.0),
+        window_cells: k.map(|w| w.outer_cells()),
+        window_km_effective: k.map(|w| w.side_cells * opts.resolution_m / 1000.0),
         drivers,
         rsei_valid,
         n_pixels: n,

@@ -1213,12 +1213,12 @@ fn methods(st: &Study, prov: &Provenance) -> Section {
             }
             if let Some(w) = first.s.window_cells {
                 t.notes.push(format!(
-                    "DisM: Euclidean distance (m) from each cell centre to the nearest mine cell{} (mines up to {} km beyond the area count; mine cells by the {} rule). MineA: percentage of mine area in a moving window of {w} \u{d7} {w} cells ({} km, the odd number of cells nearest to {} km). Slope: degrees, Horn's method on the projected DEM.",
+                    "DisM: Euclidean distance (m) from each cell centre to the nearest mine cell{} (mines up to {} km beyond the area count; mine cells by the {} rule). MineA: percentage of mine area in a moving {} km \u{d7} {} km window centred on each cell ({w} \u{d7} {w} cells, the cells of its edge weighted by the part of them inside, so the window covers exactly its area). Slope: degrees, Horn's method on the projected DEM.",
                     if d.m.request.barrier.is_some() { ", going round the barrier lines" } else { "" },
                     fx(Some(o.search_margin_km), 0),
                     esc(&o.mine_cells),
                     fx(first.s.window_km_effective, 0),
-                    fx(Some(o.window_km), 0)
+                    fx(first.s.window_km_effective, 0)
                 ));
             }
             ds.blocks.push(Block::Table(t));

@@ -83,7 +83,7 @@ fn base(scene: &Scene) -> Result<Base> {
     let g = &scene.grid;
     let lc = scene.landcover(DRIVER_YEAR);
     let urban: Vec<f32> = lc.iter().map(|&c| if c == 13 { 1.0 } else { 0.0 }).collect();
-    let urban_pct: Vec<f32> = moving_window_share(g.rows(), g.cols(), &urban, 9)?.iter().map(|&v| v as f32).collect();
+    let urban_pct: Vec<f32> = moving_window_share(g.rows(), g.cols(), &urban, &rsei_core::drivers::SquareWindow::new(9.0, 1.0)?)?.iter().map(|&v| v as f32).collect();
     let mut sources = vec![false; g.len()];
     for m in &scene.mines {
         let mp = geo_types::MultiPolygon(vec![geo_types::Polygon::new(geo_types::LineString::from(m.ring.clone()), vec![])]);

@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use rsei_core::drivers::{distance_to_sources, distance_with_barrier, moving_window_share, rasterize_barrier, slope_degrees};
+use rsei_core::drivers::{distance_to_sources, distance_with_barrier, moving_window_share, rasterize_barrier, slope_degrees, SquareWindow};
 use rsei_core::grid::{Crs, GeoTransform, Grid};
 use rsei_core::Raster;
 
@@ -79,7 +79,7 @@ fn run(n: usize, reps: usize) {
     println!("  slope (Horn)                      {:>9.1} ms  {:>7.1} Mcells/s", t * 1e3, g.len() as f64 / t / 1e6);
     let (t, _) = best_of(reps, || distance_to_sources(&g, &mines).expect("EDT"));
     println!("  distance transform (exact EDT)    {:>9.1} ms  {:>7.1} Mcells/s", t * 1e3, g.len() as f64 / t / 1e6);
-    let (t, _) = best_of(reps, || moving_window_share(n, n, &frac, 11).expect("share"));
+    let (t, _) = best_of(reps, || moving_window_share(n, n, &frac, &SquareWindow::new(10.0, 1.0).expect("window")).expect("share"));
     println!("  mine share, 11 × 11 window        {:>9.1} ms  {:>7.1} Mcells/s", t * 1e3, g.len() as f64 / t / 1e6);
     let (t, blocked) = best_of(reps, || rasterize_barrier(&g, std::slice::from_ref(&coast)).expect("barrier"));
     println!("  coastline rasterised              {:>9.1} ms  ({} blocked cells)", t * 1e3, blocked.iter().filter(|&&b| b).count());

@@ -30,5 +30,5 @@ pub use distance::{distance_to_sources, distance_transform, DistanceTransform};
 pub use grid::{aligned_grid, pad_grid};
 pub use ranking::{mean_ranks, rank_descending, DriverRank};
 pub use sample::{complete_cases, constant_value, pearson_by_driver, LayerSummary};
-pub use share::{moving_window_share, window_cells};
+pub use share::{moving_window_share, SquareWindow};
 pub use slope::slope_degrees;
