@@ -185,14 +185,14 @@ const UNITS: usize = 8;
 fn a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run() {
     let tmp = TempDir::new("resume");
     let study = write(tmp.path(), "study.toml", &study_text("out", ""));
-    // uninterrupted, one thread
-    let whole = tmp.path().join("whole");
+    // uninterrupted, one thread (both output folders are named `out`: the report names its folder)
+    let whole = tmp.path().join("whole").join("out");
     let o = rsei(&["--threads", "1", "run", study.to_str().unwrap(), "--out", whole.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(keyed_manifests(&whole), UNITS);
 
     // two threads, killed once some but not all units are finished
-    let cut = tmp.path().join("cut");
+    let cut = tmp.path().join("cut").join("out");
     let mut killed = false;
     for attempt in 0..3 {
         let _ = std::fs::remove_dir_all(&cut);
@@ -259,7 +259,8 @@ fn changing_a_mining_option_recomputes_only_the_mining_units() {
     let out = tmp.path().join("out");
     let o = rsei(&["run", study.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    let not_mining: Vec<PathBuf> = output_files(&out).into_iter().filter(|f| !f.components().any(|c| c.as_os_str() == "mining")).collect();
+    // everything but the mining folders and the report (which shows the mining results)
+    let not_mining: Vec<PathBuf> = output_files(&out).into_iter().filter(|f| !f.components().any(|c| c.as_os_str() == "mining") && !f.ends_with("report.html")).collect();
     assert!(not_mining.iter().any(|f| f.ends_with("2019/rsei.tif")));
     let before = mtimes(&out, &not_mining);
     let mining_before = std::fs::read(out.join("Demo_City/mining/rings.csv")).unwrap();
@@ -281,8 +282,8 @@ fn changing_a_mining_option_recomputes_only_the_mining_units() {
     assert_eq!(mtimes(&out, &not_mining), before, "files outside the mining folders were rewritten");
     assert_ne!(std::fs::read(out.join("Demo_City/mining/rings.csv")).unwrap(), mining_before, "2 km rings differ from 1 km rings");
 
-    // the same as a fresh run with the new option
-    let fresh = tmp.path().join("fresh");
+    // the same as a fresh run with the new option (in a folder of the same name)
+    let fresh = tmp.path().join("fresh").join("out");
     let o = rsei(&["run", study.to_str().unwrap(), "--out", fresh.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert_same_outputs(&out, &fresh);

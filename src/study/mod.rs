@@ -114,7 +114,11 @@ pub fn run_file(study: &Path, out: Option<&Path>, settings: RunSettings) -> Resu
     if !settings.quiet {
         eprintln!("{}", describe(&plan));
     }
-    let report = runner::run(&plan, settings)?;
+    let mut report = runner::run(&plan, settings)?;
+    // the study report (OUT/report.html) from whatever the units wrote
+    if let Err(e) = crate::report_html::write_report(&plan.output, &crate::report_html::ReportOptions::default()) {
+        report.failed.push(("report.html".into(), format!("{e:#}")));
+    }
     if !settings.quiet || !report.failed.is_empty() {
         eprintln!(
             "{} unit(s) computed, {} reused{}{}",

@@ -9,6 +9,7 @@
 //!   drivers/…              driver ranking of all areas  ┘ the areas
 //!   <area>/pca_table.*  <area>/rsei_summary.*            ┐ run-level tables
 //!   pca_table.*  rsei_summary.*  manifest.json           ┘
+//!   report.html            the study report, rewritten at the end of every run
 //! ```
 //!
 //! Order: every unit's key is computed first (input files hashed once, through the cache); each
@@ -273,15 +274,7 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &StudyProgress) -> Resul
         if let Some(b) = &d.barrier {
             lines.push(format!("barrier {}", set_hash(&dataset_files(b))?));
         }
-        let mut deps = Vec::new();
-        for (ai, pa) in plan.areas.iter().enumerate() {
-            for &i in &rsei_of[ai] {
-                if matches!(&units[i].kind, Kind::Rsei { years, .. } if years.contains(&d.year)) {
-                    deps.push(i);
-                }
-            }
-            let _ = pa;
-        }
+        let deps: Vec<usize> = rsei_of.iter().flatten().copied().filter(|&i| matches!(&units[i].kind, Kind::Rsei { years, .. } if years.contains(&d.year))).collect();
         let parts = KeyParts {
             kind: "drivers".into(),
             software: SOFTWARE.into(),
@@ -419,7 +412,7 @@ fn run_drivers(plan: &Plan, u: &Unit, p: &UnitProgress<'_>) -> Result<()> {
 /// The table rows stored in the manifests of the RSEI units (areas in study order, years ascending).
 fn stored_rows(plan: &Plan, units: &[Unit], which: &str) -> Result<Vec<(usize, Table)>> {
     let mut out = Vec::new();
-    for (ai, pa) in plan.areas.iter().enumerate() {
+    for ai in 0..plan.areas.len() {
         let mut t = match which {
             "pca_table" => crate::outputs::pca_table(&[]),
             _ => crate::outputs::summary_table(&[]),
@@ -434,7 +427,6 @@ fn stored_rows(plan: &Plan, units: &[Unit], which: &str) -> Result<Vec<(usize, T
                 }
             }
         }
-        let _ = pa;
         out.push((ai, t));
     }
     Ok(out)
@@ -499,10 +491,10 @@ fn chain(e: &anyhow::Error) -> String {
 pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
     let out = &plan.output;
     let state = out.join(STATE_DIR);
-    std::fs::create_dir_all(&state).with_context(|| format!("creating {}", state.display()))?;
-    let _lock = Lock::take(&state)?;
+    // the marker first: from then on the folder is known as a study output
     let marker = json!({"software": SOFTWARE, "study": plan.name, "study_file": plan.study_file});
-    rsei_core::fsutil::write_atomic(&state.join(MARKER), &serde_json::to_vec_pretty(&marker)?)?;
+    rsei_core::fsutil::write_atomic(&state.join(MARKER), &serde_json::to_vec_pretty(&marker)?).with_context(|| format!("writing {}", state.join(MARKER).display()))?;
+    let _lock = Lock::take(&state)?;
     remove_temp_files(out);
     remove_temp_files(&state);
     for pa in &plan.areas {
@@ -521,7 +513,8 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
     let mut report = RunReport::default();
     for u in &units {
         let why = if settings.force { Some("recompute requested (--force)".to_string()) } else { decide(u) };
-        // a unit reading a unit that is recomputed is recomputed too only if its key changes
+        // (a unit reading a recomputed unit is recomputed only when that unit's key changed:
+        // upstream keys are part of its key)
         match why {
             None => {
                 progress.log(&format!("reuse    {}", u.label));
@@ -630,6 +623,10 @@ pub fn print_results(plan: &Plan) {
                 .collect();
             println!("drivers: ranking by %IncMSE over {} area(s): {}", plan.areas.len(), order.join(" > "));
         }
+    }
+    let report = out.join(crate::report_html::REPORT_FILE);
+    if report.is_file() {
+        println!("report: {}", report.display());
     }
     println!("results in {}", out.display());
 }

@@ -375,21 +375,24 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
         Some(t) => typed(t),
         None => Some(RseiRunOptions::default()),
     };
-    if rsei.errors == 0 {
-        if let Some(o) = &rsei_opts {
-            if let Err(e) = o.validate() {
-                let span = rsei.tbl.and_then(|t| span_named(t, &e.to_string())).or(rsei.span.clone());
-                ctx.err(span, format!("invalid [rsei] option: {e:#}"));
-            }
-            if let Some(c) = &o.output.crs {
-                if let Err(e) = check_crs(c) {
-                    let span = rsei.tbl.and_then(|t| t.get("output")).and_then(Item::as_table_like).and_then(|t| value_span(t, "crs")).or(rsei.span.clone());
-                    ctx.err(span, format!("[rsei.output] crs {c:?} is not a CRS PROJ understands: {e}"));
-                }
+    // the typed options exist when every known key has a valid value (unknown keys left out)
+    let mut rsei_ok = rsei_opts.is_some();
+    if let Some(o) = &rsei_opts {
+        if let Err(e) = o.validate() {
+            let span = rsei.tbl.and_then(|t| span_named(t, &e.to_string())).or(rsei.span.clone());
+            ctx.err(span, format!("invalid [rsei] option: {e:#}"));
+            rsei_ok = false;
+        }
+        if let Some(c) = &o.output.crs {
+            if let Err(e) = check_crs(c) {
+                let span = rsei.tbl.and_then(|t| t.get("output")).and_then(Item::as_table_like).and_then(|t| value_span(t, "crs")).or(rsei.span.clone());
+                ctx.err(span, format!("[rsei.output] crs {c:?} is not a CRS PROJ understands: {e}"));
+                rsei_ok = false;
             }
         }
     }
-    let rsei_opts = if rsei.errors == 0 { rsei_opts } else { None };
+    // the data checks need valid options (composite window, platforms, NDVI source)
+    let rsei_opts = if rsei_ok { rsei_opts } else { None };
 
     // ---- [data]
     let dt: DataSection = data.tables.first().and_then(typed).unwrap_or_default();
@@ -566,7 +569,8 @@ fn check_output(ctx: &mut Ctx<'_>, out: &Path, span: Option<Range<usize>>) {
     if !out.is_dir() {
         return;
     }
-    let empty = std::fs::read_dir(out).map(|mut r| r.next().is_none()).unwrap_or(false);
+    // empty but for the run's own state folder (a run stopped before it wrote its marker)
+    let empty = std::fs::read_dir(out).map(|r| r.flatten().all(|e| e.file_name() == STATE_DIR)).unwrap_or(false);
     if !empty && !out.join(STATE_DIR).join(MARKER).is_file() {
         ctx.err(
             span,
@@ -727,7 +731,7 @@ fn check_mining(ctx: &mut Ctx<'_>, sec: &Section<'_>) -> Option<MiningPlan> {
     let tbl = sec.tbl?;
     let keys: MineKeys = sec.tables.first().and_then(typed).unwrap_or_default();
     let opts: Option<MiningRunOptions> = sec.tables.get(1).and_then(typed);
-    if let (Some(o), 0) = (&opts, sec.errors) {
+    if let Some(o) = &opts {
         if let Err(e) = o.validate() {
             match &e {
                 crate::mining::MiningError::InvalidOption { name, reason } if tbl.contains_key(name) => {
@@ -766,7 +770,7 @@ fn check_drivers(ctx: &mut Ctx<'_>, sec: &Section<'_>, mining: Option<&MiningPla
     let keys: DriverKeys = sec.tables.first().and_then(typed).unwrap_or_default();
     let opts: Option<DriverRunOptions> = sec.tables.get(1).and_then(typed);
     let mut ok = sec.errors == 0;
-    if let (Some(o), true) = (&opts, ok) {
+    if let Some(o) = &opts {
         if let Err(e) = o.validate() {
             match &e {
                 crate::drivers::DriversError::InvalidOption { name, reason } if tbl.contains_key(name) => {
@@ -790,14 +794,14 @@ fn check_drivers(ctx: &mut Ctx<'_>, sec: &Section<'_>, mining: Option<&MiningPla
         }
     };
     if let Some(y) = year {
-        for (p, span, _) in areas {
-            if !p.years.contains(&y) {
-                ctx.err(
-                    value_span(tbl, "year").or(span.clone()),
-                    format!("driver year {y} is not a target year of area {:?} ({}): its RSEI would not exist", p.area.name, year_ranges(&p.years)),
-                );
-                ok = false;
-            }
+        let lacking: Vec<&Candidate> = areas.iter().map(|(p, _, _)| p).filter(|p| !p.years.contains(&y)).collect();
+        if !lacking.is_empty() {
+            let list: Vec<String> = lacking.iter().map(|p| format!("{:?} ({})", p.area.name, year_ranges(&p.years))).collect();
+            ctx.err(
+                value_span(tbl, "year").or(sec.span.clone()),
+                format!("driver year {y} is not a target year of {} {}: its RSEI would not exist", if lacking.len() == 1 { "area" } else { "areas" }, list.join(", ")),
+            );
+            ok = false;
         }
     }
     // files

@@ -118,9 +118,8 @@ fn label_of(section: &str, path: &[String]) -> String {
     if path.is_empty() {
         return section.to_string();
     }
-    let inner = section.trim_start_matches('[').trim_end_matches(']');
     let (open, close) = if section.starts_with("[[") { ("[[", "]]") } else { ("[", "]") };
-    let inner = inner.trim_start_matches('[').trim_end_matches(']');
+    let inner = section.trim_start_matches('[').trim_end_matches(']');
     format!("{open}{inner}.{}{close}", path.join("."))
 }
 
