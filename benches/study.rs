@@ -55,7 +55,8 @@ fn field(seed: u64, r: usize, c: usize, scale: f32) -> f32 {
 
 /// An irregular city outline (48 vertices) of `area_km2` around (cx, cy), sinusoidal metres.
 fn city_ring(k: usize, cx: f64, cy: f64, area_km2: f64) -> Vec<(f64, f64)> {
-    let (p1, p2) = (f64::from(hash(k as u64, 1)) * 6.28, f64::from(hash(k as u64, 2)) * 6.28);
+    let tau = std::f64::consts::TAU;
+    let (p1, p2) = (f64::from(hash(k as u64, 1)) * tau, f64::from(hash(k as u64, 2)) * tau);
     let radius = |t: f64| 1.0 + 0.16 * (3.0 * t + p1).sin() + 0.07 * (7.0 * t + p2).sin();
     let n = 48;
     let unit: Vec<(f64, f64)> = (0..n).map(|i| 2.0 * std::f64::consts::PI * i as f64 / n as f64).map(|t| (radius(t) * t.cos(), radius(t) * t.sin())).collect();
@@ -90,7 +91,7 @@ fn layout() -> Layout {
     let r = |a: f64| (a / std::f64::consts::PI).sqrt() * 1000.0 * 1.2;
     let gap = 8_000.0;
     let rows: [&[usize]; 2] = [&[0, 1, 2], &[3, 4, 5, 6]];
-    let mut centres = vec![(0.0, 0.0); 7];
+    let mut centres = [(0.0, 0.0); 7];
     let row_h = [2.0 * r(CITIES[0].1), 2.0 * r(CITIES[5].1)];
     for (ri, row) in rows.iter().enumerate() {
         let width: f64 = row.iter().map(|&k| 2.0 * r(CITIES[k].1) + gap).sum::<f64>() - gap;
@@ -167,6 +168,7 @@ fn cut<T: Copy>(data: &[T], grid: &Grid, w: Window) -> Vec<T> {
     v
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_parts<T: rsei_io::write::WriteValue>(dir: &Path, product: &str, year: i32, doy: u32, layer: &str, grid: &Grid, res: Resolution, data: &[T]) -> Result<()> {
     for ((h, v), w, sub) in tile_parts(grid, res) {
         let name = format!("{product}.A{year}{doy:03}.h{h:02}v{v:02}.061.{year}{:03}000000_{layer}.tif", (doy + 9).min(365));

@@ -209,7 +209,7 @@ fn a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run() {
                 break;
             }
             let n = keyed_manifests(&cut);
-            if n >= 1 && n < UNITS {
+            if (1..UNITS).contains(&n) {
                 child.kill().unwrap(); // SIGKILL on Unix
                 child.wait().unwrap();
                 killed = true;
@@ -225,7 +225,7 @@ fn a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run() {
     }
     assert!(killed, "the run finished before it could be interrupted");
     let done = keyed_manifests(&cut);
-    assert!(done >= 1 && done < UNITS);
+    assert!((1..UNITS).contains(&done));
     assert!(!cut.join("manifest.json").exists() || done < UNITS, "interrupted before the end");
 
     // resume

@@ -178,7 +178,7 @@ pub fn suggest<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Optio
     let mut best: Option<(usize, &'a str)> = None;
     for k in known {
         let d = if k.eq_ignore_ascii_case(key) { 0 } else { edit_distance(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()) };
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+        if d <= limit && best.map_or(true, |(bd, _)| d < bd) {
             best = Some((d, k));
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! OUT/
-//!   .rsei/                 study marker, checksum cache, lock (the run's state; not an output)
+//!   .rsei/                 study marker, checksum and inventory caches, lock (the run's state)
 //!   <area>/<year>/…        RSEI of an area and year (as `rsei compute`), manifest.json last
 //!   <area>/mining/…        mining analysis of an area (as `rsei mining`)
 //!   <area>/drivers/…       driver analysis of an area   ┐ one unit: the ranking compares
@@ -500,6 +500,7 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
     for pa in &plan.areas {
         remove_temp_files(&out.join(pa.area.slug()));
     }
+    super::validate::save_inventory(plan)?;
     let mut progress = StudyProgress::new(settings.quiet);
     let cache = HashCache::load(&state.join("hashes.json"));
     let units = plan_units(plan, &cache, &progress)?;

@@ -8,7 +8,8 @@
 //! 3. **Inputs**: files and folders exist; the areas load (filter, name field) and hold at least
 //!    one 500 m cell; area names are unique and give distinct output folders; the mine layer holds
 //!    polygons; the driver files exist and their names are valid; the driver year is a study year.
-//! 4. **Data** (one scan of the MODIS folders): each area overlaps the tiles of the archive; each
+//! 4. **Data** (one scan of the MODIS folders, or the inventory an earlier run of the same output
+//!    folder saved for exactly the same files, sizes and times): each area overlaps the tiles of the archive; each
 //!    target year has granules of every product it needs in its composite window over the area
 //!    (errors name the products and years); seasons or tiles missing from a window are warnings.
 //!
@@ -85,6 +86,8 @@ pub struct Plan {
     pub mining: Option<MiningPlan>,
     pub drivers: Option<DriversPlan>,
     pub archive: Archive,
+    /// How the archive was obtained (scan or cache).
+    pub scan: ArchiveScan,
 }
 
 /// The outcome of checking a study file.
@@ -207,8 +210,8 @@ fn span_named(tbl: &dyn TableLike, msg: &str) -> Option<Range<usize>> {
     let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
     let found = |needle: &str| {
         msg.match_indices(needle).any(|(i, _)| {
-            let before = msg[..i].chars().next_back().is_none_or(|c| !is_word(c));
-            let after = msg[i + needle.len()..].chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            let before = msg[..i].chars().next_back().map_or(true, |c| !is_word(c));
+            let after = msg[i + needle.len()..].chars().next().map_or(true, |c| !(c.is_alphanumeric() || c == '_'));
             before && after
         })
     };
@@ -219,7 +222,7 @@ fn span_named(tbl: &dyn TableLike, msg: &str) -> Option<Range<usize>> {
         let segs: Vec<&str> = p.split('.').collect();
         for k in 0..segs.len() {
             let suffix = segs[k..].join(".");
-            if found(&suffix) && best.as_ref().is_none_or(|(n, _)| suffix.len() > *n) {
+            if found(&suffix) && best.as_ref().map_or(true, |(n, _)| suffix.len() > *n) {
                 best = Some((suffix.len(), span.clone()));
             }
         }
@@ -288,6 +291,9 @@ struct Candidate {
     years: Vec<i32>,
     file: PathBuf,
 }
+
+/// An area with the places of its `[[area]]` header and of its `years`.
+type Planned = (Candidate, Option<Range<usize>>, Option<Range<usize>>);
 
 struct AreaItem<'d> {
     tbl: &'d dyn TableLike,
@@ -421,7 +427,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
     };
 
     // ---- [[area]]: sources, names, cells
-    let mut planned: Vec<(Candidate, Option<Range<usize>>, Option<Range<usize>>)> = Vec::new(); // (area, header span, years span)
+    let mut planned: Vec<Planned> = Vec::new();
     for a in &areas {
         let Some(e) = &a.entry else { continue };
         let file_span = value_span(a.tbl, "file");
@@ -514,19 +520,33 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
         }
     }
 
-    // ---- archive: one scan, then data for every area and year
+    // ---- archive: one scan (or the inventory of an earlier run over the same files), then data
+    // for every area and year
+    let listing = listing_hash(&modis_dirs);
     let mut archive = Archive { folders: modis_dirs.clone(), ..Archive::default() };
-    for d in &modis_dirs {
-        match Archive::scan(std::slice::from_ref(d)) {
-            Ok(a) => {
-                archive.inventory.granules.extend(a.inventory.granules);
-                archive.inventory.rejected.extend(a.inventory.rejected);
+    let mut scan = ArchiveScan { listing: listing.clone(), from_cache: false, complete: true };
+    match cached_inventory(&output, &modis_dirs, listing.as_deref()) {
+        Some(inv) => {
+            archive.inventory = inv;
+            scan.from_cache = true;
+        }
+        None => {
+            for d in &modis_dirs {
+                match Archive::scan(std::slice::from_ref(d)) {
+                    Ok(a) => {
+                        archive.inventory.granules.extend(a.inventory.granules);
+                        archive.inventory.rejected.extend(a.inventory.rejected);
+                    }
+                    Err(e) => {
+                        scan.complete = false;
+                        ctx.err(modis_span.clone(), format!("cannot scan {}: {e:#}", d.display()));
+                    }
+                }
             }
-            Err(e) => ctx.err(modis_span.clone(), format!("cannot scan {}: {e:#}", d.display())),
+            archive.inventory.granules.sort_by_key(|g| (g.product, g.tile, g.date));
+            archive.inventory.rejected.sort_by(|a, b| a.path.cmp(&b.path));
         }
     }
-    archive.inventory.granules.sort_by(|a, b| (a.product, a.tile, a.date).cmp(&(b.product, b.tile, b.date)));
-    archive.inventory.rejected.sort_by(|a, b| a.path.cmp(&b.path));
     if !archive.inventory.rejected.is_empty() {
         ctx.warn(modis_span.clone(), format!("{} file(s) in the MODIS folder(s) cannot be used (`rsei scan` lists them with the reason)", archive.inventory.rejected.len()));
     }
@@ -557,7 +577,71 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
         mining: mining_plan,
         drivers: drivers_plan,
         archive,
+        scan,
     })
+}
+
+/// How the archive of a plan was obtained.
+#[derive(Clone, Debug, Default)]
+pub struct ArchiveScan {
+    /// Hash of the listing of the data folders (every file with its size and modification time);
+    /// `None` when a folder could not be listed.
+    pub listing: Option<String>,
+    /// The inventory came from the cache of an earlier run.
+    pub from_cache: bool,
+    /// Every folder was scanned without error (the inventory may be cached).
+    pub complete: bool,
+}
+
+/// The inventory cache of an output folder (inside [`STATE_DIR`]).
+pub const INVENTORY_CACHE: &str = "inventory.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct InventoryCache {
+    version: u32,
+    folders: Vec<PathBuf>,
+    listing: String,
+    inventory: rsei_io::scan::Inventory,
+}
+
+/// Hash of every file under `dirs` (recursively) with its size and modification time, in a fixed
+/// order; `None` when a folder cannot be listed.
+pub fn listing_hash(dirs: &[PathBuf]) -> Option<String> {
+    let mut rows: Vec<String> = Vec::new();
+    for d in dirs {
+        let mut stack = vec![d.clone()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).ok()?.flatten() {
+                let p = e.path();
+                let md = std::fs::metadata(&p).ok()?;
+                if md.is_dir() {
+                    stack.push(p);
+                } else {
+                    let mtime = md.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |t| t.as_nanos());
+                    rows.push(format!("{}\t{}\t{mtime}", p.display(), md.len()));
+                }
+            }
+        }
+    }
+    rows.sort();
+    Some(super::units::sha256_hex(rows.join("\n").as_bytes()))
+}
+
+/// The inventory an earlier run of this output folder saved for exactly these files.
+fn cached_inventory(output: &Path, dirs: &[PathBuf], listing: Option<&str>) -> Option<rsei_io::scan::Inventory> {
+    let listing = listing?;
+    let bytes = std::fs::read(output.join(STATE_DIR).join(INVENTORY_CACHE)).ok()?;
+    let c: InventoryCache = serde_json::from_slice(&bytes).ok()?;
+    (c.version == 1 && c.folders == dirs && c.listing == listing).then_some(c.inventory)
+}
+
+/// Saves the inventory of a plan for the next run over the same files (when it was scanned
+/// completely and not read from the cache).
+pub fn save_inventory(plan: &Plan) -> anyhow::Result<()> {
+    let (Some(listing), false, true) = (&plan.scan.listing, plan.scan.from_cache, plan.scan.complete) else { return Ok(()) };
+    let c = InventoryCache { version: 1, folders: plan.archive.folders.clone(), listing: listing.clone(), inventory: plan.archive.inventory.clone() };
+    let p = plan.output.join(STATE_DIR).join(INVENTORY_CACHE);
+    rsei_core::fsutil::write_atomic(&p, &serde_json::to_vec(&c)?).map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))
 }
 
 /// The output folder must be new, empty, or an earlier output of `rsei run`.
@@ -765,7 +849,7 @@ fn check_mining(ctx: &mut Ctx<'_>, sec: &Section<'_>) -> Option<MiningPlan> {
     (sec.errors == 0).then_some(MiningPlan { mines: src, options: opts })
 }
 
-fn check_drivers(ctx: &mut Ctx<'_>, sec: &Section<'_>, mining: Option<&MiningPlan>, areas: &[(Candidate, Option<Range<usize>>, Option<Range<usize>>)]) -> Option<DriversPlan> {
+fn check_drivers(ctx: &mut Ctx<'_>, sec: &Section<'_>, mining: Option<&MiningPlan>, areas: &[Planned]) -> Option<DriversPlan> {
     let tbl = sec.tbl?;
     let keys: DriverKeys = sec.tables.first().and_then(typed).unwrap_or_default();
     let opts: Option<DriverRunOptions> = sec.tables.get(1).and_then(typed);
