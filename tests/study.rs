@@ -498,6 +498,10 @@ fn the_seven_cities_example_is_valid_but_has_no_modis_data_here() {
 
 #[test]
 fn the_demo_study_matches_the_demo_archive_layout() {
+    // its years and driver year are those of the synthetic scene
+    let (y0, y1) = rsei::demo::DEMO_YEARS;
+    assert!(rsei::cli::DEMO_STUDY.contains(&format!("years = \"{y0}-{y1}\"")));
+    assert!(rsei::cli::DEMO_STUDY.contains(&format!("year = {}", rsei::demo::drivers::DRIVER_YEAR)));
     // the demo's study file, beside a small archive laid out as `rsei demo` lays it out
     let tmp = TempDir::new("demo-study");
     let data_dir = tmp.path().join("data");
