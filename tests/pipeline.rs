@@ -150,10 +150,15 @@ fn compute_writes_every_output_and_a_plausible_rsei() {
     assert!(vals.iter().all(|&v| (0.0..=1.0).contains(&v)));
     assert!(vals.iter().any(|&v| v == 0.0) && vals.iter().any(|&v| v == 1.0));
 
-    // the PCA table has one row for the year with the loadings
+    // the PCA table has one row per city of the scene for the year, with the loadings; each city
+    // has its own folder and its own table
     let csv = std::fs::read_to_string(t.path().join("pca_table.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 2);
-    assert!(csv.lines().nth(1).unwrap().starts_with("Demo City,2019,"));
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[0].starts_with("Demo City,2019,") && rows[1].starts_with("Second City,2019,"), "{csv}");
+    let own = std::fs::read_to_string(t.path().join("Demo_City/pca_table.csv")).unwrap();
+    assert_eq!(own.lines().count(), 2);
+    assert!(t.path().join("Second_City/2019/rsei.tif").is_file());
 }
 
 #[test]
