@@ -50,7 +50,7 @@ enum Command {
         /// Output folder of `rsei compute` (mining outputs in OUT/<area>/mining, drivers in OUT/drivers).
         out: PathBuf,
     },
-    /// Generate a synthetic MODIS archive of a small mining city and run the whole chain on it.
+    /// Generate a synthetic MODIS archive of two small mining cities and run the demo study on it (RSEI, mining, drivers, report).
     Demo(DemoArgs),
 }
 

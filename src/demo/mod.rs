@@ -1,4 +1,4 @@
-//! `rsei demo`: a synthetic MODIS archive of a small mining city, and the whole chain run on it.
+//! `rsei demo`: a synthetic MODIS archive of two small mining cities, and the demo study run on it.
 
 pub mod scene;
 pub mod archive;
