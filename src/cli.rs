@@ -38,12 +38,10 @@ pub fn usage_error(msg: impl Into<String>) -> anyhow::Error {
     usage(msg)
 }
 
-/// Arguments of `rsei compute`.
+/// The study-area arguments shared by `rsei compute`, `rsei mining` and `rsei drivers` (the same
+/// file and selection select the same areas, so the later commands find the earlier outputs).
 #[derive(Args, Debug, Clone)]
-pub struct ComputeArgs {
-    /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG), scanned recursively.
-    #[arg(long = "data", required = true, num_args = 1..)]
-    pub data: Vec<PathBuf>,
+pub struct AreaArgs {
     /// Study-area polygons (GeoJSON, GeoPackage, Shapefile …; any CRS). One area per feature.
     #[arg(long)]
     pub area: PathBuf,
@@ -59,6 +57,39 @@ pub struct ComputeArgs {
     /// Merge the selected features into one area with this name.
     #[arg(long)]
     pub dissolve: Option<String>,
+}
+
+impl AreaArgs {
+    /// Where the study areas come from.
+    pub fn area_source(&self) -> AreaSource {
+        AreaSource {
+            path: self.area.clone(),
+            layer: self.layer.clone(),
+            filter: self.where_.clone().map(FeatureFilter::Where),
+            name_field: self.name_field.clone(),
+            dissolve_as: self.dissolve.clone(),
+            assume_crs: None,
+        }
+    }
+
+    /// The selected areas; an unreadable file or an empty selection is a usage error naming the file.
+    pub fn load(&self) -> Result<Vec<crate::area::StudyArea>> {
+        let areas = load_areas(&self.area_source()).map_err(|e| usage_error(format!("study area: {e:#}")))?;
+        if areas.is_empty() {
+            return Err(usage_error(format!("{}: no study area", self.area.display())));
+        }
+        Ok(areas)
+    }
+}
+
+/// Arguments of `rsei compute`.
+#[derive(Args, Debug, Clone)]
+pub struct ComputeArgs {
+    /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG), scanned recursively.
+    #[arg(long = "data", required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub areas: AreaArgs,
     /// Target years: 2019, 2001-2022 or 2005,2010,2015.
     #[arg(long)]
     pub years: String,
@@ -257,18 +288,6 @@ impl ComputeArgs {
         o.validate().map_err(|e| usage(e.to_string()))?;
         Ok(o)
     }
-
-    /// Where the study areas come from.
-    pub fn area_source(&self) -> AreaSource {
-        AreaSource {
-            path: self.area.clone(),
-            layer: self.layer.clone(),
-            filter: self.where_.clone().map(FeatureFilter::Where),
-            name_field: self.name_field.clone(),
-            dissolve_as: self.dissolve.clone(),
-            assume_crs: None,
-        }
-    }
 }
 
 /// `rsei scan DIR`.
@@ -324,7 +343,7 @@ fn print_results(rows: &[YearSummary], out: &Path) {
 pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let options = args.options()?;
     let years = parse_years(&args.years)?;
-    let areas = load_areas(&args.area_source()).map_err(|e| usage(format!("{e:#}")))?;
+    let areas = args.areas.load()?;
     let inputs = RunInputs { data: args.data.clone(), landcover: args.landcover.clone() };
     let progress = Reporter::new(quiet);
     progress.message(&format!("scanning {} folder(s)", inputs.data.len()));

@@ -1272,21 +1272,8 @@ pub struct DriversArgs {
     /// Output folder of `rsei compute` (holds `<area>/<year>/rsei.tif`).
     #[arg(long = "rsei")]
     pub rsei: PathBuf,
-    /// Study-area polygons (the file given to `rsei compute`); one area per feature.
-    #[arg(long)]
-    pub area: PathBuf,
-    /// Layer of the area file (default: the first).
-    #[arg(long)]
-    pub layer: Option<String>,
-    /// Keep only area features matching an OGR SQL condition, e.g. "adcode = 130200".
-    #[arg(long = "where")]
-    pub where_: Option<String>,
-    /// Attribute naming each area (as for `rsei compute`).
-    #[arg(long)]
-    pub name_field: Option<String>,
-    /// Merge the selected area features into one area with this name (as for `rsei compute`).
-    #[arg(long)]
-    pub dissolve: Option<String>,
+    #[command(flatten)]
+    pub areas: crate::cli::AreaArgs,
     /// The year analysed (one year: the driver rasters describe one year).
     #[arg(long = "years", visible_alias = "year")]
     pub years: String,
@@ -1501,16 +1488,6 @@ impl DriversArgs {
         Ok(inputs)
     }
 
-    fn area_source(&self) -> AreaSource {
-        AreaSource {
-            path: self.area.clone(),
-            layer: self.layer.clone(),
-            filter: self.where_.clone().map(FeatureFilter::Where),
-            name_field: self.name_field.clone(),
-            dissolve_as: self.dissolve.clone(),
-            assume_crs: None,
-        }
-    }
 }
 
 /// Maps errors about the inputs to usage errors (exit code 2).
@@ -1548,12 +1525,9 @@ pub fn command(args: &DriversArgs, quiet: bool) -> Result<()> {
     let options = args.options()?;
     let inputs = args.inputs()?;
     let progress = crate::progress::Reporter::new(quiet);
-    let areas = load_areas(&args.area_source()).map_err(|e| crate::cli::usage_error(format!("study area: {e:#}")))?;
-    if areas.is_empty() {
-        return Err(crate::cli::usage_error(format!("{}: no study area", args.area.display())));
-    }
+    let areas = args.areas.load()?;
     let out = args.out.clone().unwrap_or_else(|| args.rsei.clone());
-    let s = run(&inputs, &areas, Some(&args.area), &options, &out, &progress).map_err(classify)?;
+    let s = run(&inputs, &areas, Some(&args.areas.area), &options, &out, &progress).map_err(classify)?;
     progress.finish();
     print_summary(&s, &progress);
     Ok(())

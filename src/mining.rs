@@ -1032,21 +1032,8 @@ pub struct MiningArgs {
     /// Output folder of `rsei compute` (holds AREA/YEAR/rsei.tif and water.tif).
     #[arg(long = "rsei")]
     pub rsei: PathBuf,
-    /// Study-area polygons (the file given to `rsei compute`).
-    #[arg(long)]
-    pub area: PathBuf,
-    /// Layer of the area file (default: the first).
-    #[arg(long)]
-    pub layer: Option<String>,
-    /// Keep only area features matching an OGR SQL condition, e.g. "adcode = 130200".
-    #[arg(long = "where")]
-    pub where_: Option<String>,
-    /// Attribute naming each area (as for `rsei compute`).
-    #[arg(long)]
-    pub name_field: Option<String>,
-    /// Merge the selected area features into one area with this name (as for `rsei compute`).
-    #[arg(long)]
-    pub dissolve: Option<String>,
+    #[command(flatten)]
+    pub areas: crate::cli::AreaArgs,
     /// Mine polygons (any OGR format and CRS); points and lines are skipped with a note.
     #[arg(long)]
     pub mines: PathBuf,
@@ -1131,16 +1118,6 @@ impl MiningArgs {
         Ok(o)
     }
 
-    fn area_source(&self) -> AreaSource {
-        AreaSource {
-            path: self.area.clone(),
-            layer: self.layer.clone(),
-            filter: self.where_.clone().map(FeatureFilter::Where),
-            name_field: self.name_field.clone(),
-            dissolve_as: self.dissolve.clone(),
-            assume_crs: None,
-        }
-    }
 
     fn mine_source(&self) -> MineSource {
         MineSource {
@@ -1196,10 +1173,7 @@ pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
     let options = args.options()?;
     let years = args.years.as_deref().map(crate::cli::parse_years).transpose()?;
     let progress = crate::progress::Reporter::new(quiet);
-    let areas = load_areas(&args.area_source()).map_err(|e| crate::cli::usage_error(format!("study area: {e:#}")))?;
-    if areas.is_empty() {
-        return Err(crate::cli::usage_error(format!("{}: no study area", args.area.display())));
-    }
+    let areas = args.areas.load()?;
     let several = areas.len() > 1;
     for area in areas {
         let out = match (&args.out, several) {
@@ -1210,7 +1184,7 @@ pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
         progress.message(&format!("{}: mining analysis", area.name));
         let req = MiningRequest {
             rsei_dir: args.rsei.clone(),
-            area: AreaInput::Loaded { area: area.clone(), file: Some(args.area.clone()) },
+            area: AreaInput::Loaded { area: area.clone(), file: Some(args.areas.area.clone()) },
             years: years.clone(),
             mines: args.mine_source(),
             options: options.clone(),
