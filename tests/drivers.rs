@@ -10,26 +10,8 @@ use rsei_core::{Crs, Raster};
 use rsei_io::plain::read_plain;
 use rsei_io::vector::{read_polygons, VectorOptions};
 
-/// A fresh temporary folder for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rsei-drivers-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::*;
 
 fn conformance() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance").join("drivers")
@@ -120,14 +102,6 @@ fn mine_distance_equals_gdal_proximity() {
 // ---------------------------------------------------------------------------------------------
 // End to end
 // ---------------------------------------------------------------------------------------------
-
-fn rsei_cmd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsei")).args(args).output().expect("running rsei")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -272,7 +246,7 @@ fn run_drivers(threads: &str, out: &Path, extra: &[&str]) -> Output {
     let mut args: Vec<String> = vec!["--threads".into(), threads.into()];
     args.extend(drivers_args(out, extra));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    rsei_cmd(&refs)
+    rsei(&refs)
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -290,10 +264,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
 }
 
 #[test]
@@ -414,7 +384,7 @@ fn bad_driver_inputs_are_named() {
     let mut args = drivers_args(&t.path().join("year"), &[]);
     let k = args.iter().position(|a| a == "2019").unwrap();
     args[k] = "2020".into();
-    let o = rsei_cmd(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = rsei(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("2020") && text(&o).contains("rsei.tif") && text(&o).contains("2019"), "{}", text(&o));
     // no pixel where every driver is valid: West has values only west of 116.78° E, East only east
@@ -427,10 +397,10 @@ fn bad_driver_inputs_are_named() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no pixel where RSEI and every driver are valid") && text(&o).contains("\"A\""), "{}", text(&o));
     // usage errors: a derived driver's name taken, several years
-    let o = rsei_cmd(&["drivers", "--rsei", "x", "--area", "y", "--years", "2019", "--driver", "Slope=a.tif", "--dem", "d.tif"]);
+    let o = rsei(&["drivers", "--rsei", "x", "--area", "y", "--years", "2019", "--driver", "Slope=a.tif", "--dem", "d.tif"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("Slope") && text(&o).contains("--dem"), "{}", text(&o));
-    let o = rsei_cmd(&["drivers", "--rsei", "x", "--area", "y", "--years", "2018-2019", "--dem", "d.tif"]);
+    let o = rsei(&["drivers", "--rsei", "x", "--area", "y", "--years", "2018-2019", "--dem", "d.tif"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("one year"), "{}", text(&o));
     // nothing written for failed runs

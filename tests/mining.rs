@@ -3,46 +3,20 @@
 //! outputs in its own temporary folder.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// A fresh temporary folder for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rsei-mining-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn rsei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsei")).args(args).output().expect("running rsei")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::*;
 
 /// The synthetic archive (seasons 2018–2021) and the RSEI computed from it for 2019 and 2020:
 /// (archive folder, compute output folder).
 fn fixture() -> &'static (PathBuf, PathBuf) {
     static F: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     F.get_or_init(|| {
-        remove_stale_fixtures();
+        remove_stale_fixtures("rsei-mining-fixture-");
         let root = std::env::temp_dir().join(format!("rsei-mining-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let data = root.join("data");
@@ -70,22 +44,6 @@ fn fixture() -> &'static (PathBuf, PathBuf) {
         assert!(o.status.success(), "compute failed: {}", stderr(&o));
         (data, out)
     })
-}
-
-/// Fixtures of earlier test runs whose process has ended (a static fixture outlives its test).
-fn remove_stale_fixtures() {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix("rsei-mining-fixture-").and_then(|p| p.parse::<u32>().ok()) {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
 }
 
 fn data_dir() -> &'static Path {
@@ -119,10 +77,6 @@ fn feature_counts(p: &Path) -> (usize, usize) {
     let v = json(p);
     let feats = v["features"].as_array().unwrap();
     (feats.len(), feats.iter().filter(|f| f["geometry"]["type"] == "Point").count())
-}
-
-fn json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -379,16 +333,6 @@ fn bad_mine_layers_are_clear_errors_or_warnings() {
     assert!(s["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("repaired")), "{s}");
     assert_eq!(s["mines_in_area"], 1);
     assert!(out.join("manifest.json").is_file());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_file() {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! (generated once per test run) and on the real MODIS files in `../shared/data`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use rsei::archive::Archive;
@@ -11,26 +11,8 @@ use rsei::compute::{StudyGrid, YearJob};
 use rsei::options::RseiRunOptions;
 use rsei::progress::Silent;
 
-/// A fresh temporary folder for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rsei-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::*;
 
 /// The synthetic archive shared by the tests: seasons 2018–2020 (target year 2019).
 fn archive_dir() -> &'static Path {
@@ -41,14 +23,6 @@ fn archive_dir() -> &'static Path {
         rsei::demo::archive::generate_years(&p, 42, 2018, 2020).expect("generating the synthetic archive");
         p
     })
-}
-
-fn rsei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsei")).args(args).output().expect("running rsei")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn compute_args(out: &Path, extra: &[&str]) -> Vec<String> {
@@ -94,10 +68,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-fn json(p: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
 }
 
 #[test]

@@ -8,40 +8,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use rsei::report_html::{write_report, ReportOptions};
 use serde_json::Value;
 
-/// A fresh temporary folder for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rsei-report-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn rsei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsei")).args(args).output().expect("running rsei")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+mod common;
+use common::*;
 
 /// The two cities of the synthetic scene, their output folders and the report's ids for them.
 const AREAS: [(&str, &str, &str); 2] = [("Demo City", "Demo_City", "demo-city"), ("Second City", "Second_City", "second-city")];
@@ -92,7 +66,7 @@ CO2 = "data/drivers/co2_2019.tif"
 fn results() -> &'static Path {
     static F: OnceLock<PathBuf> = OnceLock::new();
     F.get_or_init(|| {
-        remove_stale_fixtures();
+        remove_stale_fixtures("rsei-report-fixture-");
         let root = std::env::temp_dir().join(format!("rsei-report-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let data = root.join("data");
@@ -107,22 +81,6 @@ fn results() -> &'static Path {
     .as_path()
 }
 
-/// Fixtures of earlier test runs whose process has ended.
-fn remove_stale_fixtures() {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix("rsei-report-fixture-").and_then(|p| p.parse::<u32>().ok()) {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
-}
-
 /// The report of the shared results, written once (to a file beside them).
 fn report() -> &'static str {
     static R: OnceLock<String> = OnceLock::new();
@@ -131,22 +89,6 @@ fn report() -> &'static str {
         assert_eq!(p, results().join("report.html"));
         std::fs::read_to_string(p).unwrap()
     })
-}
-
-fn json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,52 +6,18 @@
 //! years 2019 and 2020 have their whole ±1-season window) and its synthetic driver rasters.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-/// A fresh temporary folder for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rsei-study-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Fixtures of earlier test processes that have ended.
-fn remove_stale_fixtures() {
-    if !cfg!(target_os = "linux") {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else { return };
-    for e in rd.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix("rsei-study-fixture-").and_then(|p| p.parse::<u32>().ok()) {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
-}
+mod common;
+use common::*;
 
 /// The synthetic archive (seasons 2018–2021) with driver rasters, shared by the tests.
 fn data() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        remove_stale_fixtures();
+        remove_stale_fixtures("rsei-study-fixture-");
         let p = std::env::temp_dir().join(format!("rsei-study-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         rsei::demo::archive::generate_years(&p, 42, 2018, 2021).expect("generating the synthetic archive");
@@ -106,14 +72,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn rsei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rsei")).args(args).output().expect("running rsei")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// Every file under `dir` except the run's own state folder (`.rsei`), relative, sorted.
