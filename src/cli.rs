@@ -38,6 +38,14 @@ pub fn usage_error(msg: impl Into<String>) -> anyhow::Error {
     usage(msg)
 }
 
+/// The options of an `--options` file (TOML; keys not given keep their defaults), or the defaults
+/// without one. An unreadable or invalid file is a usage error naming the file.
+pub fn options_file<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) -> Result<T> {
+    let Some(p) = path else { return Ok(T::default()) };
+    let text = std::fs::read_to_string(p).map_err(|e| usage_error(format!("reading options file {}: {e}", p.display())))?;
+    toml::from_str::<T>(&text).map_err(|e| usage_error(format!("{}: {e}", p.display())))
+}
+
 /// The study-area arguments shared by `rsei compute`, `rsei mining` and `rsei drivers` (the same
 /// file and selection select the same areas, so the later commands find the earlier outputs).
 #[derive(Args, Debug, Clone)]
@@ -216,13 +224,7 @@ fn pick<T: Copy>(name: &str, v: &str, choices: &[(&str, T)]) -> Result<T> {
 impl ComputeArgs {
     /// The options: defaults (METHOD.md), then the options file, then the flags.
     pub fn options(&self) -> Result<RseiRunOptions> {
-        let mut o = match &self.options {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("reading options file {}", p.display()))?;
-                toml::from_str::<RseiRunOptions>(&text).map_err(|e| usage(format!("{}: {e}", p.display())))?
-            }
-            None => RseiRunOptions::default(),
-        };
+        let mut o: RseiRunOptions = options_file(self.options.as_deref())?;
         if let Some(s) = &self.season {
             let (a, b) = s.split_once(':').ok_or_else(|| usage(format!("--season {s:?}: use MM-DD:MM-DD")))?;
             o.composite.season = Season { start: parse_md(a)?, end: parse_md(b)? };

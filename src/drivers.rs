@@ -1413,13 +1413,7 @@ impl DriversArgs {
     /// The options: defaults (METHOD §6–8), then the options file, then the flags.
     pub fn options(&self) -> Result<DriverRunOptions> {
         let usage = crate::cli::usage_error;
-        let mut o = match &self.options {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| usage(format!("reading options file {}: {e}", p.display())))?;
-                toml::from_str::<DriverRunOptions>(&text).map_err(|e| usage(format!("{}: {e}", p.display())))?
-            }
-            None => DriverRunOptions::default(),
-        };
+        let mut o: DriverRunOptions = crate::cli::options_file(self.options.as_deref())?;
         if let Some(v) = &self.crs {
             o.crs = v.clone();
         }

@@ -1085,13 +1085,7 @@ impl MiningArgs {
     /// The options: defaults (METHOD §5), then the options file, then the flags.
     pub fn options(&self) -> Result<MiningRunOptions> {
         let usage = crate::cli::usage_error;
-        let mut o = match &self.options {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| usage(format!("reading options file {}: {e}", p.display())))?;
-                toml::from_str::<MiningRunOptions>(&text).map_err(|e| usage(format!("{}: {e}", p.display())))?
-            }
-            None => MiningRunOptions::default(),
-        };
+        let mut o: MiningRunOptions = crate::cli::options_file(self.options.as_deref())?;
         if let Some(r) = &self.rule {
             o.rule = match r.trim().to_ascii_lowercase().as_str() {
                 "centre" | "center" => PixelRule::Centre,

@@ -249,6 +249,17 @@ fn bad_arguments_exit_with_code_2() {
     let o = rsei(&["compute", "--data", "/nonexistent", "--area", "/nonexistent.geojson", "--years", "1990", "--out", "/tmp/x"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("1990"), "{}", stderr(&o));
+    // an options file that is missing, or holds a value of the wrong type, is named; nothing is written
+    let missing = t.path().join("missing.toml");
+    let bad = t.path().join("bad.toml");
+    std::fs::write(&bad, "[composite]\nyears_before = \"one\"\n").unwrap();
+    for (file, needle) in [(&missing, "reading options file"), (&bad, "invalid type: string \"one\"")] {
+        let out = t.path().join("out");
+        let o = run_compute(&out, &["--options", &file.display().to_string()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(&file.display().to_string()) && stderr(&o).contains(needle), "{}", stderr(&o));
+        assert!(!out.exists(), "nothing is written");
+    }
 }
 
 #[test]
