@@ -21,6 +21,8 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IoError, Result};
@@ -196,9 +198,14 @@ pub fn scan_dir(dir: &Path, opts: &ScanOptions) -> Result<Inventory> {
     let mut files = Vec::new();
     let mut rejected = Vec::new();
     walk(dir, opts.follow_links, &mut files, &mut rejected);
-    let ids: Vec<Identity> = files
+    // Identifying a file opens it with GDAL (≈ 1 ms): done in parallel, results kept in walk order.
+    let identified: Vec<(PathBuf, Result<Identity>)> = files.into_par_iter().map(|p| {
+        let id = identify(&p);
+        (p, id)
+    }).collect();
+    let ids: Vec<Identity> = identified
         .into_iter()
-        .filter_map(|p| match identify(&p) {
+        .filter_map(|(p, id)| match id {
             Ok(id) => {
                 if let Some(sel) = &opts.products {
                     if !sel.contains(&id.product.kind) {
