@@ -38,6 +38,11 @@ pub fn usage_error(msg: impl Into<String>) -> anyhow::Error {
     usage(msg)
 }
 
+/// Whether an error is about the arguments or inputs given (exit code 2).
+pub fn is_usage_error(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<UsageError>().is_some()
+}
+
 /// The options of an `--options` file (TOML; keys not given keep their defaults), or the defaults
 /// without one. An unreadable or invalid file is a usage error naming the file.
 pub fn options_file<T: serde::de::DeserializeOwned + Default>(path: Option<&Path>) -> Result<T> {

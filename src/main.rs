@@ -93,7 +93,7 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            if e.downcast_ref::<cli::UsageError>().is_some() {
+            if cli::is_usage_error(&e) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

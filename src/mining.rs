@@ -1169,6 +1169,10 @@ pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
     let progress = crate::progress::Reporter::new(quiet);
     let areas = args.areas.load()?;
     let several = areas.len() > 1;
+    let total = areas.len();
+    // With several areas, one that cannot be analysed (e.g. no mine inside it) is reported and the
+    // others still run; the command fails at the end, naming every area that failed.
+    let mut failed: Vec<(String, anyhow::Error)> = Vec::new();
     for area in areas {
         let out = match (&args.out, several) {
             (Some(o), false) => o.clone(),
@@ -1183,11 +1187,26 @@ pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
             mines: args.mine_source(),
             options: options.clone(),
         };
-        let s = run(&req, &out).map_err(classify).with_context(|| format!("mining analysis of {:?}", area.name))?;
-        progress.finish();
-        print_summary(&s, &progress);
+        match run(&req, &out).map_err(classify) {
+            Ok(s) => {
+                progress.finish();
+                print_summary(&s, &progress);
+            }
+            Err(e) if several => {
+                progress.println(&format!("error: mining analysis of {:?}: {e:#}", area.name));
+                failed.push((area.name.clone(), e));
+            }
+            Err(e) => return Err(e.context(format!("mining analysis of {:?}", area.name))),
+        }
     }
-    Ok(())
+    progress.finish();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let all_input = failed.iter().all(|(_, e)| crate::cli::is_usage_error(e));
+    let list: Vec<String> = failed.iter().map(|(n, e)| format!("{n:?}: {e:#}")).collect();
+    let msg = format!("mining analysis failed for {} of {total} study areas:\n  {}", failed.len(), list.join("\n  "));
+    Err(if all_input { crate::cli::usage_error(msg) } else { anyhow::anyhow!(msg) })
 }
 
 /// The mining step of `rsei demo`: every city of `data/vectors/city.geojson` against the synthetic

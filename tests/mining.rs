@@ -440,6 +440,34 @@ fn several_study_areas_get_one_output_folder_each() {
     let b = std::fs::read(out.join("Copy_City/mines_vs_city.json")).unwrap();
     assert_eq!(a, b);
     assert_eq!(json(&out.join("Copy_City/summary.json"))["area"], "Copy City");
+    // a third area that cannot be analysed (no RSEI results): the others are still done, the
+    // command fails at the end naming it
+    let mut three = cities.clone();
+    let mut ghost = three["features"][0].clone();
+    ghost["properties"]["name_en"] = Value::from("Ghost City");
+    three["features"].as_array_mut().unwrap().push(ghost);
+    let area3 = t.path().join("three.geojson");
+    std::fs::write(&area3, serde_json::to_vec(&three).unwrap()).unwrap();
+    let out3 = t.path().join("out3");
+    let o = rsei(&[
+        "--quiet",
+        "mining",
+        "--rsei",
+        &rdir.display().to_string(),
+        "--area",
+        &area3.display().to_string(),
+        "--mines",
+        &demo_mines().display().to_string(),
+        "--mines-where",
+        MINES_WHERE,
+        "--out",
+        &out3.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("failed for 1 of 3 study areas") && stderr(&o).contains("\"Ghost City\""), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Ghost_City"), "the missing folder is named: {}", stderr(&o));
+    assert_eq!(files_in(&out3), vec!["Copy_City".to_string(), "Demo_City".to_string()]);
+    assert_eq!(std::fs::read(out3.join("Demo_City/mines_vs_city.json")).unwrap(), a);
     // without --out, each area's results go beside its RSEI
     let o = rsei(&[
         "--quiet",
