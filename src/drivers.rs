@@ -14,8 +14,9 @@
 //!    - `DisM`: metres from each cell centre to the nearest mine cell centre (mine cells by the
 //!      pixel-centre rule, as `gdal_rasterize`), exact Euclidean, or round a barrier layer
 //!      (coastline) when one is given; mines up to `search_margin_km` beyond the area count;
-//!    - `MineA`: % of mine area in a 10 km moving window (odd number of cells centred on the cell,
-//!      11 × 11 at 1 km), from exact coverage fractions of the union of the mines.
+//!    - `MineA`: % of mine area in a 10 km × 10 km moving window centred on the cell (at 1 km:
+//!      9 × 9 whole cells plus a ring of half-weighted cells, exactly 100 km²; see
+//!      `rsei_core::drivers::share`), from exact coverage fractions of the union of the mines.
 //! 3. **Checks.** Valid cells per driver inside the area (a note when some lack a value), constant
 //!    drivers (a warning; kept out of the forest), no pixel where RSEI and all drivers are valid
 //!    (an error naming the driver with the fewest valid cells).
@@ -145,7 +146,8 @@ pub struct DriverRunOptions {
     pub crs: String,
     /// Cell size of the driver grid in CRS units (default 1000 m).
     pub resolution_m: f64,
-    /// Side of the MineA moving window, km (default 10; the odd number of cells nearest to it).
+    /// Side of the MineA moving window, km (default 10). The window has exactly this side: whole
+    /// cells inside it, and a ring of partly weighted cells when the side is not an odd number of cells.
     pub window_km: f64,
     /// Resampling of RSEI onto the driver grid (default bilinear, as the paper).
     pub rsei_resampling: Resampling,

@@ -23,7 +23,8 @@
 //! heat map, the cross-area driver ranking) and references.
 //!
 //! Sections whose outputs are absent are left out and listed under "Contents of this report";
-//! a figure the pipeline did not draw is replaced by its note. The page has no date: the same
+//! a figure the pipeline did not draw is left out, and the pipeline's note saying why is listed
+//! under the area's "Notes and warnings". The page has no date: the same
 //! folder gives the same bytes.
 //!
 //! Computation here is limited to arranging numbers and two summaries of the yearly means that

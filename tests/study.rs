@@ -240,6 +240,17 @@ fn changing_a_mining_option_recomputes_only_the_mining_units() {
     assert_eq!(mtimes(&out, &not_mining), before, "files outside the mining folders were rewritten");
     assert_ne!(std::fs::read(out.join("Demo_City/mining/rings.csv")).unwrap(), mining_before, "2 km rings differ from 1 km rings");
 
+    // renaming the study rewrites the run-level tables (their manifest names the study) and the
+    // report, nothing else
+    write(tmp.path(), "study.toml", &study_text("out", "ring_step_km = 2").replace("test study", "renamed study"));
+    let o = rsei(&["run", study.to_str().unwrap()]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("compute  run-level tables"), "{log}");
+    assert_eq!(log.lines().filter(|l| l.starts_with("compute ")).count(), 1, "{log}");
+    assert_eq!(json(&out.join("manifest.json"))["study"], "renamed study");
+    assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("renamed study"));
+
     // the same as a fresh run with the new option (in a folder of the same name)
     let fresh = tmp.path().join("fresh").join("out");
     let o = rsei(&["run", study.to_str().unwrap(), "--out", fresh.to_str().unwrap()]);

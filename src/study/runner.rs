@@ -301,7 +301,8 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &StudyProgress) -> Resul
     let parts = KeyParts {
         kind: "tables".into(),
         software: SOFTWARE.into(),
-        options: String::new(),
+        // the run manifest names the study (and the report reads the name from it)
+        options: json!({"study": plan.name}).to_string(),
         inputs: String::new(),
         areas: sha256_hex(area_hashes.join("\n").as_bytes()),
         upstream: keys_of(&all_rsei, &units),
