@@ -501,7 +501,7 @@ mod chunked {
     pub(super) struct ChunkedForest {
         chunks: Vec<Chunk>,
         /// Per tree: first chunk and root cursor (byte offset 0, or a leaf if the tree is a
-        /// single leaf).
+        /// single leaf). A tree's chunks end with its sink chunk (see [`route_lanes`]).
         tree_chunk_start: Vec<usize>,
         roots: Vec<u32>,
         leaf_values: Vec<f64>,
@@ -526,6 +526,8 @@ mod chunked {
             };
             for (chunks, root, leaves) in per_tree {
                 f.chunks.extend(chunks);
+                // The tree's sink: where lanes that have reached their leaf step (results unused).
+                f.chunks.push(empty_chunk());
                 f.roots.push(root);
                 f.leaf_values.extend(leaves);
                 f.tree_chunk_start.push(f.chunks.len());
@@ -546,6 +548,17 @@ mod chunked {
                 }
             }
             let ntree = self.roots.len();
+            // Rows that follow the same path through one tree tend to follow similar paths
+            // through the others (the trees split on the same informative predictors): ordering
+            // the rows by their leaf in the first tree puts similar rows in one group of lanes,
+            // so the lanes of a group reach their leaves in about the same round (fewer wasted
+            // steps) and touch the same chunks. Each row still adds its trees in tree order: the
+            // sums, and so the predictions, do not depend on this order.
+            let order = self.similarity_order(&rows, m);
+            let rows: Vec<RowKeys> = order.iter().map(|&i| rows[i as usize]).chain(rows[m..].iter().copied()).collect();
+            let mut sorted_acc = vec![0.0; m];
+            let acc_out = acc;
+            let acc = &mut sorted_acc[..];
             for t0 in (0..ntree).step_by(TREES_PER_PASS) {
                 let t1 = (t0 + TREES_PER_PASS).min(ntree);
                 for (g, group) in rows.chunks_exact(LANES).enumerate() {
@@ -556,6 +569,29 @@ mod chunked {
                     unsafe { self.route_group(t0, t1, group, acc_g) };
                 }
             }
+            for (&i, &v) in order.iter().zip(acc.iter()) {
+                acc_out[i as usize] = v;
+            }
+        }
+
+        /// The block's rows (indices `0..m`) ordered by their leaf in the first tree, ties by
+        /// index.
+        fn similarity_order(&self, rows: &[RowKeys], m: usize) -> Vec<u32> {
+            let mut keyed: Vec<(u32, u32)> = (0..m as u32).map(|i| (0, i)).collect();
+            if let Some(&root) = self.roots.first() {
+                let chunks = &self.chunks[self.tree_chunk_start[0]..self.tree_chunk_start[1]];
+                for (g, group) in rows.chunks_exact(LANES).enumerate() {
+                    // SAFETY: `available()` was checked when this kernel was chosen.
+                    let leaves = unsafe { first_leaves(chunks, root, group) };
+                    for (k, &l) in leaves.iter().enumerate() {
+                        if let Some(e) = keyed.get_mut(g * LANES + k) {
+                            e.0 = l;
+                        }
+                    }
+                }
+            }
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, i)| i).collect()
         }
 
         /// Routes one group of rows through trees `t0..t1` in order, adding leaf values to `acc`
@@ -716,29 +752,63 @@ mod chunked {
         }
     }
 
+    /// Leaves of one group of rows in one tree.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn first_leaves(chunks: &[Chunk], root: u32, group: &[RowKeys]) -> [u32; LANES] {
+        let mut x = [_mm512_setzero_si512(); LANES];
+        for (xi, row) in x.iter_mut().zip(group) {
+            // SAFETY: RowKeys is 64 bytes, aligned to 64.
+            *xi = unsafe { _mm512_load_si512(row.0.as_ptr() as *const __m512i) };
+        }
+        // SAFETY: as for the caller.
+        unsafe { route_lanes(chunks, root, &x) }
+    }
+
+    /// `if_leaf` when the cursor `c` is a leaf (tag bit set), else `otherwise`: a conditional move,
+    /// never a branch (whether a lane has reached its leaf is unpredictable).
+    #[inline(always)]
+    fn pick(c: u32, if_leaf: u32, otherwise: u32) -> u32 {
+        let mut r = otherwise;
+        // SAFETY: register-only arithmetic.
+        unsafe {
+            std::arch::asm!("test {c:e}, {c:e}", "cmovs {r:e}, {l:e}", c = in(reg) c, l = in(reg) if_leaf, r = inout(reg) r, options(pure, nomem, nostack));
+        }
+        r
+    }
+
     /// `LANES` rows in lock-step through one tree until all reach a leaf; returns their leaf
-    /// indices. A row that has reached its leaf is skipped in later rounds.
+    /// indices. Every round steps every lane: a lane at its leaf steps through the tree's sink
+    /// chunk (the last one) and keeps its leaf cursor, so the rounds have no per-lane branch.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     #[inline]
     unsafe fn route_lanes(chunks: &[Chunk], root: u32, x: &[__m512i; LANES]) -> [u32; LANES] {
         let mut cur = [root; LANES];
         if root & LEAF_TAG == 0 {
             let base = chunks.as_ptr() as *const u8;
-            loop {
-                let mut all = LEAF_TAG;
-                for i in 0..LANES {
-                    let c = cur[i];
-                    if c & LEAF_TAG == 0 {
-                        debug_assert!((c as usize).is_multiple_of(CHUNK_BYTES) && (c as usize) / CHUNK_BYTES < chunks.len());
-                        // SAFETY: untagged cursors are byte offsets of chunks of this tree.
-                        cur[i] = unsafe { step(base, c as usize, x[i]) };
+            debug_assert!(!chunks.is_empty());
+            let sink = ((chunks.len() - 1) * CHUNK_BYTES) as u32;
+            macro_rules! lanes {
+                ($($i:literal)*) => {
+                    loop {
+                        let mut all = LEAF_TAG;
+                        $({
+                            let c = cur[$i];
+                            let off = pick(c, sink, c);
+                            debug_assert!((off as usize).is_multiple_of(CHUNK_BYTES) && (off as usize) / CHUNK_BYTES < chunks.len());
+                            // SAFETY: `off` is the byte offset of a chunk of this tree (a cursor or the sink).
+                            let next = unsafe { step(base, off as usize, x[$i]) };
+                            // a leaf cursor stays (the sink's result is dropped)
+                            cur[$i] = pick(c, c, next);
+                            all &= cur[$i];
+                        })*
+                        if all & LEAF_TAG != 0 {
+                            break;
+                        }
                     }
-                    all &= cur[i];
-                }
-                if all & LEAF_TAG != 0 {
-                    break;
-                }
+                };
             }
+            const { assert!(LANES == 8) };
+            lanes!(0 1 2 3 4 5 6 7);
         }
         cur.map(|c| c & !LEAF_TAG)
     }

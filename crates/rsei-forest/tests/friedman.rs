@@ -170,7 +170,8 @@ fn batch_predictors_equal_plain_prediction() {
     };
     let one = run(1).expect("predict");
     assert_eq!(bits(&one), bits(&run(2).expect("predict")));
-    assert_eq!(bits(&one[..2000]), bits(&fit.forest.predict_columns(&big.iter().map(|c| c[..2000].to_vec()).collect::<Vec<_>>()).expect("plain")));
+    // every row, so that a row put in the wrong place by the batch predictor's reordering shows
+    assert_eq!(bits(&one), bits(&fit.forest.predict_columns(&big).expect("plain")));
 }
 
 #[test]
