@@ -1426,11 +1426,7 @@ impl DriversArgs {
             o.window_km = v;
         }
         if let Some(v) = &self.mine_cells {
-            o.mine_cells = match v.trim().to_ascii_lowercase().as_str() {
-                "centre" | "center" => PixelRule::Centre,
-                "coverage" => PixelRule::Coverage,
-                _ => return Err(usage(format!("--mine-cells {v:?}: expected centre or coverage"))),
-            };
+            o.mine_cells = PixelRule::parse(v).ok_or_else(|| usage(format!("--mine-cells {v:?}: expected centre or coverage")))?;
         }
         if let Some(v) = self.search_margin_km {
             o.search_margin_km = v;

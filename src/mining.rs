@@ -1087,11 +1087,7 @@ impl MiningArgs {
         let usage = crate::cli::usage_error;
         let mut o: MiningRunOptions = crate::cli::options_file(self.options.as_deref())?;
         if let Some(r) = &self.rule {
-            o.rule = match r.trim().to_ascii_lowercase().as_str() {
-                "centre" | "center" => PixelRule::Centre,
-                "coverage" => PixelRule::Coverage,
-                _ => return Err(usage(format!("--rule {r:?}: expected centre or coverage"))),
-            };
+            o.rule = PixelRule::parse(r).ok_or_else(|| usage(format!("--rule {r:?}: expected centre or coverage")))?;
         }
         if let Some(v) = self.ring_step_km {
             o.ring_step_km = v;

@@ -96,6 +96,22 @@ impl PixelRule {
             PixelRule::Coverage => "coverage",
         }
     }
+
+    /// `"centre"` (or `"center"`) or `"coverage"`, in any case, surrounding blanks ignored.
+    ///
+    /// ```
+    /// use rsei_core::zonal::PixelRule;
+    /// assert_eq!(PixelRule::parse(" Center "), Some(PixelRule::Centre));
+    /// assert_eq!(PixelRule::parse("coverage"), Some(PixelRule::Coverage));
+    /// assert_eq!(PixelRule::parse("touch"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<PixelRule> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "centre" | "center" => Some(PixelRule::Centre),
+            "coverage" => Some(PixelRule::Coverage),
+            _ => None,
+        }
+    }
 }
 
 /// The weights of one polygon on a grid, over the polygon's bounding window only.
