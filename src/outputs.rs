@@ -157,33 +157,44 @@ pub fn write_year(
     let cont = raster_opts(opts, prov, false);
     let cls = raster_opts(opts, prov, true);
     let inside = |v: &[f32]| -> Vec<f32> { v.iter().zip(&ind.inside).map(|(&x, &i)| if i { x } else { f32::NAN }).collect() };
-    let mut files = vec![
-        write_layer(dir, "rsei.tif", g, rsei.to_vec(), &cont, Some("1"), "RSEI (0 worst .. 1 best)")?,
-        write_layer(dir, "ndvi.tif", g, inside(&ind.ndvi), &cont, Some("1"), "NDVI (greenness)")?,
-        write_layer(dir, "wet.tif", g, inside(&ind.wet), &cont, Some("1"), "WET (tasseled-cap wetness)")?,
-        write_layer(dir, "ndbsi.tif", g, inside(&ind.ndbsi), &cont, Some("1"), "NDBSI (dryness)")?,
-        write_layer(dir, "lst_celsius.tif", g, inside(&ind.lst_celsius), &cont, Some("degC"), "LST (heat), degrees Celsius")?,
-        write_layer(dir, "mndwi.tif", g, inside(&ind.mndwi), &cont, Some("1"), "MNDWI")?,
+    // The rasters are written in parallel (GDAL's encoders are single-threaded); each job builds
+    // its values only when it runs, so at most one copy per thread is in memory. Files are listed
+    // in this order whatever the thread count.
+    type Job<'a> = Box<dyn FnOnce() -> Result<PathBuf> + Send + Sync + 'a>;
+    let jobs: Vec<Job<'_>> = vec![
+        Box::new(|| write_layer(dir, "rsei.tif", g, rsei.to_vec(), &cont, Some("1"), "RSEI (0 worst .. 1 best)")),
+        Box::new(|| write_layer(dir, "ndvi.tif", g, inside(&ind.ndvi), &cont, Some("1"), "NDVI (greenness)")),
+        Box::new(|| write_layer(dir, "wet.tif", g, inside(&ind.wet), &cont, Some("1"), "WET (tasseled-cap wetness)")),
+        Box::new(|| write_layer(dir, "ndbsi.tif", g, inside(&ind.ndbsi), &cont, Some("1"), "NDBSI (dryness)")),
+        Box::new(|| write_layer(dir, "lst_celsius.tif", g, inside(&ind.lst_celsius), &cont, Some("degC"), "LST (heat), degrees Celsius")),
+        Box::new(|| write_layer(dir, "mndwi.tif", g, inside(&ind.mndwi), &cont, Some("1"), "MNDWI")),
+        Box::new(|| {
+            let mut o = cls.clone();
+            o.nodata = Some(0.0);
+            let grade: Vec<u8> = rsei.iter().map(|&v| GradeTable::grade_of(v).map_or(0, |k| k as u8 + 1)).collect();
+            write_layer(dir, "grade.tif", g, grade, &o, None, "RSEI grade: 1 poor, 2 fair, 3 moderate, 4 good, 5 excellent")
+        }),
+        Box::new(|| {
+            let mut o = cls.clone();
+            o.nodata = Some(255.0);
+            let water: Vec<u8> = ind.water.iter().zip(&ind.inside).map(|(&w, &i)| if !i { 255 } else { u8::from(w) }).collect();
+            write_layer(dir, "water.tif", g, water, &o, None, "water mask: 1 water, 0 land")
+        }),
+        Box::new(|| {
+            let p = dir.join("obs_count.tif");
+            let mut o = cls.clone();
+            o.band.unit = Some("count".into());
+            write_bands(
+                &p,
+                g,
+                &[("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])],
+                &o,
+            )
+            .with_context(|| format!("writing {}", p.display()))?;
+            Ok(p)
+        }),
     ];
-    let mut o = cls.clone();
-    o.nodata = Some(0.0);
-    let grade: Vec<u8> = rsei.iter().map(|&v| GradeTable::grade_of(v).map_or(0, |k| k as u8 + 1)).collect();
-    files.push(write_layer(dir, "grade.tif", g, grade, &o, None, "RSEI grade: 1 poor, 2 fair, 3 moderate, 4 good, 5 excellent")?);
-    let mut o = cls.clone();
-    o.nodata = Some(255.0);
-    let water: Vec<u8> = ind.water.iter().zip(&ind.inside).map(|(&w, &i)| if !i { 255 } else { u8::from(w) }).collect();
-    files.push(write_layer(dir, "water.tif", g, water, &o, None, "water mask: 1 water, 0 land")?);
-    let p = dir.join("obs_count.tif");
-    let mut o = cls.clone();
-    o.band.unit = Some("count".into());
-    write_bands(
-        &p,
-        g,
-        &[("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])],
-        &o,
-    )
-    .with_context(|| format!("writing {}", p.display()))?;
-    files.push(p);
+    let mut files: Vec<PathBuf> = jobs.into_par_iter().map(|job| job()).collect::<Result<_>>()?;
     if opts.output.map_png {
         let p = dir.join("rsei_map.png");
         let png = render_rsei_map(g, rsei, &ind.water, &ind.inside, &format!("RSEI {} {}", summary.area, summary.year))?;
@@ -194,7 +205,7 @@ pub fn write_year(
     rsei_core::fsutil::write_atomic(&p, &serde_json::to_vec_pretty(summary)?).with_context(|| format!("writing {}", p.display()))?;
     files.push(p);
     // manifest last, with checksums of the outputs
-    let outputs: Vec<InputFile> = files.iter().map(|p| checksum(p)).collect::<Result<_>>()?;
+    let outputs: Vec<InputFile> = files.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;
     let outputs: Vec<serde_json::Value> = outputs
         .into_iter()
         .map(|f| serde_json::json!({"file": f.path.file_name().map(|n| n.to_string_lossy().into_owned()), "bytes": f.bytes, "sha256": f.sha256}))
