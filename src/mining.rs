@@ -1108,7 +1108,6 @@ impl MiningArgs {
         Ok(o)
     }
 
-
     fn mine_source(&self) -> MineSource {
         MineSource {
             path: self.mines.clone(),
