@@ -319,8 +319,12 @@ impl CompiledForest {
             Kernel::Chunked(_) => CHUNKED_BLOCK_ROWS,
             _ => BLOCK_ROWS,
         };
-        // Enough blocks for every thread to have work; results do not depend on the block size.
-        let block = n.div_ceil(2 * rayon::current_num_threads()).clamp(1024, max_block);
+        // Equal blocks, as many as a multiple of the thread count: a short last block would leave
+        // the other threads idle at the end (1M rows in 65 536-row blocks cost 6 % of wall time).
+        // Results do not depend on the block size.
+        let threads = rayon::current_num_threads().max(1);
+        let blocks = n.div_ceil(max_block).max(2 * threads).div_ceil(threads) * threads;
+        let block = n.div_ceil(blocks).max(n.clamp(1, 1024));
         out.par_chunks_mut(block).enumerate().for_each(|(b, acc)| {
             let lo = b * block;
             let hi = lo + acc.len();
