@@ -3,10 +3,11 @@
 //! of 1 000 000 rows (`make_friedman1(1_000_000, 10, noise=1, random_state=1)`).
 //!
 //! ```text
-//! cargo bench -p rsei-forest --bench forest -- [--threads N] [--ntree N] [--predict-rows N] [--no-importance] [--repeat N] [--json]
+//! cargo bench -p rsei-forest --bench forest -- [--threads N] [--ntree N] [--predict-rows N] [--no-importance] [--repeat N] [--portable] [--json]
 //! ```
 //! Prints timings (wall clock, `std::time::Instant`) and accuracy; `--json` adds one JSON line
-//! for scripts.
+//! for scripts. `--portable` predicts with the portable kernel (the one used on CPUs without
+//! AVX-512) instead of the fastest one this CPU supports.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -56,6 +57,7 @@ fn main() {
     let n_predict = arg(&args, "--predict-rows", 1_000_000);
     let json = args.iter().any(|a| a == "--json");
     let importance = !args.iter().any(|a| a == "--no-importance");
+    let use_portable = args.iter().any(|a| a == "--portable");
     let repeat = arg(&args, "--repeat", 1).max(1);
 
     let t = Instant::now();
@@ -83,7 +85,7 @@ fn main() {
 
     let forest = &fit.forest;
     let t = Instant::now();
-    let compiled = forest.compile();
+    let compiled = if use_portable { forest.compile_portable() } else { forest.compile() };
     let compile_s = t.elapsed().as_secs_f64();
 
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
