@@ -5,6 +5,12 @@ use thiserror::Error;
 /// Everything that can go wrong when building a dataset, checking parameters, fitting or predicting.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ForestError {
+    /// The forest has more splits than the batch predictor's 32-bit indices address.
+    #[error("the forest has {splits} splits, more than the batch predictor handles (2^32 - 2); use Forest::predict")]
+    TooLargeToCompile {
+        /// Splits in the forest.
+        splits: usize,
+    },
     /// The dataset has no predictor column.
     #[error("dataset has no predictor columns")]
     NoColumns,

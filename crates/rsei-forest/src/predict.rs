@@ -7,9 +7,10 @@
 //!    `b(x) = #{t ∈ T_j : t < x}`. For a split point `t = T_j[k]`, `x <= t ⟺ b(x) <= k`, so the
 //!    nodes compare small integers and take *exactly* the decisions of the original tree.
 //!    Bins are found with a bucket index over `T_j` (a short scan instead of a binary search).
-//! 2. **Blocks × trees.** Rows are processed in blocks (up to [`BLOCK_ROWS`] rows for the portable
-//!    kernel, 65 536 for the chunked one): the block's bins are computed once, then every tree
-//!    processes the whole block while its nodes are hot in cache.
+//! 2. **Blocks × passes.** Rows are processed in blocks (up to [`BLOCK_ROWS`] rows): the block's
+//!    bins are computed once, its rows are ordered by their leaf in the first tree (similar rows
+//!    side by side), then the block goes through the forest in passes of eight trees, group of
+//!    rows after group of rows, while the pass's nodes are hot in cache.
 //! 3. **Kernels.**
 //!    * *chunked (x86-64 with AVX-512 F/BW/VL, ≤ 16 predictors):* each tree is cut into chunks of
 //!      up to 15 splits, grown from the chunk's root towards the branches with the most leaves
@@ -23,9 +24,11 @@
 //!      the pass's next tree, so a lane never waits for the others at the end of a tree, and the
 //!      round loop has one exit per pass to predict instead of one per tree (a mispredicted exit
 //!      per tree cost about a fifth of the time).
-//!    * *portable (any CPU, any size):* trees in depth-first order; at each node the block's row
-//!      indices are partitioned into left and right (no dependent chain of loads per row), and
-//!      small groups finish with a plain walk.
+//!    * *portable (any CPU):* the same passes and lock-step rounds, one split per step and twelve
+//!      lanes: a split holds its bin, its predictor, and for each direction the next split and
+//!      the value of the leaf it reaches (`0.0` if none), so a step is a few loads, one compare
+//!      and a `setcc`, never a branch. 1.6× faster than the partition-based kernel it replaced
+//!      (rows of a block partitioned left and right at every node).
 //! 4. **Threads.** Blocks are independent and run in parallel on the current rayon pool. Each row's
 //!    sum runs over trees in tree order starting from 0 and is divided by the number of trees,
 //!    exactly as [`Forest::predict`] does: every kernel gives bit-identical numbers whatever the
@@ -39,13 +42,9 @@ use crate::error::{ForestError, Result};
 use crate::forest::Forest;
 use crate::tree::Node;
 
-/// Rows per block of the portable kernel (its per-block buffers stay in the core's cache).
-pub const BLOCK_ROWS: usize = 8192;
-/// Rows per block of the chunked kernel: the rows stream from the shared cache, and large blocks
-/// let each tree's chunks, once loaded, serve many rows.
-const CHUNKED_BLOCK_ROWS: usize = 65_536;
-/// Groups of at most this many rows are walked down row by row in the portable kernel.
-const SMALL_GROUP: usize = 12;
+/// Most rows per block: the rows stream from the shared cache, and large blocks let each tree's
+/// nodes, once loaded, serve many rows.
+pub const BLOCK_ROWS: usize = 65_536;
 
 /// Exact value → bin lookup for one predictor (see the module documentation).
 #[derive(Debug, Clone)]
@@ -97,64 +96,13 @@ impl Binner {
     }
 }
 
-/// Integer bin type of the portable kernel (`u16` or `u32`).
-trait Bin: Copy + Ord + Send + Sync + std::fmt::Debug + 'static {
-    const LEAF_VAR: Self;
-    fn from_usize(v: usize) -> Self;
-    fn to_usize(self) -> usize;
-}
-
-impl Bin for u16 {
-    const LEAF_VAR: Self = u16::MAX;
-    #[inline]
-    fn from_usize(v: usize) -> Self {
-        v as u16
-    }
-    #[inline]
-    fn to_usize(self) -> usize {
-        self as usize
-    }
-}
-
-impl Bin for u32 {
-    const LEAF_VAR: Self = u32::MAX;
-    #[inline]
-    fn from_usize(v: usize) -> Self {
-        v as u32
-    }
-    #[inline]
-    fn to_usize(self) -> usize {
-        self as usize
-    }
-}
-
-/// A node of the portable kernel, stored in depth-first pre-order: for an internal node at
-/// position `k` the left child is at `k + 1`, `a` is the (tree-relative) position of the right
-/// child, `var` the predictor and `thr` the split bin; for a leaf `var == LEAF_VAR` and `a`
-/// indexes the tree's leaf values.
-#[derive(Debug, Clone, Copy)]
-struct CNode<B> {
-    a: u32,
-    var: B,
-    thr: B,
-}
-
-#[derive(Debug, Clone)]
-struct Portable<B> {
-    nodes: Vec<CNode<B>>,
-    /// Start of each tree in `nodes`, plus the end.
-    node_start: Vec<usize>,
-    leaf_values: Vec<f64>,
-    /// Start of each tree in `leaf_values`.
-    leaf_start: Vec<usize>,
-}
-
 #[derive(Debug, Clone)]
 enum Kernel {
-    Narrow(Portable<u16>),
-    Wide(Portable<u32>),
+    Lanes(lanes::LanesForest),
     #[cfg(target_arch = "x86_64")]
     Chunked(chunked::ChunkedForest),
+    /// More splits than 32-bit indices can address (predicting is an error).
+    TooLarge { splits: usize },
 }
 
 /// A forest prepared for predicting many rows (see the module documentation).
@@ -209,26 +157,19 @@ impl Forest {
         });
         let widest = thresholds.iter().map(Vec::len).max().unwrap_or(0);
         let binners: Vec<Binner> = thresholds.into_par_iter().map(Binner::new).collect();
-        // u16 bins need the largest bin (= #split points) below the 0xFFFF marker.
-        let narrow = widest < u16::MAX as usize && p < u16::MAX as usize;
-        let _ = allow_simd;
+        let portable = || match lanes::LanesForest::build(self, &binners) {
+            Some(l) => Kernel::Lanes(l),
+            None => Kernel::TooLarge { splits: self.trees().iter().map(|t| t.nodes().len() / 2).sum() },
+        };
+        let _ = (allow_simd, widest);
         #[cfg(target_arch = "x86_64")]
         let kernel = if allow_simd && p <= 16 && widest < (1 << 27) && chunked::available() {
-            match chunked::ChunkedForest::build(self, &binners) {
-                Some(c) => Kernel::Chunked(c),
-                None => Kernel::Wide(build_portable::<u32>(self, &binners)),
-            }
-        } else if narrow {
-            Kernel::Narrow(build_portable::<u16>(self, &binners))
+            chunked::ChunkedForest::build(self, &binners).map(Kernel::Chunked).unwrap_or_else(portable)
         } else {
-            Kernel::Wide(build_portable::<u32>(self, &binners))
+            portable()
         };
         #[cfg(not(target_arch = "x86_64"))]
-        let kernel = if narrow {
-            Kernel::Narrow(build_portable::<u16>(self, &binners))
-        } else {
-            Kernel::Wide(build_portable::<u32>(self, &binners))
-        };
+        let kernel = portable();
         CompiledForest { p, ntree: self.trees().len(), binners, kernel }
     }
 }
@@ -239,52 +180,20 @@ fn split_bin(binners: &[Binner], n: &Node) -> usize {
     binners[n.var as usize].bin(n.value)
 }
 
-fn build_portable<B: Bin>(forest: &Forest, binners: &[Binner]) -> Portable<B> {
-    let mut c = Portable { nodes: Vec::new(), node_start: vec![0], leaf_values: Vec::new(), leaf_start: vec![0] };
-    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
-    for t in forest.trees() {
-        let tn = t.nodes();
-        let base = c.nodes.len();
-        let leaf_base = c.leaf_values.len();
-        // Pre-order: a node, its left subtree, then its right subtree. The right child's position
-        // is patched into its parent when it is emitted.
-        stack.clear();
-        stack.push((0, None));
-        while let Some((k, parent)) = stack.pop() {
-            let pos = c.nodes.len() - base;
-            if let Some(par) = parent {
-                c.nodes[base + par].a = pos as u32;
-            }
-            let n = tn[k];
-            if n.is_leaf() {
-                let leaf = (c.leaf_values.len() - leaf_base) as u32;
-                c.nodes.push(CNode { a: leaf, var: B::LEAF_VAR, thr: B::LEAF_VAR });
-                c.leaf_values.push(n.value);
-            } else {
-                let thr = B::from_usize(split_bin(binners, &n));
-                c.nodes.push(CNode { a: 0, var: B::from_usize(n.var as usize), thr });
-                stack.push((n.left as usize + 1, Some(pos)));
-                stack.push((n.left as usize, None));
-            }
-        }
-        c.node_start.push(c.nodes.len());
-        c.leaf_start.push(c.leaf_values.len());
-    }
-    c
-}
-
 impl CompiledForest {
     /// Number of predictors expected per row.
     pub fn n_features(&self) -> usize {
         self.p
     }
 
-    /// Name of the kernel in use: `"avx512-chunked"` or `"portable"`.
+    /// Name of the kernel in use: `"avx512-chunked"` or `"portable"` (`"too-large"` for a forest
+    /// with more splits than 32-bit indices address, which cannot predict).
     pub fn kernel_name(&self) -> &'static str {
         match &self.kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Chunked(_) => "avx512-chunked",
-            _ => "portable",
+            Kernel::Lanes(_) => "portable",
+            Kernel::TooLarge { .. } => "too-large",
         }
     }
 
@@ -297,9 +206,9 @@ impl CompiledForest {
             return Err(ForestError::RowLength { len: rows.len(), p });
         }
         let n = rows.len() / p;
-        Ok(self.run(n, |j, lo, hi, out: &mut Vec<f64>| {
+        self.run(n, |j, lo, hi, out: &mut Vec<f64>| {
             out.extend((lo..hi).map(|i| rows[i * p + j]));
-        }))
+        })
     }
 
     /// Predicts column-major input (`cols[j][i]` = predictor `j` of case `i`).
@@ -311,20 +220,19 @@ impl CompiledForest {
         if let Some((col, c)) = cols.iter().enumerate().find(|(_, c)| c.len() != n) {
             return Err(ForestError::RaggedColumns { col, len: c.len(), expected: n });
         }
-        Ok(self.run(n, |j, lo, hi, out: &mut Vec<f64>| out.extend_from_slice(&cols[j][lo..hi])))
+        self.run(n, |j, lo, hi, out: &mut Vec<f64>| out.extend_from_slice(&cols[j][lo..hi]))
     }
 
     /// Shared driver: `fetch(j, lo, hi, buf)` appends predictor `j` of rows `lo..hi` to `buf`.
-    fn run<F>(&self, n: usize, fetch: F) -> Vec<f64>
+    fn run<F>(&self, n: usize, fetch: F) -> Result<Vec<f64>>
     where
         F: Fn(usize, usize, usize, &mut Vec<f64>) + Sync,
     {
+        if let Kernel::TooLarge { splits } = self.kernel {
+            return Err(ForestError::TooLargeToCompile { splits });
+        }
         let mut out = vec![0.0; n];
-        let max_block = match &self.kernel {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Chunked(_) => CHUNKED_BLOCK_ROWS,
-            _ => BLOCK_ROWS,
-        };
+        let max_block = BLOCK_ROWS;
         // Equal blocks, as many as a multiple of the thread count: a short last block would leave
         // the other threads idle at the end (1M rows in 65 536-row blocks cost 6 % of wall time).
         // Results do not depend on the block size.
@@ -349,107 +257,203 @@ impl CompiledForest {
             }
             acc.iter_mut().for_each(|v| *v = 0.0);
             match &self.kernel {
-                Kernel::Narrow(c) => {
-                    let b16: Vec<u16> = bins.iter().map(|&b| b as u16).collect();
-                    portable_block(c, &b16, m, acc);
-                }
-                Kernel::Wide(c) => portable_block(c, &bins, m, acc),
+                Kernel::Lanes(c) => c.predict_block(&bins, m, self.p, acc),
                 #[cfg(target_arch = "x86_64")]
                 Kernel::Chunked(c) => c.predict_block(&bins, m, self.p, acc),
+                Kernel::TooLarge { .. } => {}
             }
             let ntree = self.ntree as f64;
             for (v, &is_nan) in acc.iter_mut().zip(&nan) {
                 *v = if is_nan { f64::NAN } else { *v / ntree };
             }
         });
+        Ok(out)
+    }
+}
+
+/// The lanes kernel (any CPU): one split per step, many rows in flight.
+mod lanes {
+    use rayon::prelude::*;
+
+    use super::Binner;
+    use crate::forest::Forest;
+    use crate::tree::Node;
+
+    /// Rows advanced together.
+    pub(super) const LANES: usize = 12;
+    /// Trees a group of rows goes through before the next group starts.
+    const TREES_PER_PASS: usize = 8;
+    /// Placeholder for "after this tree" while a tree is built alone.
+    const AFTER: u32 = u32::MAX;
+
+    /// A split: the case goes right (`d = 1`) iff its bin of predictor `var / LANES` is `> thr`;
+    /// it then goes on at node `next[d]` and adds `vals[d]`, the value of the leaf that direction
+    /// reaches (`0.0` when it reaches another split). A leaf leads to the root of the pass's next
+    /// tree, or to the sink after the pass's last tree.
+    #[repr(C)]
+    #[derive(Debug, Clone, Copy)]
+    struct Split {
+        thr: u32,
+        /// Predictor times `LANES`: the offset of the predictor's bins in a group's block.
+        var: u32,
+        next: [u32; 2],
+        vals: [f64; 2],
+    }
+
+    #[derive(Debug, Clone)]
+    pub(super) struct LanesForest {
+        /// Every tree's splits (pre-order) in tree order, then the sink.
+        nodes: Vec<Split>,
+        /// Index of each tree's first split (a single-leaf tree gets a split that never goes
+        /// right).
+        roots: Vec<u32>,
+        /// A split that never goes right and leads back to itself, adding `0.0`.
+        sink: u32,
+    }
+
+    /// One tree's splits in pre-order with tree-relative `next` (or `AFTER`).
+    fn build_tree(nodes: &[Node], binners: &[Binner]) -> Vec<Split> {
+        let never = |v: f64| Split { thr: u32::MAX, var: 0, next: [AFTER; 2], vals: [v; 2] };
+        if nodes[0].is_leaf() {
+            return vec![never(nodes[0].value)];
+        }
+        let mut out: Vec<Split> = Vec::new();
+        // (tree node, parent split and direction to patch)
+        let mut stack: Vec<(usize, Option<(usize, usize)>)> = vec![(0, None)];
+        while let Some((k, parent)) = stack.pop() {
+            let n = nodes[k];
+            let pos = out.len();
+            if let Some((par, d)) = parent {
+                out[par].next[d] = pos as u32;
+            }
+            out.push(Split { thr: super::split_bin(binners, &n) as u32, var: n.var * LANES as u32, next: [AFTER; 2], vals: [0.0; 2] });
+            for d in [1usize, 0] {
+                let c = n.left as usize + d;
+                if nodes[c].is_leaf() {
+                    out[pos].vals[d] = nodes[c].value;
+                } else {
+                    stack.push((c, Some((pos, d))));
+                }
+            }
+        }
         out
     }
-}
 
-/// Portable kernel on one block: adds every tree's leaf value to `acc`, tree by tree.
-fn portable_block<B: Bin>(c: &Portable<B>, bins: &[B], m: usize, acc: &mut [f64]) {
-    let mut src: Vec<u32> = Vec::with_capacity(m);
-    let mut dst: Vec<u32> = vec![0; m];
-    for t in 0..c.node_start.len() - 1 {
-        let tree = TreeView {
-            nodes: &c.nodes[c.node_start[t]..c.node_start[t + 1]],
-            leaves: &c.leaf_values[c.leaf_start[t]..c.leaf_start[t + 1]],
-            bins,
-            stride: m,
-        };
-        src.clear();
-        src.extend(0..m as u32);
-        tree.route(0, &mut src, &mut dst, acc);
-    }
-}
-
-/// One tree of the portable kernel applied to one block.
-struct TreeView<'a, B> {
-    nodes: &'a [CNode<B>],
-    leaves: &'a [f64],
-    /// Column-major bins of the block: `bins[j·stride + i]`.
-    bins: &'a [B],
-    stride: usize,
-}
-
-impl<B: Bin> TreeView<'_, B> {
-    /// Routes the rows in `src` from node `k` to the leaves, adding leaf values to `acc`.
-    /// `dst` is scratch of the same length.
-    fn route(&self, k: usize, src: &mut [u32], dst: &mut [u32], acc: &mut [f64]) {
-        if src.is_empty() {
-            return;
-        }
-        let nd = self.nodes[k];
-        if nd.var == B::LEAF_VAR {
-            let v = self.leaves[nd.a as usize];
-            for &r in src.iter() {
-                acc[r as usize] += v;
+    impl LanesForest {
+        /// `None` when the forest has too many splits for 32-bit indices.
+        pub(super) fn build(forest: &Forest, binners: &[Binner]) -> Option<Self> {
+            let per_tree: Vec<Vec<Split>> = forest.trees().par_iter().map(|t| build_tree(t.nodes(), binners)).collect();
+            let mut roots = Vec::with_capacity(per_tree.len());
+            let mut total = 0usize;
+            for t in &per_tree {
+                roots.push(u32::try_from(total).ok()?);
+                total += t.len();
             }
-            return;
-        }
-        if src.len() <= SMALL_GROUP {
-            for &r in src.iter() {
-                acc[r as usize] += self.walk(k, r as usize);
+            let sink = u32::try_from(total).ok()?;
+            if sink == u32::MAX {
+                return None;
             }
-            return;
+            let ntree = per_tree.len();
+            let mut nodes = Vec::with_capacity(total + 1);
+            for (t, splits) in per_tree.into_iter().enumerate() {
+                let after = if (t + 1) % TREES_PER_PASS != 0 && t + 1 < ntree { roots[t + 1] } else { sink };
+                nodes.extend(splits.into_iter().map(|mut s| {
+                    for n in s.next.iter_mut() {
+                        *n = if *n == AFTER { after } else { roots[t] + *n };
+                    }
+                    s
+                }));
+            }
+            nodes.push(Split { thr: u32::MAX, var: 0, next: [sink; 2], vals: [0.0; 2] });
+            Some(LanesForest { nodes, roots, sink })
         }
-        let var = nd.var.to_usize();
-        let col = &self.bins[var * self.stride..(var + 1) * self.stride];
-        let thr = nd.thr;
-        let len = src.len();
-        assert!(dst.len() == len, "route: scratch and rows differ in length");
-        // Left rows fill dst from the front, right rows from the back; both slots are written
-        // every time so the loop has no unpredictable branch (the unused slot is overwritten later).
-        let mut l = 0usize;
-        let mut r_end = len;
-        for &r in src.iter() {
-            debug_assert!((r as usize) < col.len() && l < r_end && r_end <= len);
-            // SAFETY: every row id is < stride = col.len() (ids are 0..block rows); after i rows,
-            // l + (len − r_end) = i < len, hence 0 <= l <= r_end − 1 < len = dst.len().
-            unsafe {
-                let right = *col.get_unchecked(r as usize) > thr;
-                *dst.get_unchecked_mut(l) = r;
-                *dst.get_unchecked_mut(r_end - 1) = r;
-                l += usize::from(!right);
-                r_end -= usize::from(right);
+
+        /// Adds every tree's leaf value to `acc` (tree order) for one block whose bins are given
+        /// column-major (`bins[j·m + i]`).
+        pub(super) fn predict_block(&self, bins: &[u32], m: usize, p: usize, acc: &mut [f64]) {
+            let order = self.similarity_order(bins, m);
+            let groups = m.div_ceil(LANES);
+            // Per group of LANES rows: predictor-major, lane-minor bins (padding rows: bin 0).
+            let stride = p * LANES;
+            let mut gb = vec![0u32; groups * stride];
+            for (k, &i) in order.iter().enumerate() {
+                let (g, l) = (k / LANES, k % LANES);
+                for j in 0..p {
+                    gb[g * stride + j * LANES + l] = bins[j * m + i as usize];
+                }
+            }
+            let mut sorted_acc = vec![0.0; groups * LANES];
+            for t0 in (0..self.roots.len()).step_by(TREES_PER_PASS) {
+                let first = self.roots[t0];
+                for (group, acc_g) in gb.chunks_exact(stride).zip(sorted_acc.chunks_exact_mut(LANES)) {
+                    self.route_pass(first, group, acc_g);
+                }
+            }
+            for (&i, &v) in order.iter().zip(sorted_acc.iter()) {
+                acc[i as usize] = v;
             }
         }
-        let (dl, dr) = dst.split_at_mut(l);
-        let (sl, sr) = src.split_at_mut(l);
-        self.route(k + 1, dl, sl, acc);
-        self.route(nd.a as usize, dr, sr, acc);
-    }
 
-    /// Walks one row from node `k` to its leaf.
-    #[inline]
-    fn walk(&self, mut k: usize, r: usize) -> f64 {
-        loop {
-            let nd = self.nodes[k];
-            if nd.var == B::LEAF_VAR {
-                return self.leaves[nd.a as usize];
+        /// The block's rows ordered by where they leave the first tree, ties by index (as the
+        /// chunked kernel: similar rows share a group).
+        fn similarity_order(&self, bins: &[u32], m: usize) -> Vec<u32> {
+            let mut keyed: Vec<(u32, u32)> = (0..m as u32).map(|i| (0, i)).collect();
+            if let Some(&root) = self.roots.first() {
+                let end = self.roots.get(1).copied().unwrap_or(self.sink);
+                for (i, e) in keyed.iter_mut().enumerate() {
+                    let mut c = root;
+                    loop {
+                        let n = &self.nodes[c as usize];
+                        let d = usize::from(bins[(n.var as usize / LANES) * m + i] > n.thr);
+                        let next = n.next[d];
+                        if !(root..end).contains(&next) {
+                            e.0 = 2 * c + d as u32;
+                            break;
+                        }
+                        c = next;
+                    }
+                }
             }
-            let right = self.bins[nd.var.to_usize() * self.stride + r] > nd.thr;
-            k = if right { nd.a as usize } else { k + 1 };
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, i)| i).collect()
+        }
+
+        /// One group of rows through the pass that starts at split `first`: lock-step rounds of
+        /// one split per lane, no per-lane branch, one loop exit per pass (as the chunked kernel).
+        fn route_pass(&self, first: u32, group: &[u32], acc: &mut [f64]) {
+            assert!(acc.len() == LANES && group.len().is_multiple_of(LANES), "route_pass: a group is LANES rows");
+            let nodes = self.nodes.as_ptr();
+            let g = group.as_ptr();
+            let sink = self.sink;
+            let mut a = [0.0f64; LANES];
+            a.copy_from_slice(acc);
+            let mut cur = [first; LANES];
+            macro_rules! lanes {
+                ($($i:literal)*) => {
+                    loop {
+                        let mut live = 0u32;
+                        $({
+                            debug_assert!((cur[$i] as usize) < self.nodes.len());
+                            // SAFETY: cursors are indices of `nodes` (written by `build`); `var` is
+                            // a predictor times LANES, so `var + lane` < p·LANES = group.len().
+                            unsafe {
+                                let n = &*nodes.add(cur[$i] as usize);
+                                debug_assert!((n.var as usize) + $i < group.len());
+                                let d = usize::from(*g.add(n.var as usize + $i) > n.thr);
+                                a[$i] += *n.vals.get_unchecked(d);
+                                cur[$i] = *n.next.get_unchecked(d);
+                            }
+                            live |= cur[$i] ^ sink;
+                        })*
+                        if live == 0 {
+                            break;
+                        }
+                    }
+                };
+            }
+            const { assert!(LANES == 12) };
+            lanes!(0 1 2 3 4 5 6 7 8 9 10 11);
+            acc.copy_from_slice(&a);
         }
     }
 }

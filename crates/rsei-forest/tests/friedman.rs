@@ -172,6 +172,9 @@ fn batch_predictors_equal_plain_prediction() {
     assert_eq!(bits(&one), bits(&run(2).expect("predict")));
     // every row, so that a row put in the wrong place by the batch predictor's reordering shows
     assert_eq!(bits(&one), bits(&fit.forest.predict_columns(&big).expect("plain")));
+    let portable = fit.forest.compile_portable();
+    let portable_two = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool").install(|| portable.predict_columns(&big));
+    assert_eq!(bits(&one), bits(&portable_two.expect("portable")));
 }
 
 #[test]
