@@ -245,7 +245,7 @@ pub struct DriverInputs {
 }
 
 /// One driver of one area: where it came from and how much of the area it covers.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DriverInfo {
     pub name: String,
     /// `"raster"` or what it was derived from.
@@ -265,7 +265,7 @@ pub struct DriverInfo {
 }
 
 /// Pearson's r of one driver with RSEI.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PearsonRow {
     pub driver: String,
     pub r: Option<f64>,
@@ -276,7 +276,7 @@ pub struct PearsonRow {
 }
 
 /// Importance of one driver in one area's forest.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportanceRow {
     pub driver: String,
     /// %IncMSE (R `importance(scale = TRUE)`); `None` for a driver kept out of the forest.
@@ -291,29 +291,40 @@ pub struct ImportanceRow {
 }
 
 /// The random forest of one area.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForestSummary {
     pub ntree: usize,
     pub mtry: usize,
     pub nodesize: usize,
     pub seed: u64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub train_fraction: f64,
     pub n_train: usize,
     pub n_valid: usize,
+    #[serde(deserialize_with = "null_as_nan")]
     pub oob_mse: f64,
     /// `100 · (1 − MSE_OOB / var_pop(y))`.
+    #[serde(deserialize_with = "null_as_nan")]
     pub var_explained_pct: f64,
     /// Validation R², RMSE, MAE.
+    #[serde(deserialize_with = "null_as_nan")]
     pub r2: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub rmse: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub mae: f64,
     /// Cells with a prediction (every cell of the area where the forest's drivers are valid).
     pub predicted_cells: usize,
     pub importance: Vec<ImportanceRow>,
 }
 
+/// A number written by serde_json, where NaN becomes `null`: `null` reads back as NaN.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// Results of one area (also written as `summary.json`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AreaSummary {
     pub area: String,
     pub year: i32,
@@ -1167,19 +1178,18 @@ fn write_area(dir: &Path, r: &AreaResult, opts: &DriverRunOptions, inputs: &[Inp
     write_folder(dir, &files, &rasters, manifest)
 }
 
-/// Runs the driver analysis of every area and writes the outputs (see the module documentation).
-/// `area_file` is recorded in the manifests with its checksum.
-pub fn run(
-    inputs: &DriverInputs,
-    areas: &[StudyArea],
-    area_file: Option<&Path>,
-    opts: &DriverRunOptions,
-    out_dir: &Path,
-    progress: &dyn Progress,
-) -> Result<DriverRunSummary> {
+/// What every area of a run shares: the equal-area CRS, the mine polygons and the barrier lines
+/// in it, and notes about reading them.
+struct Shared {
+    crs: Crs,
+    mines: Option<Vec<MultiPolygon<f64>>>,
+    barrier: Option<Vec<Vec<(f64, f64)>>>,
+    notes: Vec<String>,
+}
+
+fn shared_inputs(inputs: &DriverInputs, opts: &DriverRunOptions) -> Result<Shared> {
     opts.validate()?;
     check_inputs(inputs)?;
-    anyhow::ensure!(!areas.is_empty(), "no study area");
     let crs = rsei_io::crs::normalize_crs(&Crs::new(&opts.crs)).map_err(|e| DriversError::InvalidOption { name: "crs".into(), reason: e.to_string() })?;
     let mut notes = Vec::new();
     let mines = match &inputs.mines {
@@ -1194,41 +1204,29 @@ pub fn run(
         }
         None => None,
     };
-    let mut results = Vec::new();
-    for area in areas {
-        let mut r = analyse_area(inputs, area, mines.as_deref(), barrier.as_deref(), &crs, opts, progress)?;
-        r.summary.notes.splice(0..0, notes.iter().cloned());
-        results.push(r);
-    }
-    // cross-area ranking over every driver name, in order of first appearance
-    let mut names: Vec<String> = Vec::new();
-    for r in &results {
-        for (n, _) in &r.layers {
-            if !names.contains(n) {
-                names.push(n.clone());
-            }
-        }
-    }
-    let per_area: Vec<Vec<f64>> = results
-        .iter()
-        .map(|r| names.iter().map(|n| r.summary.forest.importance.iter().find(|i| &i.driver == n).and_then(|i| i.inc_mse).unwrap_or(f64::NAN)).collect())
-        .collect();
-    let ranking = mean_ranks(&names, &per_area).map_err(|e| DriversError::Core { area: "(all)".into(), what: "ranking".into(), error: e })?;
-    let summaries: Vec<&AreaSummary> = results.iter().map(|r| &r.summary).collect();
-    // run-level files, built before writing
-    let mut files = Vec::new();
-    files.extend(table_files("driver_ranking", &ranking_table(&ranking, &summaries))?);
-    let pm = pearson_matrix(&names, &summaries);
-    pm.validate().context("table pearson_matrix")?;
-    files.push(("pearson_matrix.csv".into(), pm.to_csv().into_bytes()));
-    files.extend(table_files("pearson", &pearson_table(&summaries))?);
-    files.extend(table_files("importance", &importance_table(&summaries))?);
-    files.extend(table_files("rf_metrics", &metrics_table(&summaries))?);
-    if opts.charts {
-        let h = 160.0 + 34.0 * summaries.len() as f64;
-        files.extend(chart_files("fig_correlation", &correlation_chart(&names, &summaries, inputs.year), 120.0 + 72.0 * names.len() as f64 + 160.0, h.max(260.0))?);
-        files.extend(chart_files("fig_ranking", &ranking_chart(&ranking, summaries.len()), 720.0, 140.0 + 32.0 * names.len() as f64)?);
-    }
+    Ok(Shared { crs, mines, barrier, notes })
+}
+
+fn analyse_with(inputs: &DriverInputs, area: &StudyArea, sh: &Shared, opts: &DriverRunOptions, progress: &dyn Progress) -> Result<AreaResult> {
+    let mut r = analyse_area(inputs, area, sh.mines.as_deref(), sh.barrier.as_deref(), &sh.crs, opts, progress)?;
+    r.summary.notes.splice(0..0, sh.notes.iter().cloned());
+    Ok(r)
+}
+
+/// Runs the driver analysis of every area and writes the outputs (see the module documentation).
+/// `area_file` is recorded in the manifests with its checksum. Nothing is written unless every
+/// area can be analysed.
+pub fn run(
+    inputs: &DriverInputs,
+    areas: &[StudyArea],
+    area_file: Option<&Path>,
+    opts: &DriverRunOptions,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<DriverRunSummary> {
+    let sh = shared_inputs(inputs, opts)?;
+    anyhow::ensure!(!areas.is_empty(), "no study area");
+    let results: Vec<AreaResult> = areas.iter().map(|area| analyse_with(inputs, area, &sh, opts, progress)).collect::<Result<_>>()?;
     // inputs with checksums (each file once)
     let mut all_inputs: Vec<PathBuf> = Vec::new();
     for r in &results {
@@ -1240,28 +1238,122 @@ pub fn run(
     }
     all_inputs.extend(area_file.map(Path::to_path_buf));
     let checked: Vec<InputFile> = all_inputs.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;
-    // write
-    let run_dir = out_dir.join(RUN_FOLDER);
-    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
-    remove_manifest(&run_dir)?;
+    let summaries: Vec<AreaSummary> = results.iter().map(|r| r.summary.clone()).collect();
+    // run-level files, built before anything is written
+    let run_files = RunFiles::build(inputs, &summaries, opts)?;
     for r in &results {
         progress.message(&format!("{}: writing outputs", r.summary.area));
         let mine: Vec<InputFile> = checked.iter().filter(|f| r.inputs.contains(&f.path) || Some(f.path.as_path()) == area_file).cloned().collect();
         write_area(&out_dir.join(&r.summary.folder), r, opts, &mine)?;
     }
-    let summary = DriverRunSummary { software: SOFTWARE.into(), year: inputs.year, areas: summaries.iter().map(|s| (*s).clone()).collect(), ranking, drivers: names, out_dir: out_dir.to_path_buf() };
-    let manifest = serde_json::json!({
-        "software": SOFTWARE,
-        "analysis": "drivers of RSEI (METHOD §6–8)",
-        "year": inputs.year,
-        "areas": summary.areas.iter().map(|s| serde_json::json!({"area": s.area, "folder": s.folder})).collect::<Vec<_>>(),
-        "request": inputs,
-        "options": opts,
-        "inputs": checked,
-        "ranking": summary.ranking,
-    });
-    write_folder(&run_dir, &files, &[], manifest)?;
-    Ok(summary)
+    run_files.write(inputs, summaries, opts, checked, out_dir)
+}
+
+/// The driver analysis of one area, written to its folder (`<area>/drivers/`): a study's
+/// per-area unit. [`run_ranking`] then compares the areas.
+pub fn run_area(
+    inputs: &DriverInputs,
+    area: &StudyArea,
+    area_file: Option<&Path>,
+    opts: &DriverRunOptions,
+    out_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<AreaSummary> {
+    let sh = shared_inputs(inputs, opts)?;
+    let r = analyse_with(inputs, area, &sh, opts, progress)?;
+    let mut files = r.inputs.clone();
+    files.extend(area_file.map(Path::to_path_buf));
+    let checked: Vec<InputFile> = files.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;
+    progress.message(&format!("{}: writing outputs", r.summary.area));
+    write_area(&out_dir.join(&r.summary.folder), &r, opts, &checked)?;
+    Ok(r.summary)
+}
+
+/// The run-level tables, charts and ranking (`drivers/` of the output folder) from the areas'
+/// results written by [`run_area`] (`<area>/drivers/summary.json` and `manifest.json`).
+pub fn run_ranking(inputs: &DriverInputs, areas: &[StudyArea], opts: &DriverRunOptions, out_dir: &Path) -> Result<DriverRunSummary> {
+    opts.validate()?;
+    anyhow::ensure!(!areas.is_empty(), "no study area");
+    let mut summaries = Vec::new();
+    let mut checked: Vec<InputFile> = Vec::new();
+    for area in areas {
+        let dir = out_dir.join(area.slug()).join("drivers");
+        let read = |name: &str| -> Result<serde_json::Value> {
+            let p = dir.join(name);
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {} (the driver analysis of {})", p.display(), area.name))?;
+            serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", p.display()))
+        };
+        let summary: AreaSummary = serde_json::from_value(read("summary.json")?).with_context(|| format!("{}: not a driver summary", dir.join("summary.json").display()))?;
+        let manifest = read("manifest.json")?;
+        let listed: Vec<InputFile> = serde_json::from_value(manifest.get("inputs").cloned().unwrap_or_default()).with_context(|| format!("{}: no list of inputs", dir.join("manifest.json").display()))?;
+        for f in listed {
+            if !checked.contains(&f) {
+                checked.push(f);
+            }
+        }
+        summaries.push(summary);
+    }
+    RunFiles::build(inputs, &summaries, opts)?.write(inputs, summaries, opts, checked, out_dir)
+}
+
+/// The run-level outputs, built in memory.
+struct RunFiles {
+    names: Vec<String>,
+    ranking: Vec<DriverRank>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl RunFiles {
+    fn build(inputs: &DriverInputs, summaries: &[AreaSummary], opts: &DriverRunOptions) -> Result<Self> {
+        // cross-area ranking over every driver name, in order of first appearance
+        let mut names: Vec<String> = Vec::new();
+        for s in summaries {
+            for d in &s.drivers {
+                if !names.contains(&d.name) {
+                    names.push(d.name.clone());
+                }
+            }
+        }
+        let per_area: Vec<Vec<f64>> = summaries
+            .iter()
+            .map(|s| names.iter().map(|n| s.forest.importance.iter().find(|i| &i.driver == n).and_then(|i| i.inc_mse).unwrap_or(f64::NAN)).collect())
+            .collect();
+        let ranking = mean_ranks(&names, &per_area).map_err(|e| DriversError::Core { area: "(all)".into(), what: "ranking".into(), error: e })?;
+        let summaries: Vec<&AreaSummary> = summaries.iter().collect();
+        let mut files = Vec::new();
+        files.extend(table_files("driver_ranking", &ranking_table(&ranking, &summaries))?);
+        let pm = pearson_matrix(&names, &summaries);
+        pm.validate().context("table pearson_matrix")?;
+        files.push(("pearson_matrix.csv".into(), pm.to_csv().into_bytes()));
+        files.extend(table_files("pearson", &pearson_table(&summaries))?);
+        files.extend(table_files("importance", &importance_table(&summaries))?);
+        files.extend(table_files("rf_metrics", &metrics_table(&summaries))?);
+        if opts.charts {
+            let h = 160.0 + 34.0 * summaries.len() as f64;
+            files.extend(chart_files("fig_correlation", &correlation_chart(&names, &summaries, inputs.year), 120.0 + 72.0 * names.len() as f64 + 160.0, h.max(260.0))?);
+            files.extend(chart_files("fig_ranking", &ranking_chart(&ranking, summaries.len()), 720.0, 140.0 + 32.0 * names.len() as f64)?);
+        }
+        Ok(RunFiles { names, ranking, files })
+    }
+
+    fn write(self, inputs: &DriverInputs, summaries: Vec<AreaSummary>, opts: &DriverRunOptions, checked: Vec<InputFile>, out_dir: &Path) -> Result<DriverRunSummary> {
+        let run_dir = out_dir.join(RUN_FOLDER);
+        std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+        remove_manifest(&run_dir)?;
+        let summary = DriverRunSummary { software: SOFTWARE.into(), year: inputs.year, areas: summaries, ranking: self.ranking, drivers: self.names, out_dir: out_dir.to_path_buf() };
+        let manifest = serde_json::json!({
+            "software": SOFTWARE,
+            "analysis": "drivers of RSEI (METHOD §6–8)",
+            "year": inputs.year,
+            "areas": summary.areas.iter().map(|s| serde_json::json!({"area": s.area, "folder": s.folder})).collect::<Vec<_>>(),
+            "request": inputs,
+            "options": opts,
+            "inputs": checked,
+            "ranking": summary.ranking,
+        });
+        write_folder(&run_dir, &self.files, &[], manifest)?;
+        Ok(summary)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

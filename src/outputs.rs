@@ -27,7 +27,7 @@ use rsei_core::Raster;
 use rsei_io::write::WriteValue;
 use rsei_io::{write_bands, write_raster, OverviewResampling, Overviews, RasterFormat, WriteOptions};
 use rsei_report::table::{Cell, Column, Table};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::area::StudyArea;
 use crate::compute::YearIndicators;
@@ -38,7 +38,7 @@ use crate::run::{RseiRequest, YearSummary};
 pub const SOFTWARE: &str = concat!("rsei ", env!("CARGO_PKG_VERSION"));
 
 /// One input file and its checksum.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct InputFile {
     pub path: PathBuf,
     pub bytes: u64,

@@ -136,8 +136,8 @@ fn output_files_or_empty(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// 2 cities × 2 years of RSEI + 2 mining + drivers + tables.
-const UNITS: usize = 8;
+/// 2 cities × 2 years of RSEI + 2 mining + 2 drivers + the driver ranking + tables.
+const UNITS: usize = 10;
 
 #[test]
 fn a_killed_run_resumes_to_the_bytes_of_an_uninterrupted_run() {
@@ -235,7 +235,7 @@ fn changing_a_mining_option_recomputes_only_the_mining_units() {
             assert!(log.contains(&format!("reuse    {city} {y} RSEI")), "{log}");
         }
     }
-    assert!(log.contains("reuse    drivers 2019") && log.contains("reuse    run-level tables"), "{log}");
+    assert!(log.contains("reuse    Demo City drivers 2019") && log.contains("reuse    drivers 2019 ranking") && log.contains("reuse    run-level tables"), "{log}");
     assert_eq!(log.lines().filter(|l| l.starts_with("compute ")).count(), 2, "{log}");
     assert_eq!(mtimes(&out, &not_mining), before, "files outside the mining folders were rewritten");
     assert_ne!(std::fs::read(out.join("Demo_City/mining/rings.csv")).unwrap(), mining_before, "2 km rings differ from 1 km rings");
@@ -252,6 +252,48 @@ fn changing_a_mining_option_recomputes_only_the_mining_units() {
     assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("renamed study"));
 
     // the same as a fresh run with the new option (in a folder of the same name)
+    let fresh = tmp.path().join("fresh").join("out");
+    let o = rsei(&["run", study.to_str().unwrap(), "--out", fresh.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_same_outputs(&out, &fresh);
+}
+
+#[test]
+fn adding_an_area_runs_only_its_units_and_the_run_level_ones() {
+    let tmp = TempDir::new("add-area");
+    let both = study_text("out", "");
+    let one = both.replace("name_field = \"name_en\"", "name_field = \"name_en\"\nwhere = \"name_en = 'Demo City'\"");
+    assert_ne!(one, both);
+    let study = write(tmp.path(), "study.toml", &one);
+    let out = tmp.path().join("out");
+    let o = rsei(&["run", study.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    // the first area's files but its tables (run-level, rewritten when an area is added)
+    let unchanged: Vec<PathBuf> = output_files(&out).into_iter().filter(|f| f.starts_with("Demo_City") && f.components().count() > 2).collect();
+    assert!(unchanged.iter().any(|f| f.ends_with("drivers/predicted.tif")), "{unchanged:?}");
+    assert!(unchanged.iter().any(|f| f.ends_with("2020/rsei.tif")), "{unchanged:?}");
+    let before = mtimes(&out, &unchanged);
+    let ranking_one = std::fs::read_to_string(out.join("drivers/driver_ranking.csv")).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+
+    write(tmp.path(), "study.toml", &both);
+    let o = rsei(&["run", study.to_str().unwrap()]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    for unit in ["Demo City 2019 RSEI", "Demo City 2020 RSEI", "Demo City mining", "Demo City drivers 2019"] {
+        assert!(log.contains(&format!("reuse    {unit}")), "{unit}: {log}");
+    }
+    for unit in ["Second City 2019 RSEI", "Second City 2020 RSEI", "Second City mining", "Second City drivers 2019", "drivers 2019 ranking", "run-level tables"] {
+        assert!(log.lines().any(|l| l.starts_with(&format!("compute  {unit}"))), "{unit}: {log}");
+    }
+    assert_eq!(log.lines().filter(|l| l.starts_with("compute ")).count(), 6, "{log}");
+    assert_eq!(mtimes(&out, &unchanged), before, "the first area's outputs were rewritten");
+    // the ranking now compares both areas
+    let ranking_two = std::fs::read_to_string(out.join("drivers/driver_ranking.csv")).unwrap();
+    assert_ne!(ranking_one, ranking_two);
+    assert_eq!(json(&out.join("drivers/manifest.json"))["areas"].as_array().map(Vec::len), Some(2));
+
+    // the same as a fresh run of both areas
     let fresh = tmp.path().join("fresh").join("out");
     let o = rsei(&["run", study.to_str().unwrap(), "--out", fresh.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));

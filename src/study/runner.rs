@@ -5,8 +5,8 @@
 //!   .rsei/                 study marker, checksum and inventory caches, lock (the run's state)
 //!   <area>/<year>/…        RSEI of an area and year (as `rsei compute`), manifest.json last
 //!   <area>/mining/…        mining analysis of an area (as `rsei mining`)
-//!   <area>/drivers/…       driver analysis of an area   ┐ one unit: the ranking compares
-//!   drivers/…              driver ranking of all areas  ┘ the areas
+//!   <area>/drivers/…       driver analysis of an area (as `rsei drivers`), one unit per area
+//!   drivers/…              driver ranking of all areas, one unit after the areas' units
 //!   <area>/pca_table.*  <area>/rsei_summary.*            ┐ run-level tables
 //!   pca_table.*  rsei_summary.*  manifest.json           ┘
 //!   report.html            the study report, rewritten at the end of every run
@@ -15,7 +15,7 @@
 //! Order: every unit's key is computed first (input files hashed once, through the cache); each
 //! unit is then reused or recomputed (its old outputs removed first), and the log says which and
 //! why. RSEI units run in parallel (rayon; each is itself parallel over dates), then the mining and
-//! driver units in parallel, then the tables. A unit whose inputs failed is skipped. Each unit's
+//! driver units in parallel, then the driver ranking and the tables. A unit whose inputs failed is skipped. Each unit's
 //! outputs depend only on its inputs, and the tables are assembled in a fixed order (areas as in
 //! the study, years ascending) from exact values stored in the RSEI manifests, so the result does
 //! not depend on the thread count, nor on whether the run was interrupted and resumed.
@@ -66,7 +66,10 @@ enum Kind {
     /// RSEI of an area: one year, or all its years (pooled PCA).
     Rsei { area: usize, years: Vec<i32> },
     Mining { area: usize },
-    Drivers,
+    /// Driver analysis of one area.
+    Drivers { area: usize },
+    /// Tables, charts and ranking of the driver analyses of all areas.
+    DriverRanking,
     Tables,
 }
 
@@ -274,26 +277,51 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &StudyProgress) -> Resul
         if let Some(b) = &d.barrier {
             lines.push(format!("barrier {}", set_hash(&dataset_files(b))?));
         }
-        let deps: Vec<usize> = rsei_of.iter().flatten().copied().filter(|&i| matches!(&units[i].kind, Kind::Rsei { years, .. } if years.contains(&d.year))).collect();
+        let inputs = sha256_hex(lines.join("\n").as_bytes());
+        // One unit per area (its RSEI of the year, the drivers, its geometry), then the ranking,
+        // which reads what the areas' units wrote: adding or changing an area reruns only that
+        // area's forest and the ranking.
+        let mut area_units = Vec::new();
+        for (ai, pa) in plan.areas.iter().enumerate() {
+            let deps: Vec<usize> = rsei_of[ai].iter().copied().filter(|&i| matches!(&units[i].kind, Kind::Rsei { years, .. } if years.contains(&d.year))).collect();
+            let parts = KeyParts {
+                kind: "drivers".into(),
+                software: SOFTWARE.into(),
+                options: options.clone(),
+                inputs: inputs.clone(),
+                areas: area_hashes[ai].clone(),
+                upstream: keys_of(&deps, &units),
+            };
+            let dir = out.join(pa.area.slug()).join("drivers");
+            area_units.push(units.len());
+            units.push(Unit {
+                kind: Kind::Drivers { area: ai },
+                label: format!("{} drivers {}", pa.area.name, d.year),
+                manifests: vec![dir.join("manifest.json")],
+                clear_dirs: vec![dir],
+                clear_files: Vec::new(),
+                key: parts.key(),
+                parts,
+                deps,
+            });
+        }
         let parts = KeyParts {
-            kind: "drivers".into(),
+            kind: "driver-ranking".into(),
             software: SOFTWARE.into(),
             options,
-            inputs: sha256_hex(lines.join("\n").as_bytes()),
+            inputs: String::new(),
             areas: sha256_hex(area_hashes.join("\n").as_bytes()),
-            upstream: keys_of(&deps, &units),
+            upstream: keys_of(&area_units, &units),
         };
-        let mut dirs = vec![out.join(RUN_FOLDER)];
-        dirs.extend(plan.areas.iter().map(|pa| out.join(pa.area.slug()).join("drivers")));
         units.push(Unit {
-            kind: Kind::Drivers,
-            label: format!("drivers {}", d.year),
+            kind: Kind::DriverRanking,
+            label: format!("drivers {} ranking", d.year),
             manifests: vec![out.join(RUN_FOLDER).join("manifest.json")],
-            clear_dirs: dirs,
+            clear_dirs: vec![out.join(RUN_FOLDER)],
             clear_files: Vec::new(),
             key: parts.key(),
             parts,
-            deps,
+            deps: area_units,
         });
     }
 
@@ -381,7 +409,7 @@ fn run_mining(plan: &Plan, u: &Unit, area: usize, p: &UnitProgress<'_>) -> Resul
     finish_manifest(&dir.join("manifest.json"), &plan.output, Some(&u.record()))
 }
 
-fn run_drivers(plan: &Plan, u: &Unit, p: &UnitProgress<'_>) -> Result<()> {
+fn driver_inputs(plan: &Plan) -> Result<(&crate::study::validate::DriversPlan, DriverInputs)> {
     let Some(d) = &plan.drivers else { bail!("the study has no driver analysis") };
     let inputs = DriverInputs {
         rsei_dir: plan.output.clone(),
@@ -392,21 +420,23 @@ fn run_drivers(plan: &Plan, u: &Unit, p: &UnitProgress<'_>) -> Result<()> {
         barrier: d.barrier.clone(),
         barrier_layer: d.barrier_layer.clone(),
     };
+    Ok((d, inputs))
+}
+
+fn run_drivers(plan: &Plan, u: &Unit, area: usize, p: &UnitProgress<'_>) -> Result<()> {
+    let (d, inputs) = driver_inputs(plan)?;
+    let pa = &plan.areas[area];
+    let s = crate::drivers::run_area(&inputs, &pa.area, Some(pa.file.as_path()), &d.options, &plan.output, p)?;
+    for n in &s.notes {
+        p.note(&format!("note: {} drivers: {n}", s.area));
+    }
+    finish_manifest(&plan.output.join(&s.folder).join("manifest.json"), &plan.output, Some(&u.record()))
+}
+
+fn run_driver_ranking(plan: &Plan, u: &Unit) -> Result<()> {
+    let (d, inputs) = driver_inputs(plan)?;
     let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
-    let files: BTreeSet<&PathBuf> = plan.areas.iter().map(|pa| &pa.file).collect();
-    let area_file = if files.len() == 1 { files.into_iter().next().map(PathBuf::as_path) } else { None };
-    let s = crate::drivers::run(&inputs, &areas, area_file, &d.options, &plan.output, p)?;
-    for a in &s.areas {
-        for n in &a.notes {
-            p.note(&format!("note: {} drivers: {n}", a.area));
-        }
-    }
-    for pa in &plan.areas {
-        let m = plan.output.join(pa.area.slug()).join("drivers").join("manifest.json");
-        if m.is_file() {
-            finish_manifest(&m, &plan.output, None)?;
-        }
-    }
+    crate::drivers::run_ranking(&inputs, &areas, &d.options, &plan.output)?;
     finish_manifest(&plan.output.join(RUN_FOLDER).join("manifest.json"), &plan.output, Some(&u.record()))
 }
 
@@ -536,7 +566,11 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
     // ---- stages
     let mut failed: BTreeMap<usize, String> = BTreeMap::new();
     let mut skipped: BTreeSet<usize> = BTreeSet::new();
-    let stages: [fn(&Kind) -> bool; 3] = [|k| matches!(k, Kind::Rsei { .. }), |k| matches!(k, Kind::Mining { .. } | Kind::Drivers), |k| matches!(k, Kind::Tables)];
+    let stages: [fn(&Kind) -> bool; 3] = [
+        |k| matches!(k, Kind::Rsei { .. }),
+        |k| matches!(k, Kind::Mining { .. } | Kind::Drivers { .. }),
+        |k| matches!(k, Kind::DriverRanking | Kind::Tables),
+    ];
     for in_stage in stages {
         let mut ready = Vec::new();
         for (i, u) in units.iter().enumerate() {
@@ -558,7 +592,8 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
                 let r = clear(u).and_then(|()| match &u.kind {
                     Kind::Rsei { area, years } => run_rsei(plan, u, *area, years, &p),
                     Kind::Mining { area } => run_mining(plan, u, *area, &p),
-                    Kind::Drivers => run_drivers(plan, u, &p),
+                    Kind::Drivers { area } => run_drivers(plan, u, *area, &p),
+                    Kind::DriverRanking => run_driver_ranking(plan, u),
                     Kind::Tables => run_tables(plan, &units, u),
                 });
                 p.done(if r.is_ok() { "computed" } else { "FAILED  " });
