@@ -1682,6 +1682,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_forest_summary_with_nan_reads_back_from_json() {
+        // serde_json writes NaN as null; the ranking unit reads the areas' summaries back
+        let f = ForestSummary {
+            ntree: 10,
+            mtry: 3,
+            nodesize: 5,
+            seed: 1,
+            train_fraction: 0.7,
+            n_train: 7,
+            n_valid: 3,
+            oob_mse: 0.5,
+            var_explained_pct: f64::NAN,
+            r2: f64::NAN,
+            rmse: 0.1,
+            mae: 0.05,
+            predicted_cells: 10,
+            importance: vec![ImportanceRow { driver: "DEM".into(), inc_mse: None, mean_decrease: Some(0.1), sd: None, inc_node_purity: Some(2.0), rank: Some(1.0) }],
+        };
+        let text = serde_json::to_string(&f).unwrap();
+        assert!(text.contains("\"r2\":null"), "{text}");
+        let back: ForestSummary = serde_json::from_str(&text).unwrap();
+        assert!(back.r2.is_nan() && back.var_explained_pct.is_nan());
+        assert_eq!(ForestSummary { r2: 0.0, var_explained_pct: 0.0, ..back }, ForestSummary { r2: 0.0, var_explained_pct: 0.0, ..f });
+    }
+
+    #[test]
     fn options_follow_the_method_and_validate() {
         let o = DriverRunOptions::default();
         assert_eq!((o.resolution_m, o.window_km, o.ntree, o.mtry, o.nodesize, o.seed), (1000.0, 10.0, 1000, 3, 5, 1));
