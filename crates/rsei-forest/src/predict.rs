@@ -174,6 +174,23 @@ impl Forest {
     }
 }
 
+/// Where a case goes on after a leaf of tree `t`, in the pass layout both kernels share: the root
+/// of the next tree of the same pass of `per_pass` trees, or `sink` after the pass's last tree.
+fn after_tree(t: usize, per_pass: usize, roots: &[u32], sink: u32) -> u32 {
+    if (t + 1) % per_pass != 0 && t + 1 < roots.len() {
+        roots[t + 1]
+    } else {
+        sink
+    }
+}
+
+/// Row indices ordered by `key(i)` for `i` in `0..m`, ties by index.
+fn order_by_key(m: usize, key: impl Fn(usize) -> u32) -> Vec<u32> {
+    let mut keyed: Vec<(u32, u32)> = (0..m).map(|i| (key(i), i as u32)).collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 /// Bin of the split point of node `n`: its position in the sorted list of its predictor (the
 /// number of split points below it, which is exactly what the binner counts).
 fn split_bin(binners: &[Binner], n: &Node) -> usize {
@@ -353,10 +370,9 @@ mod lanes {
             if sink == u32::MAX {
                 return None;
             }
-            let ntree = per_tree.len();
             let mut nodes = Vec::with_capacity(total + 1);
             for (t, splits) in per_tree.into_iter().enumerate() {
-                let after = if (t + 1) % TREES_PER_PASS != 0 && t + 1 < ntree { roots[t + 1] } else { sink };
+                let after = super::after_tree(t, TREES_PER_PASS, &roots, sink);
                 nodes.extend(splits.into_iter().map(|mut s| {
                     for n in s.next.iter_mut() {
                         *n = if *n == AFTER { after } else { roots[t] + *n };
@@ -397,25 +413,20 @@ mod lanes {
         /// The block's rows ordered by where they leave the first tree, ties by index (as the
         /// chunked kernel: similar rows share a group).
         fn similarity_order(&self, bins: &[u32], m: usize) -> Vec<u32> {
-            let mut keyed: Vec<(u32, u32)> = (0..m as u32).map(|i| (0, i)).collect();
-            if let Some(&root) = self.roots.first() {
-                let end = self.roots.get(1).copied().unwrap_or(self.sink);
-                for (i, e) in keyed.iter_mut().enumerate() {
-                    let mut c = root;
-                    loop {
-                        let n = &self.nodes[c as usize];
-                        let d = usize::from(bins[(n.var as usize / LANES) * m + i] > n.thr);
-                        let next = n.next[d];
-                        if !(root..end).contains(&next) {
-                            e.0 = 2 * c + d as u32;
-                            break;
-                        }
-                        c = next;
+            let Some(&root) = self.roots.first() else { return (0..m as u32).collect() };
+            let end = self.roots.get(1).copied().unwrap_or(self.sink);
+            super::order_by_key(m, |i| {
+                let mut c = root;
+                loop {
+                    let n = &self.nodes[c as usize];
+                    let d = usize::from(bins[(n.var as usize / LANES) * m + i] > n.thr);
+                    let next = n.next[d];
+                    if !(root..end).contains(&next) {
+                        return 2 * c + d as u32;
                     }
+                    c = next;
                 }
-            }
-            keyed.sort_unstable();
-            keyed.into_iter().map(|(_, i)| i).collect()
+            })
         }
 
         /// One group of rows through the pass that starts at split `first`: lock-step rounds of
@@ -552,10 +563,9 @@ mod chunked {
             }
             let sink = u32::try_from(bytes).ok()?;
             u32::try_from(bytes + CHUNK_BYTES).ok()?;
-            let ntree = per_tree.len();
             let mut chunks = Vec::with_capacity(bytes / CHUNK_BYTES + 1);
             for (t, (tree_chunks, leaves)) in per_tree.into_iter().enumerate() {
-                let after = if (t + 1) % TREES_PER_PASS != 0 && t + 1 < ntree { roots[t + 1] } else { sink };
+                let after = super::after_tree(t, TREES_PER_PASS, &roots, sink);
                 chunks.extend(tree_chunks.into_iter().map(|mut c| {
                     for (e, v) in c.exits.iter_mut().zip(c.vals.iter_mut()) {
                         if *e & LEAF_TAG != 0 {
@@ -611,16 +621,10 @@ mod chunked {
         /// The block's rows (indices `0..m`) ordered by their leaf in the first tree, ties by
         /// index.
         fn similarity_order(&self, rows: &[RowKeys], m: usize) -> Vec<u32> {
-            let mut keyed: Vec<(u32, u32)> = (0..m as u32).map(|i| (0, i)).collect();
-            if let Some(&root) = self.roots.first() {
-                let end = self.roots.get(1).copied().unwrap_or(self.sink);
-                for (e, row) in keyed.iter_mut().zip(rows) {
-                    // SAFETY: `available()` was checked when this kernel was chosen.
-                    e.0 = unsafe { self.leaf_of(root, end, row) };
-                }
-            }
-            keyed.sort_unstable();
-            keyed.into_iter().map(|(_, i)| i).collect()
+            let Some(&root) = self.roots.first() else { return (0..m as u32).collect() };
+            let end = self.roots.get(1).copied().unwrap_or(self.sink);
+            // SAFETY: `available()` was checked when this kernel was chosen.
+            super::order_by_key(m, |i| unsafe { self.leaf_of(root, end, &rows[i]) })
         }
 
         /// Where one row leaves the tree whose chunks are `root..end` (byte offsets): the last
