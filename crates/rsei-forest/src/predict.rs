@@ -1,5 +1,5 @@
-//! Fast batch prediction: the forest compiled into compact arrays and applied tree by tree to
-//! blocks of rows.
+//! Fast batch prediction: the forest compiled into compact arrays and applied, a pass of trees at a
+//! time, to blocks of rows.
 //!
 //! # How
 //! 1. **Binning (exact).** Every split point of predictor `j` anywhere in the forest is collected
@@ -27,8 +27,8 @@
 //!    * *portable (any CPU):* the same passes and lock-step rounds, one split per step and twelve
 //!      lanes: a split holds its bin, its predictor, and for each direction the next split and
 //!      the value of the leaf it reaches (`0.0` if none), so a step is a few loads, one compare
-//!      and a `setcc`, never a branch. 1.6× faster than the partition-based kernel it replaced
-//!      (rows of a block partitioned left and right at every node).
+//!      and a `setcc`, never a branch. About twice as fast as the partition-based kernel it
+//!      replaced (rows of a block partitioned left and right at every node).
 //! 4. **Threads.** Blocks are independent and run in parallel on the current rayon pool. Each row's
 //!    sum runs over trees in tree order starting from 0 and is divided by the number of trees,
 //!    exactly as [`Forest::predict`] does: every kernel gives bit-identical numbers whatever the
