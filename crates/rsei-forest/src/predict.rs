@@ -288,6 +288,25 @@ impl CompiledForest {
     }
 }
 
+/// Lock-step rounds of a pass, shared by both kernels: every round runs `$step` once for each lane
+/// (`$l` is the lane, a constant, so the lanes' cursors stay in registers), then ends the pass when
+/// every cursor in `$cur` is `$sink`. One loop exit per pass and no per-lane branch.
+macro_rules! rounds {
+    ($cur:ident, $sink:expr, $l:ident => $step:block, [$($i:literal)*]) => {
+        loop {
+            let mut live = 0u32;
+            $({
+                const $l: usize = $i;
+                $step
+                live |= $cur[$l] ^ $sink;
+            })*
+            if live == 0 {
+                break;
+            }
+        }
+    };
+}
+
 /// The lanes kernel (any CPU): one split per step, many rows in flight.
 mod lanes {
     use rayon::prelude::*;
@@ -439,31 +458,19 @@ mod lanes {
             let mut a = [0.0f64; LANES];
             a.copy_from_slice(acc);
             let mut cur = [first; LANES];
-            macro_rules! lanes {
-                ($($i:literal)*) => {
-                    loop {
-                        let mut live = 0u32;
-                        $({
-                            debug_assert!((cur[$i] as usize) < self.nodes.len());
-                            // SAFETY: cursors are indices of `nodes` (written by `build`); `var` is
-                            // a predictor times LANES, so `var + lane` < p·LANES = group.len().
-                            unsafe {
-                                let n = &*nodes.add(cur[$i] as usize);
-                                debug_assert!((n.var as usize) + $i < group.len());
-                                let d = usize::from(*g.add(n.var as usize + $i) > n.thr);
-                                a[$i] += *n.vals.get_unchecked(d);
-                                cur[$i] = *n.next.get_unchecked(d);
-                            }
-                            live |= cur[$i] ^ sink;
-                        })*
-                        if live == 0 {
-                            break;
-                        }
-                    }
-                };
-            }
             const { assert!(LANES == 12) };
-            lanes!(0 1 2 3 4 5 6 7 8 9 10 11);
+            rounds!(cur, sink, L => {
+                debug_assert!((cur[L] as usize) < self.nodes.len());
+                // SAFETY: cursors are indices of `nodes` (written by `build`); `var` is a predictor
+                // times LANES, so `var + lane` < p·LANES = group.len().
+                unsafe {
+                    let n = &*nodes.add(cur[L] as usize);
+                    debug_assert!((n.var as usize) + L < group.len());
+                    let d = usize::from(*g.add(n.var as usize + L) > n.thr);
+                    a[L] += *n.vals.get_unchecked(d);
+                    cur[L] = *n.next.get_unchecked(d);
+                }
+            }, [0 1 2 3 4 5 6 7 8 9 10 11]);
             acc.copy_from_slice(&a);
         }
     }
@@ -669,29 +676,17 @@ mod chunked {
             let mut a = [0.0f64; LANES];
             a.copy_from_slice(&acc[..LANES]);
             let mut cur = [first; LANES];
-            macro_rules! lanes {
-                ($($i:literal)*) => {
-                    loop {
-                        let mut live = 0u32;
-                        $({
-                            debug_assert!((cur[$i] as usize).is_multiple_of(CHUNK_BYTES) && (cur[$i] as usize) / CHUNK_BYTES < self.chunks.len());
-                            // SAFETY: the cursor is the byte offset of a chunk of this forest.
-                            unsafe {
-                                let ch = base.add(cur[$i] as usize) as *const Chunk;
-                                let e = exit(ch, x[$i]);
-                                a[$i] += *(*ch).vals.as_ptr().add(e);
-                                cur[$i] = *(*ch).exits.as_ptr().add(e);
-                            }
-                            live |= cur[$i] ^ sink;
-                        })*
-                        if live == 0 {
-                            break;
-                        }
-                    }
-                };
-            }
             const { assert!(LANES == 14) };
-            lanes!(0 1 2 3 4 5 6 7 8 9 10 11 12 13);
+            rounds!(cur, sink, L => {
+                debug_assert!((cur[L] as usize).is_multiple_of(CHUNK_BYTES) && (cur[L] as usize) / CHUNK_BYTES < self.chunks.len());
+                // SAFETY: the cursor is the byte offset of a chunk of this forest.
+                unsafe {
+                    let ch = base.add(cur[L] as usize) as *const Chunk;
+                    let e = exit(ch, x[L]);
+                    a[L] += *(*ch).vals.as_ptr().add(e);
+                    cur[L] = *(*ch).exits.as_ptr().add(e);
+                }
+            }, [0 1 2 3 4 5 6 7 8 9 10 11 12 13]);
             acc[..LANES].copy_from_slice(&a);
         }
     }
