@@ -418,21 +418,24 @@ fn several_study_areas_get_one_output_folder_each() {
     for (slug, y) in [("Demo_City", "2019"), ("Copy_City", "2019")] {
         copy_dir(&rsei_dir().join("Demo_City").join(y), &rdir.join(slug).join(y));
     }
+    let mining = |area: &Path, out: &Path| {
+        rsei(&[
+            "--quiet",
+            "mining",
+            "--rsei",
+            &rdir.display().to_string(),
+            "--area",
+            &area.display().to_string(),
+            "--mines",
+            &demo_mines().display().to_string(),
+            "--mines-where",
+            MINES_WHERE,
+            "--out",
+            &out.display().to_string(),
+        ])
+    };
     let out = t.path().join("out");
-    let o = rsei(&[
-        "--quiet",
-        "mining",
-        "--rsei",
-        &rdir.display().to_string(),
-        "--area",
-        &area.display().to_string(),
-        "--mines",
-        &demo_mines().display().to_string(),
-        "--mines-where",
-        MINES_WHERE,
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = mining(&area, &out);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(files_in(&out), vec!["Copy_City".to_string(), "Demo_City".to_string()]);
     // the same polygon and the same rasters give the same numbers under both names
@@ -449,20 +452,7 @@ fn several_study_areas_get_one_output_folder_each() {
     let area3 = t.path().join("three.geojson");
     std::fs::write(&area3, serde_json::to_vec(&three).unwrap()).unwrap();
     let out3 = t.path().join("out3");
-    let o = rsei(&[
-        "--quiet",
-        "mining",
-        "--rsei",
-        &rdir.display().to_string(),
-        "--area",
-        &area3.display().to_string(),
-        "--mines",
-        &demo_mines().display().to_string(),
-        "--mines-where",
-        MINES_WHERE,
-        "--out",
-        &out3.display().to_string(),
-    ]);
+    let o = mining(&area3, &out3);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("failed for 1 of 3 study areas") && stderr(&o).contains("\"Ghost City\""), "{}", stderr(&o));
     assert!(stderr(&o).contains("Ghost_City"), "the missing folder is named: {}", stderr(&o));
