@@ -14,10 +14,10 @@ use std::time::Instant;
 
 use geo_types::{polygon, MultiPolygon};
 use rayon::prelude::*;
-use rsei::archive::Archive;
-use rsei::area::StudyArea;
-use rsei::options::{RseiRunOptions, RunInputs};
-use rsei::run::{run, RseiRequest};
+use rsei_pipeline::archive::Archive;
+use rsei_pipeline::area::StudyArea;
+use rsei_pipeline::options::{RseiRunOptions, RunInputs};
+use rsei_pipeline::run::{run, RseiRequest};
 use rsei_core::grid::modis::{self, Resolution};
 use rsei_core::{Grid, Raster};
 use rsei_io::{write_raster, Compression, Overviews, RasterFormat, WriteOptions};
@@ -139,7 +139,7 @@ fn main() -> anyhow::Result<()> {
     let inputs = RunInputs { data: vec![data], landcover: None };
     let req = RseiRequest { archive: &archive, inputs: &inputs, areas: std::slice::from_ref(&area), years: &[YEAR], options: &options, out_dir: &out };
     let t1 = Instant::now();
-    let rows = run(&req, &rsei::progress::Silent)?;
+    let rows = run(&req, &rsei_pipeline::progress::Silent)?;
     let run_s = t1.elapsed().as_secs_f64();
     let cells = 2400.0 * 2400.0;
     let granule_layers = archive.inventory.granules.iter().map(|g| g.layers.len()).sum::<usize>();

@@ -301,7 +301,7 @@ fn generate(dir: &Path, seasons: std::ops::RangeInclusive<i32>, k8: usize, k16: 
     write_raster(&dir.join("drivers/dem.tif"), &Raster::new(g.clone(), f.elevation_m.clone())?, &opts())?;
     // vectors (lon/lat)
     let ll = |ring: &[(f64, f64)]| -> String {
-        let pts: Vec<String> = ring.iter().map(|&(x, y)| rsei::demo::scene::sinusoidal_to_lonlat(x, y)).map(|(lon, lat)| format!("[{lon:.7},{lat:.7}]")).collect();
+        let pts: Vec<String> = ring.iter().map(|&(x, y)| rsei_pipeline::demo::scene::sinusoidal_to_lonlat(x, y)).map(|(lon, lat)| format!("[{lon:.7},{lat:.7}]")).collect();
         format!("[[{}]]", pts.join(","))
     };
     let cities: Vec<String> = l

@@ -1,14 +1,17 @@
-//! The `rsei` command line: parses arguments into a plain struct, validates them into options, and
-//! calls the library pipelines. Errors are printed with their chain of causes; exit codes:
-//! 0 success, 1 failure of the work, 2 invalid arguments or inputs.
+//! The `rsei` command line: a thin adapter over the `rsei-pipeline` library. It parses arguments
+//! ([`args`]), builds the pipelines' requests, calls them and prints the results ([`commands`]),
+//! with terminal progress ([`progress`]). Errors are printed with their chain of causes; exit
+//! codes: 0 success, 1 failure of the work, 2 invalid arguments or inputs.
+
+mod args;
+mod commands;
+mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-
-use rsei::cli;
+use rsei_pipeline::{Context, Result};
 
 #[derive(Parser, Debug)]
 #[command(name = "rsei", version, about = "Remote Sensing Ecological Index from MODIS: composites, RSEI, mining impact, drivers")]
@@ -34,17 +37,17 @@ enum Command {
         json: bool,
     },
     /// Compute RSEI for study areas and years from folders of MODIS granules.
-    Compute(cli::ComputeArgs),
+    Compute(args::ComputeArgs),
     /// Compute RSEI from four indicator rasters you made elsewhere (e.g. from Landsat).
-    Indicators(cli::IndicatorArgs),
+    Indicators(args::IndicatorArgs),
     /// Mining impact: mines vs city, distance rings, mine sizes, latitude profile (after `compute`).
-    Mining(rsei::mining::MiningArgs),
+    Mining(args::MiningArgs),
     /// Drivers of RSEI: aligned driver stack, Pearson r, random forest importance and ranking (after `compute`).
-    Drivers(Box<rsei::drivers::DriversArgs>),
+    Drivers(Box<args::DriversArgs>),
     /// Check a study file and its inputs; list every problem with its line and column.
-    Validate(rsei::study::ValidateArgs),
+    Validate(args::ValidateArgs),
     /// Run a study file: RSEI for every area and year, mining, drivers; resumes an interrupted run.
-    Run(rsei::study::RunArgs),
+    Run(args::RunArgs),
     /// Write OUT/report.html: one self-contained page (methods, maps, figures, tables) from the outputs in OUT.
     Report {
         /// Output folder of `rsei compute` (mining outputs in OUT/<area>/mining, drivers in OUT/drivers).
@@ -76,15 +79,15 @@ fn main() -> ExitCode {
         }
     }
     let result: Result<()> = match cli.command {
-        Command::Scan { dir, json } => cli::scan(&dir, json),
-        Command::Compute(args) => cli::compute(&args, cli.quiet),
-        Command::Indicators(args) => cli::indicators(&args, cli.quiet),
-        Command::Mining(args) => rsei::mining::command(&args, cli.quiet),
-        Command::Drivers(args) => rsei::drivers::command(&args, cli.quiet),
-        Command::Validate(args) => rsei::study::validate_command(&args, cli.quiet),
-        Command::Run(args) => rsei::study::run_command(&args, cli.quiet),
-        Command::Report { out } => rsei::report_html::command(&out, cli.quiet),
-        Command::Demo(d) => cli::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
+        Command::Scan { dir, json } => commands::scan(&dir, json),
+        Command::Compute(a) => commands::compute(&a, cli.quiet),
+        Command::Indicators(a) => commands::indicators(&a),
+        Command::Mining(a) => commands::mining(&a, cli.quiet),
+        Command::Drivers(a) => commands::drivers(&a, cli.quiet),
+        Command::Validate(a) => commands::validate(&a),
+        Command::Run(a) => commands::run(&a, cli.quiet),
+        Command::Report { out } => commands::report(&out),
+        Command::Demo(d) => commands::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,7 +96,7 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            if cli::is_usage_error(&e) {
+            if e.is_usage() {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)

@@ -20,7 +20,7 @@ fn fixture() -> &'static (PathBuf, PathBuf) {
         let root = std::env::temp_dir().join(format!("rsei-mining-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let data = root.join("data");
-        rsei::demo::archive::generate_years(&data, 42, 2018, 2021).expect("generating the synthetic archive");
+        rsei_pipeline::demo::archive::generate_years(&data, 42, 2018, 2021).expect("generating the synthetic archive");
         let out = root.join("rsei");
         let o = rsei(&[
             "--quiet",
@@ -116,7 +116,7 @@ fn end_to_end_outputs_are_complete_plausible_and_thread_invariant() {
     want.extend(["summary.json".to_string(), "manifest.json".to_string()]);
     want.sort();
     assert_eq!(files_in(&a), want);
-    let mut known = rsei::mining::known_outputs();
+    let mut known = rsei_pipeline::mining::known_outputs();
     known.push("manifest.json".into());
     known.sort();
     assert_eq!(known, want);
@@ -390,7 +390,7 @@ fn the_demo_step_skips_the_points_with_a_note() {
     for y in ["2019", "2020"] {
         copy_dir(&rdir.join("Demo_City").join(y), &results.join("Demo_City").join(y));
     }
-    let all = rsei::mining::demo(&t.path().join("data"), &results, true).unwrap();
+    let all = rsei_pipeline::mining::demo(&t.path().join("data"), &results, &rsei_pipeline::progress::Silent).unwrap();
     assert_eq!(all.len(), 1);
     let s = &all[0];
     let (total, points) = feature_counts(&demo_mines());
@@ -494,7 +494,7 @@ fn shared_vectors() -> Option<PathBuf> {
 /// Monitor mine boundaries, over an RSEI raster made here on Tangshan's MODIS grid.
 #[test]
 fn real_city_and_mine_boundaries_of_tangshan() {
-    use rsei::area::{load_areas, AreaSource};
+    use rsei_pipeline::area::{load_areas, AreaSource};
     use rsei_io::vector::FeatureFilter;
     let Some(vectors) = shared_vectors() else { return };
     let t = TempDir::new("tangshan");
@@ -504,7 +504,7 @@ fn real_city_and_mine_boundaries_of_tangshan() {
     src.name_field = Some("name_en".into());
     let areas = load_areas(&src).unwrap();
     assert_eq!(areas.len(), 1);
-    let sg = rsei::run::study_grid(&areas[0], rsei_core::zonal::PixelRule::Centre).unwrap();
+    let sg = rsei_pipeline::run::study_grid(&areas[0], rsei_core::zonal::PixelRule::Centre).unwrap();
     // a deterministic pattern inside the city, nodata outside; land everywhere
     let values: Vec<f32> = sg.inside.iter().enumerate().map(|(i, &inside)| if inside { ((i * 7919) % 1000) as f32 / 999.0 } else { f32::NAN }).collect();
     let water: Vec<u8> = sg.inside.iter().map(|&inside| if inside { 0 } else { 255 }).collect();

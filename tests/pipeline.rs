@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-use rsei::archive::Archive;
-use rsei::area::{load_areas, AreaSource};
-use rsei::compute::{StudyGrid, YearJob};
-use rsei::options::RseiRunOptions;
-use rsei::progress::Silent;
+use rsei_pipeline::archive::Archive;
+use rsei_pipeline::area::{load_areas, AreaSource};
+use rsei_pipeline::compute::{StudyGrid, YearJob};
+use rsei_pipeline::options::RseiRunOptions;
+use rsei_pipeline::progress::Silent;
 
 mod common;
 use common::*;
@@ -20,7 +20,7 @@ fn archive_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let p = std::env::temp_dir().join(format!("rsei-test-archive-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
-        rsei::demo::archive::generate_years(&p, 42, 2018, 2020).expect("generating the synthetic archive");
+        rsei_pipeline::demo::archive::generate_years(&p, 42, 2018, 2020).expect("generating the synthetic archive");
         p
     })
 }
@@ -165,7 +165,7 @@ fn strip_height_does_not_change_the_indicators() {
     let archive = Archive::scan(&[a.join("modis")]).unwrap();
     let areas = load_areas(&AreaSource::file(a.join("vectors/city.geojson"))).unwrap();
     let opts = RseiRunOptions::default();
-    let study: StudyGrid = rsei::run::study_grid(&areas[0], opts.clip_rule).unwrap();
+    let study: StudyGrid = rsei_pipeline::run::study_grid(&areas[0], opts.clip_rule).unwrap();
     let cols = study.grid.cols();
     let rows_1km = study.grid_1km.rows();
     let mut results = Vec::new();

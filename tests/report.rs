@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use rsei::report_html::{write_report, ReportOptions};
+use rsei_pipeline::report_html::{write_report, ReportOptions};
 use serde_json::Value;
 
 mod common;
@@ -70,8 +70,8 @@ fn results() -> &'static Path {
         let root = std::env::temp_dir().join(format!("rsei-report-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let data = root.join("data");
-        rsei::demo::archive::generate_years(&data, 42, 2018, 2021).expect("generating the synthetic archive");
-        rsei::demo::drivers::generate(&data.join("drivers"), 42).expect("generating the synthetic drivers");
+        rsei_pipeline::demo::archive::generate_years(&data, 42, 2018, 2021).expect("generating the synthetic archive");
+        rsei_pipeline::demo::drivers::generate(&data.join("drivers"), 42).expect("generating the synthetic drivers");
         let study = root.join("study.toml");
         std::fs::write(&study, STUDY).unwrap();
         let o = rsei(&["--quiet", "run", &study.display().to_string()]);

@@ -20,8 +20,8 @@ fn data() -> &'static Path {
         remove_stale_fixtures("rsei-study-fixture-");
         let p = std::env::temp_dir().join(format!("rsei-study-fixture-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
-        rsei::demo::archive::generate_years(&p, 42, 2018, 2021).expect("generating the synthetic archive");
-        rsei::demo::drivers::generate(&p.join("drivers"), 42).expect("generating the synthetic drivers");
+        rsei_pipeline::demo::archive::generate_years(&p, 42, 2018, 2021).expect("generating the synthetic archive");
+        rsei_pipeline::demo::drivers::generate(&p.join("drivers"), 42).expect("generating the synthetic drivers");
         p
     })
 }
@@ -510,14 +510,14 @@ fn the_seven_cities_example_is_valid_but_has_no_modis_data_here() {
 #[test]
 fn the_demo_study_matches_the_demo_archive_layout() {
     // its years and driver year are those of the synthetic scene
-    let (y0, y1) = rsei::demo::DEMO_YEARS;
-    assert!(rsei::cli::DEMO_STUDY.contains(&format!("years = \"{y0}-{y1}\"")));
-    assert!(rsei::cli::DEMO_STUDY.contains(&format!("year = {}", rsei::demo::drivers::DRIVER_YEAR)));
+    let (y0, y1) = rsei_pipeline::demo::DEMO_YEARS;
+    assert!(rsei_pipeline::demo::DEMO_STUDY.contains(&format!("years = \"{y0}-{y1}\"")));
+    assert!(rsei_pipeline::demo::DEMO_STUDY.contains(&format!("year = {}", rsei_pipeline::demo::drivers::DRIVER_YEAR)));
     // the demo's study file, beside a small archive laid out as `rsei demo` lays it out
     let tmp = TempDir::new("demo-study");
     let data_dir = tmp.path().join("data");
     std::os::unix::fs::symlink(data(), &data_dir).unwrap();
-    let study = rsei::cli::DEMO_STUDY.replace("years = \"2018-2022\"", "years = \"2019-2020\"");
+    let study = rsei_pipeline::demo::DEMO_STUDY.replace("years = \"2018-2022\"", "years = \"2019-2020\"");
     let p = write(tmp.path(), "study.toml", &study);
     let v = rsei(&["validate", p.to_str().unwrap()]);
     let report = text(&v);
@@ -537,14 +537,14 @@ fn the_documentation_names_every_key() {
         }
     }
     let mut all = Vec::new();
-    keys(&serde_json::to_value(rsei::study::schema::StudySection::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::study::schema::DataSection::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::study::schema::AreaEntry::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::options::RseiRunOptions::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::study::schema::MineKeys::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::mining::MiningRunOptions::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::study::schema::DriverKeys::default()).unwrap(), "", &mut all);
-    keys(&serde_json::to_value(rsei::drivers::DriverRunOptions::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::study::schema::StudySection::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::study::schema::DataSection::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::study::schema::AreaEntry::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::options::RseiRunOptions::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::study::schema::MineKeys::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::mining::MiningRunOptions::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::study::schema::DriverKeys::default()).unwrap(), "", &mut all);
+    keys(&serde_json::to_value(rsei_pipeline::drivers::DriverRunOptions::default()).unwrap(), "", &mut all);
     // a key as `key`, a table as the end of its header ([rsei.composite])
     let missing: Vec<&String> = all
         .iter()

@@ -21,7 +21,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rsei_core::drivers::{aligned_grid, distance_to_sources, moving_window_share};
 use rsei_core::zonal::{self, PixelRule};
 use rsei_core::{Crs, Grid, Raster};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rsei_core::composite::CompositeOptions;
 use rsei_core::grid::modis::{self, Resolution};
 use rsei_core::Bounds;
@@ -46,7 +46,7 @@ impl Selection<'_> {
 impl Archive {
     /// Scans the folders (recursively) for the products an RSEI run reads.
     pub fn scan(folders: &[PathBuf]) -> Result<Archive> {
-        anyhow::ensure!(!folders.is_empty(), "no data folder given");
+        crate::ensure!(!folders.is_empty(), "no data folder given");
         let opts = ScanOptions {
             products: Some(vec![ProductKind::Mod09A1, ProductKind::Mod13A1, ProductKind::Mod11A2]),
             ..ScanOptions::default()

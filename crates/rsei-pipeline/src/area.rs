@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use geo_types::MultiPolygon;
 use rsei_core::grid::Crs;
 use rsei_io::vector::{self, FeatureFilter, VectorOptions};
@@ -75,7 +75,7 @@ pub fn load_areas(src: &AreaSource) -> Result<Vec<StudyArea>> {
     });
     if let Some(f) = &src.name_field {
         if let Some(feat) = layer.features.iter().find(|x| !x.attributes.contains_key(f)) {
-            anyhow::bail!(
+            crate::bail!(
                 "{}: feature {} has no attribute {f:?} to name the study area (attributes: {})",
                 src.path.display(),
                 feat.id,
@@ -118,7 +118,7 @@ pub fn load_areas(src: &AreaSource) -> Result<Vec<StudyArea>> {
         *seen.entry(a.slug()).or_default() += 1;
     }
     if let Some((dup, n)) = seen.iter().find(|(_, &n)| n > 1) {
-        anyhow::bail!(
+        crate::bail!(
             "{file}: {n} study areas are named {dup:?}; choose a name field that is unique (--name-field) or dissolve them into one"
         );
     }

@@ -129,17 +129,17 @@ pub struct RseiRunOptions {
 
 impl RseiRunOptions {
     /// Checks every option (before any long work starts).
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> crate::Result<()> {
         self.composite.validate()?;
         self.qa.mod09.validate()?;
         self.qa.mod11.validate()?;
         self.qa.mod13.validate()?;
         if let rsei_core::model::Normalisation::Percentile { lo, hi } = self.rsei.normalisation {
-            anyhow::ensure!(lo >= 0.0 && hi <= 100.0 && lo < hi, "normalisation percentiles need 0 ≤ lo < hi ≤ 100, got {lo} and {hi}");
+            crate::ensure!(lo >= 0.0 && hi <= 100.0 && lo < hi, "normalisation percentiles need 0 ≤ lo < hi ≤ 100, got {lo} and {hi}");
         }
         if let Some(r) = self.output.resolution {
-            anyhow::ensure!(r.is_finite() && r > 0.0, "output resolution must be a positive number, got {r}");
-            anyhow::ensure!(self.output.crs.is_some(), "an output resolution needs an output CRS (--crs)");
+            crate::ensure!(r.is_finite() && r > 0.0, "output resolution must be a positive number, got {r}");
+            crate::ensure!(self.output.crs.is_some(), "an output resolution needs an output CRS (--crs)");
         }
         Ok(())
     }

@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rsei_core::model::{self, GradeTable, RseiOptions};
 use rsei_core::{Grid, Raster};
 use rsei_io::plain::read_plain;
 use rsei_io::{write_raster, WriteOptions};
 
-use crate::cli::{usage_error, IndicatorArgs};
+use crate::error::Error;
 use crate::outputs::{checksum, render_rsei_map, write_area_tables, InputFile, SOFTWARE};
 use crate::run::YearSummary;
 
@@ -28,15 +28,51 @@ fn same_grid(reference: &Grid, ref_path: &Path, g: &Grid, path: &Path) -> Result
         _ if !same_crs => format!("different CRS ({} vs {})", reference.crs(), g.crs()),
         _ => "different grids".into(),
     };
-    Err(usage_error(format!(
+    Err(Error::input(path, format!(
         "{} and {} are not on the same grid: {why}; warp them onto one grid first (e.g. gdalwarp -tap)",
         ref_path.display(),
         path.display()
     )))
 }
 
+/// Four indicator rasters made elsewhere (same grid), and where the RSEI outputs go.
+///
+/// ```no_run
+/// use rsei_pipeline::byo::{run, IndicatorRequest};
+///
+/// let req = IndicatorRequest {
+///     ndvi: "ndvi.tif".into(), wet: "wet.tif".into(), ndbsi: "ndbsi.tif".into(), lst: "lst.tif".into(),
+///     valid: None, name: "Tangshan".into(), year: 2019, out: "out".into(), options: Default::default(),
+/// };
+/// let summary = run(&req)?;
+/// println!("mean RSEI {:?}, PC1 {:.1} %", summary.rsei_mean, 100.0 * summary.model.pc1_contribution);
+/// # Ok::<(), rsei_pipeline::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct IndicatorRequest {
+    /// Greenness raster (e.g. NDVI).
+    pub ndvi: PathBuf,
+    /// Wetness raster.
+    pub wet: PathBuf,
+    /// Dryness raster (NDBSI).
+    pub ndbsi: PathBuf,
+    /// Heat raster (LST).
+    pub lst: PathBuf,
+    /// Validity mask (non-zero = usable), e.g. a water/cloud mask made with the indicators.
+    pub valid: Option<PathBuf>,
+    /// Name of the area (for tables and maps).
+    pub name: String,
+    /// Year (for tables and maps).
+    pub year: i32,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Options of the RSEI model (normalisation, PC1 orientation).
+    pub options: RseiOptions,
+}
+
 /// Runs the model on the four rasters of `args` and writes the outputs to `args.out`.
-pub fn run(args: &IndicatorArgs, opts: &RseiOptions) -> Result<YearSummary> {
+pub fn run(args: &IndicatorRequest) -> Result<YearSummary> {
+    let opts = &args.options;
     let paths: [&PathBuf; 4] = [&args.ndvi, &args.wet, &args.ndbsi, &args.lst];
     let names = ["NDVI", "WET", "NDBSI", "LST"];
     let mut layers: Vec<Raster<f32>> = Vec::new();
@@ -58,7 +94,7 @@ pub fn run(args: &IndicatorArgs, opts: &RseiOptions) -> Result<YearSummary> {
     let four: [&[f32]; 4] = std::array::from_fn(|k| layers[k].data());
     for (k, l) in four.iter().enumerate() {
         if !l.iter().zip(&valid).any(|(x, &v)| v && x.is_finite()) {
-            return Err(usage_error(format!("{} ({}) has no valid value where the mask allows", paths[k].display(), names[k])));
+            return Err(Error::input(paths[k], format!("{} ({}) has no valid value where the mask allows", paths[k].display(), names[k])));
         }
     }
     let out = model::compute_rsei(four, Some(&valid), grid.rows(), grid.cols(), opts)

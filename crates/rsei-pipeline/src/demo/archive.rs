@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rayon::prelude::*;
 use rsei_core::{Grid, Raster, Window};
 use rsei_io::write::WriteValue;
@@ -90,7 +90,7 @@ pub fn generate(root: &Path, seed: u64) -> Result<DemoArchive> {
 
 /// Generates the synthetic archive for the seasons `first..=last` only (smaller archives for tests).
 pub fn generate_years(root: &Path, seed: u64, first: i32, last: i32) -> Result<DemoArchive> {
-    anyhow::ensure!(first <= last, "empty year range {first}..{last}");
+    crate::ensure!(first <= last, "empty year range {first}..{last}");
     let scene = Scene::new(seed);
     let modis_dir = root.join("modis");
     for p in ["MOD09A1", "MOD13A1", "MOD11A2"] {

@@ -42,8 +42,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use clap::Args;
+use crate::error::{Context, Result};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use rsei_core::grid::ASIA_NORTH_ALBERS_PROJ;
@@ -85,8 +84,8 @@ pub enum MiningError {
     #[error("{}: {found} study areas ({names}); choose one with a filter (--where) or dissolve them", .path.display())]
     AreaCount { path: PathBuf, found: usize, names: String },
     /// The study area could not be read.
-    #[error("study area: {0:#}")]
-    Area(anyhow::Error),
+    #[error("study area: {}", .0.chain_text())]
+    Area(Box<crate::Error>),
     /// The mine layer could not be used.
     #[error("mine layer: {error}")]
     Mines { error: Box<VectorError> },
@@ -398,7 +397,7 @@ fn resolve_area(input: &AreaInput) -> Result<(StudyArea, Option<PathBuf>), Minin
     match input {
         AreaInput::Loaded { area, file } => Ok((area.clone(), file.clone())),
         AreaInput::Source(src) => {
-            let mut areas = load_areas(src).map_err(MiningError::Area)?;
+            let mut areas = load_areas(src).map_err(|e| MiningError::Area(Box::new(e)))?;
             if areas.len() != 1 {
                 let names: Vec<String> = areas.iter().take(10).map(|a| format!("{:?}", a.name)).collect();
                 return Err(MiningError::AreaCount { path: src.path.clone(), found: areas.len(), names: names.join(", ") });
@@ -1022,193 +1021,11 @@ fn build_tables(report: &MiningReport, geom: &MiningGeometry, years: &[i32]) -> 
     out
 }
 
-// ---------------------------------------------------------------------------------------------
-// Command line
-// ---------------------------------------------------------------------------------------------
-
-/// Arguments of `rsei mining`.
-#[derive(Args, Debug, Clone)]
-pub struct MiningArgs {
-    /// Output folder of `rsei compute` (holds AREA/YEAR/rsei.tif and water.tif).
-    #[arg(long = "rsei")]
-    pub rsei: PathBuf,
-    #[command(flatten)]
-    pub areas: crate::cli::AreaArgs,
-    /// Mine polygons (any OGR format and CRS); points and lines are skipped with a note.
-    #[arg(long)]
-    pub mines: PathBuf,
-    /// Layer of the mine file (default: the first).
-    #[arg(long)]
-    pub mines_layer: Option<String>,
-    /// Keep only mine features matching an OGR SQL condition, e.g. "\"Mine Type\" = 'mine boundary'".
-    #[arg(long)]
-    pub mines_where: Option<String>,
-    /// Attribute holding the mine id (default: the feature id).
-    #[arg(long)]
-    pub mine_id_field: Option<String>,
-    /// Attribute holding the mine name.
-    #[arg(long)]
-    pub mine_name_field: Option<String>,
-    /// CRS of the mine layer when the file has none (e.g. EPSG:4326).
-    #[arg(long)]
-    pub mines_crs: Option<String>,
-    /// Years: 2019, 2001-2022 or 2005,2010 (default: every year folder present).
-    #[arg(long)]
-    pub years: Option<String>,
-    /// Cell-in-polygon rule: centre (default) or coverage (exact area fractions).
-    #[arg(long)]
-    pub rule: Option<String>,
-    /// Width of the distance rings, km (default 1).
-    #[arg(long)]
-    pub ring_step_km: Option<f64>,
-    /// Outer distance of the last ring, km (default 30).
-    #[arg(long)]
-    pub ring_max_km: Option<f64>,
-    /// Mine-size class breaks, km² (default 0.25,0.5,0.75,1).
-    #[arg(long, value_delimiter = ',')]
-    pub size_breaks: Option<Vec<f64>>,
-    /// Latitude band width, degrees (default 0.05).
-    #[arg(long)]
-    pub lat_band: Option<f64>,
-    /// Equal-area CRS for areas and distances (default: Asia North Albers Equal Area Conic).
-    #[arg(long)]
-    pub equal_area_crs: Option<String>,
-    /// Options file (TOML with the fields of the mining options); flags override it.
-    #[arg(long)]
-    pub options: Option<PathBuf>,
-    /// Output folder (default: RSEI/AREA/mining, beside the RSEI results; with several areas, one sub-folder per area).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
-
-impl MiningArgs {
-    /// The options: defaults (METHOD §5), then the options file, then the flags.
-    pub fn options(&self) -> Result<MiningRunOptions> {
-        let usage = crate::cli::usage_error;
-        let mut o: MiningRunOptions = crate::cli::options_file(self.options.as_deref())?;
-        if let Some(r) = &self.rule {
-            o.rule = PixelRule::parse(r).ok_or_else(|| usage(format!("--rule {r:?}: expected centre or coverage")))?;
-        }
-        if let Some(v) = self.ring_step_km {
-            o.ring_step_km = v;
-        }
-        if let Some(v) = self.ring_max_km {
-            o.ring_max_km = v;
-        }
-        if let Some(v) = &self.size_breaks {
-            o.size_breaks_km2 = v.clone();
-        }
-        if let Some(v) = self.lat_band {
-            o.lat_band_deg = v;
-        }
-        if let Some(v) = &self.equal_area_crs {
-            o.equal_area_crs = v.clone();
-        }
-        o.validate().map_err(|e| usage(e.to_string()))?;
-        Ok(o)
-    }
-
-    fn mine_source(&self) -> MineSource {
-        MineSource {
-            path: self.mines.clone(),
-            layer: self.mines_layer.clone(),
-            filter: self.mines_where.clone(),
-            id_field: self.mine_id_field.clone(),
-            name_field: self.mine_name_field.clone(),
-            assume_crs: self.mines_crs.clone(),
-        }
-    }
-}
-
-/// Maps errors about the inputs to usage errors (exit code 2).
-fn classify(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast_ref::<MiningError>() {
-        Some(m) if m.is_input() => crate::cli::usage_error(format!("{e:#}")),
-        _ => e,
-    }
-}
-
-/// Prints the notes and the headline figures of a finished analysis.
-pub fn print_summary(s: &MiningSummary, progress: &dyn crate::progress::Progress) {
-    for n in &s.notes {
-        progress.println(&format!("note: {}: {n}", s.area));
-    }
-    println!(
-        "{}: {} mine(s) in the area ({:.2} km²), {} year(s), {} rule",
-        s.area,
-        s.mines_in_area,
-        s.mines_area_km2,
-        s.years.len(),
-        s.rule.name()
-    );
-    println!("{:>6} {:>11} {:>10} {:>10}", "year", "mines RSEI", "city RSEI", "|diff|");
-    let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.4}"));
-    for r in &s.per_year {
-        println!("{:>6} {:>11} {:>10} {:>10}", r.year, f(r.mines_mean), f(r.city_mean), f(r.abs_diff));
-    }
-    let km = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.1} km"));
-    println!(
-        "distance profile: peak at {} (mean {}), first turning point of the trend {}{}",
-        km(s.peak_distance_km),
-        f(s.peak_mean),
-        km(s.first_turning_point_km),
-        s.first_turning_kind.as_ref().map_or_else(String::new, |k| format!(" ({k})"))
-    );
-    println!("results in {}", s.out_dir.display());
-}
-
-/// `rsei mining`.
-pub fn command(args: &MiningArgs, quiet: bool) -> Result<()> {
-    let options = args.options()?;
-    let years = args.years.as_deref().map(crate::cli::parse_years).transpose()?;
-    let progress = crate::progress::Reporter::new(quiet);
-    let areas = args.areas.load()?;
-    let several = areas.len() > 1;
-    let total = areas.len();
-    // With several areas, one that cannot be analysed (e.g. no mine inside it) is reported and the
-    // others still run; the command fails at the end, naming every area that failed.
-    let mut failed: Vec<(String, anyhow::Error)> = Vec::new();
-    for area in areas {
-        let out = match (&args.out, several) {
-            (Some(o), false) => o.clone(),
-            (Some(o), true) => o.join(area.slug()),
-            (None, _) => args.rsei.join(area.slug()).join("mining"),
-        };
-        progress.message(&format!("{}: mining analysis", area.name));
-        let req = MiningRequest {
-            rsei_dir: args.rsei.clone(),
-            area: AreaInput::Loaded { area: area.clone(), file: Some(args.areas.area.clone()) },
-            years: years.clone(),
-            mines: args.mine_source(),
-            options: options.clone(),
-        };
-        match run(&req, &out).map_err(classify) {
-            Ok(s) => {
-                progress.finish();
-                print_summary(&s, &progress);
-            }
-            Err(e) if several => {
-                progress.println(&format!("error: mining analysis of {:?}: {e:#}", area.name));
-                failed.push((area.name.clone(), e));
-            }
-            Err(e) => return Err(e.context(format!("mining analysis of {:?}", area.name))),
-        }
-    }
-    progress.finish();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    let all_input = failed.iter().all(|(_, e)| crate::cli::is_usage_error(e));
-    let list: Vec<String> = failed.iter().map(|(n, e)| format!("{n:?}: {e:#}")).collect();
-    let msg = format!("mining analysis failed for {} of {total} study areas:\n  {}", failed.len(), list.join("\n  "));
-    Err(if all_input { crate::cli::usage_error(msg) } else { anyhow::anyhow!(msg) })
-}
-
-/// The mining step of `rsei demo`: every city of `data/vectors/city.geojson` against the synthetic
+/// The mining step of the demo: every city of `data/vectors/city.geojson` against the synthetic
 /// mines (`data/vectors/mines.geojson`, mine boundaries only: the shaft points are left out with a
-/// note), with the RSEI in `results`; outputs in `results/<city>/mining`; prints a short summary.
-pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<Vec<MiningSummary>> {
-    let progress = crate::progress::Reporter::new(quiet);
+/// note), with the RSEI in `results`; outputs in `results/<city>/mining`. The notes of each
+/// analysis go to `progress`.
+pub fn demo(data: &Path, results: &Path, progress: &dyn Progress) -> Result<Vec<MiningSummary>> {
     let mut area = AreaSource::file(data.join("vectors").join("city.geojson"));
     area.name_field = Some("name_en".into());
     let mines = MineSource {
@@ -1231,28 +1048,9 @@ pub fn demo(data: &Path, results: &Path, quiet: bool) -> Result<Vec<MiningSummar
         };
         progress.message(&format!("{name}: mining analysis"));
         let s = run(&req, &dir).with_context(|| format!("mining analysis of {name:?}"))?;
-        progress.finish();
         for n in &s.notes {
             progress.println(&format!("note: {name}: {n}"));
         }
-        let last = s.per_year.last();
-        let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |x| format!("{x:.3}"));
-        println!(
-            "mining, {name}: {} mines; mean RSEI inside the mines {} vs the city {} in {} (|difference| {}; {} on average over {} years)",
-            s.mines_in_area,
-            f(last.and_then(|r| r.mines_mean)),
-            f(last.and_then(|r| r.city_mean)),
-            last.map_or_else(String::new, |r| r.year.to_string()),
-            f(last.and_then(|r| r.abs_diff)),
-            f(s.mean_abs_diff),
-            s.years.len()
-        );
-        println!(
-            "mining, {name}: RSEI peaks {} from the mines (multi-year ring mean {}); tables and figures in {}",
-            s.peak_distance_km.map_or_else(|| "–".to_string(), |d| format!("{d:.0} km")),
-            f(s.peak_mean),
-            s.out_dir.display()
-        );
         out.push(s);
     }
     Ok(out)

@@ -18,7 +18,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::bail;
+use crate::error::{Context, Error, Result};
 use rayon::prelude::*;
 use rsei_core::accum::Accumulator;
 use rsei_core::composite::{CompositeAccumulator, IndexOrder};
@@ -65,7 +66,7 @@ impl StudyGrid {
         let cs = modis::Resolution::M500.cell_size_m();
         let grid = Grid::new(2 * grid_1km.rows(), 2 * grid_1km.cols(), GeoTransform::new(t.x0, cs, t.y0, -cs), grid_1km.crs().clone());
         let inside = inside_of(&grid)?;
-        anyhow::ensure!(inside.len() == grid.len(), "inside mask has {} cells, grid {}", inside.len(), grid.len());
+        crate::ensure!(inside.len() == grid.len(), "inside mask has {} cells, grid {}", inside.len(), grid.len());
         Ok(StudyGrid { grid, grid_1km, inside })
     }
     /// Number of cells inside.
@@ -486,12 +487,12 @@ impl YearJob<'_> {
         files.dedup();
         out.files = files;
         if out.inside.iter().zip(&out.count_mod09).all(|(&i, &c)| !i || c == 0) {
-            return Err(anyhow!(
+            return Err(Error::msg(format!(
                 "no valid MOD09A1 observation inside the study area for {} ({window}): {} granules were read, every pixel was cloudy, flagged or fill (QA: {})",
                 self.year,
                 s09.granule_count(),
                 qa09.summary()
-            ));
+            )));
         }
         Ok(out)
     }

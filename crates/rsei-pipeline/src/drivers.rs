@@ -56,8 +56,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use clap::Args;
+use crate::error::{Context, Error, Result};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use rsei_core::drivers::{
@@ -1213,6 +1212,47 @@ fn analyse_with(inputs: &DriverInputs, area: &StudyArea, sh: &Shared, opts: &Dri
     Ok(r)
 }
 
+/// A driver analysis: the inputs, the areas, the options and the output folder.
+///
+/// ```no_run
+/// use rsei_pipeline::area::{load_areas, AreaSource};
+/// use rsei_pipeline::drivers::{parse_driver, run_request, DriverInputs, DriverRunOptions, DriversRequest};
+/// use rsei_pipeline::progress::Silent;
+///
+/// let inputs = DriverInputs {
+///     rsei_dir: "out".into(),
+///     year: 2019,
+///     drivers: vec![parse_driver("GDP=gdp_2019.tif")?, parse_driver("Prec=prec_2019_*.tif:sum")?],
+///     dem: Some("dem.tif".into()),
+///     mines: None,
+///     barrier: None,
+///     barrier_layer: None,
+/// };
+/// let areas = load_areas(&AreaSource::file("city.geojson"))?;
+/// let req = DriversRequest { inputs, areas, area_file: None, options: DriverRunOptions::default(), out_dir: "out".into() };
+/// let s = run_request(&req, &Silent)?;
+/// println!("{} area(s); top driver {:?}", s.areas.len(), s.ranking.first().map(|d| &d.name));
+/// # Ok::<(), rsei_pipeline::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct DriversRequest {
+    /// RSEI folder, year, driver rasters, DEM, mines, barrier.
+    pub inputs: DriverInputs,
+    /// The study areas analysed (each one model), ranked together.
+    pub areas: Vec<StudyArea>,
+    /// The file the areas came from (recorded in the manifests).
+    pub area_file: Option<PathBuf>,
+    /// Options (defaults: METHOD §6–8).
+    pub options: DriverRunOptions,
+    /// Output folder: `<out>/<area>/drivers` per area, `<out>/drivers` for all areas.
+    pub out_dir: PathBuf,
+}
+
+/// Runs the driver analysis of a [`DriversRequest`] (as [`run`]).
+pub fn run_request(req: &DriversRequest, progress: &dyn Progress) -> Result<DriverRunSummary> {
+    run(&req.inputs, &req.areas, req.area_file.as_deref(), &req.options, &req.out_dir, progress)
+}
+
 /// Runs the driver analysis of every area and writes the outputs (see the module documentation).
 /// `area_file` is recorded in the manifests with its checksum. Nothing is written unless every
 /// area can be analysed.
@@ -1225,7 +1265,7 @@ pub fn run(
     progress: &dyn Progress,
 ) -> Result<DriverRunSummary> {
     let sh = shared_inputs(inputs, opts)?;
-    anyhow::ensure!(!areas.is_empty(), "no study area");
+    crate::ensure!(!areas.is_empty(), "no study area");
     let results: Vec<AreaResult> = areas.iter().map(|area| analyse_with(inputs, area, &sh, opts, progress)).collect::<Result<_>>()?;
     // inputs with checksums (each file once)
     let mut all_inputs: Vec<PathBuf> = Vec::new();
@@ -1273,7 +1313,7 @@ pub fn run_area(
 /// results written by [`run_area`] (`<area>/drivers/summary.json` and `manifest.json`).
 pub fn run_ranking(inputs: &DriverInputs, areas: &[StudyArea], opts: &DriverRunOptions, out_dir: &Path) -> Result<DriverRunSummary> {
     opts.validate()?;
-    anyhow::ensure!(!areas.is_empty(), "no study area");
+    crate::ensure!(!areas.is_empty(), "no study area");
     let mut summaries = Vec::new();
     let mut checked: Vec<InputFile> = Vec::new();
     for area in areas {
@@ -1357,86 +1397,8 @@ impl RunFiles {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Command line
+// Driver specifications (`NAME=PATH[,PATH…][:RESAMPLING]`)
 // ---------------------------------------------------------------------------------------------
-
-/// Arguments of `rsei drivers`.
-#[derive(Args, Debug, Clone)]
-pub struct DriversArgs {
-    /// Output folder of `rsei compute` (holds `<area>/<year>/rsei.tif`).
-    #[arg(long = "rsei")]
-    pub rsei: PathBuf,
-    #[command(flatten)]
-    pub areas: crate::cli::AreaArgs,
-    /// The year analysed (one year: the driver rasters describe one year).
-    #[arg(long = "years", visible_alias = "year")]
-    pub years: String,
-    /// A driver: `NAME=PATH[,PATH…][:RESAMPLING]`. Several paths (or a `*` pattern in the file name)
-    /// are summed, e.g. `Prec=prec_2019_*.tif`. Resampling: bilinear (default), nearest, average,
-    /// cubic, mode, sum. Repeat for every driver.
-    #[arg(long = "driver", value_name = "NAME=PATH[,PATH…][:RESAMPLING]")]
-    pub driver: Vec<String>,
-    /// DEM (any CRS and resolution): adds the DEM and Slope drivers.
-    #[arg(long)]
-    pub dem: Option<PathBuf>,
-    /// Mine polygons (any OGR format and CRS): adds the DisM and MineA drivers.
-    #[arg(long)]
-    pub mines: Option<PathBuf>,
-    /// Layer of the mine file (default: the first).
-    #[arg(long)]
-    pub mines_layer: Option<String>,
-    /// Keep only mine features matching an OGR SQL condition, e.g. "\"Mine Type\" = 'mine boundary'".
-    #[arg(long)]
-    pub mines_where: Option<String>,
-    /// CRS of the mine layer when the file has none (e.g. EPSG:4326).
-    #[arg(long)]
-    pub mines_crs: Option<String>,
-    /// Barrier lines or polygons (e.g. a coastline) that distances to mines go around.
-    #[arg(long)]
-    pub barrier: Option<PathBuf>,
-    /// Layer of the barrier file (default: the first).
-    #[arg(long)]
-    pub barrier_layer: Option<String>,
-    /// CRS of the driver grid (default: Asia North Albers Equal Area Conic).
-    #[arg(long)]
-    pub crs: Option<String>,
-    /// Cell size of the driver grid in CRS units (default 1000).
-    #[arg(long)]
-    pub resolution: Option<f64>,
-    /// Side of the MineA window, km (default 10).
-    #[arg(long)]
-    pub window_km: Option<f64>,
-    /// Mine cells for DisM: centre (default, as gdal_rasterize) or coverage (every touched cell).
-    #[arg(long)]
-    pub mine_cells: Option<String>,
-    /// Mines and barriers up to this far beyond the area count, km (default 50).
-    #[arg(long)]
-    pub search_margin_km: Option<f64>,
-    /// Trees of the random forest (default 1000).
-    #[arg(long)]
-    pub ntree: Option<usize>,
-    /// Drivers tried at each split (default 3).
-    #[arg(long)]
-    pub mtry: Option<usize>,
-    /// Minimum node size (default 5).
-    #[arg(long)]
-    pub nodesize: Option<usize>,
-    /// Seed of the train/validation split and of the forest (default 1).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Share of the pixels used for training (default 0.7).
-    #[arg(long)]
-    pub train_fraction: Option<f64>,
-    /// Do not write figures.
-    #[arg(long)]
-    pub no_charts: bool,
-    /// Options file (TOML with the fields of the driver options); flags override it.
-    #[arg(long)]
-    pub options: Option<PathBuf>,
-    /// Output folder (default: the --rsei folder): `<out>/<area>/drivers` per area, `<out>/drivers` for all areas.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
 
 fn parse_resampling(s: &str) -> Option<Resampling> {
     Some(match s.trim().to_ascii_lowercase().as_str() {
@@ -1471,21 +1433,21 @@ fn expand(path: &str) -> Result<Vec<PathBuf>> {
     let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let pat: Vec<char> = name.chars().collect();
     let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| crate::cli::usage_error(format!("driver files {path}: cannot list {}: {e}", dir.display())))?
+        .map_err(|e| Error::input(&dir, format!("driver files {path}: cannot list {}: {e}", dir.display())))?
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_file() && wildcard(&pat, &e.file_name().to_string_lossy().chars().collect::<Vec<_>>()))
         .map(|e| e.path())
         .collect();
     out.sort();
     if out.is_empty() {
-        return Err(crate::cli::usage_error(format!("driver files {path}: no file matches")));
+        return Err(Error::input(&p, format!("driver files {path}: no file matches")));
     }
     Ok(out)
 }
 
 /// Parses `NAME=PATH[,PATH…][:RESAMPLING]`.
 pub fn parse_driver(spec: &str) -> Result<DriverSource> {
-    let usage = crate::cli::usage_error;
+    let usage = |m: String| Error::option("--driver", m);
     let (name, rest) = spec.split_once('=').ok_or_else(|| usage(format!("--driver {spec:?}: use NAME=PATH[,PATH…][:RESAMPLING]")))?;
     let name = name.trim();
     rsei_io::stack::check_driver_name(name).map_err(|e| usage(format!("--driver {spec:?}: {e}")))?;
@@ -1503,126 +1465,11 @@ pub fn parse_driver(spec: &str) -> Result<DriverSource> {
     Ok(DriverSource::new(name, files, resampling))
 }
 
-impl DriversArgs {
-    /// The options: defaults (METHOD §6–8), then the options file, then the flags.
-    pub fn options(&self) -> Result<DriverRunOptions> {
-        let usage = crate::cli::usage_error;
-        let mut o: DriverRunOptions = crate::cli::options_file(self.options.as_deref())?;
-        if let Some(v) = &self.crs {
-            o.crs = v.clone();
-        }
-        if let Some(v) = self.resolution {
-            o.resolution_m = v;
-        }
-        if let Some(v) = self.window_km {
-            o.window_km = v;
-        }
-        if let Some(v) = &self.mine_cells {
-            o.mine_cells = PixelRule::parse(v).ok_or_else(|| usage(format!("--mine-cells {v:?}: expected centre or coverage")))?;
-        }
-        if let Some(v) = self.search_margin_km {
-            o.search_margin_km = v;
-        }
-        if let Some(v) = self.ntree {
-            o.ntree = v;
-        }
-        if let Some(v) = self.mtry {
-            o.mtry = v;
-        }
-        if let Some(v) = self.nodesize {
-            o.nodesize = v;
-        }
-        if let Some(v) = self.seed {
-            o.seed = v;
-        }
-        if let Some(v) = self.train_fraction {
-            o.train_fraction = v;
-        }
-        if self.no_charts {
-            o.charts = false;
-        }
-        o.validate().map_err(|e| usage(e.to_string()))?;
-        Ok(o)
-    }
-
-    /// The inputs named by the flags.
-    pub fn inputs(&self) -> Result<DriverInputs> {
-        let years = crate::cli::parse_years(&self.years)?;
-        if years.len() != 1 {
-            return Err(crate::cli::usage_error(format!("--years {:?}: the driver analysis takes one year (the driver rasters describe one year); run it once per year", self.years)));
-        }
-        let drivers = self.driver.iter().map(|d| parse_driver(d)).collect::<Result<Vec<_>>>()?;
-        let inputs = DriverInputs {
-            rsei_dir: self.rsei.clone(),
-            year: years[0],
-            drivers,
-            dem: self.dem.clone(),
-            mines: self.mines.as_ref().map(|p| MineSource {
-                path: p.clone(),
-                layer: self.mines_layer.clone(),
-                filter: self.mines_where.clone(),
-                id_field: None,
-                name_field: None,
-                assume_crs: self.mines_crs.clone(),
-            }),
-            barrier: self.barrier.clone(),
-            barrier_layer: self.barrier_layer.clone(),
-        };
-        check_inputs(&inputs).map_err(|e| crate::cli::usage_error(e.to_string()))?;
-        Ok(inputs)
-    }
-
-}
-
-/// Maps errors about the inputs to usage errors (exit code 2).
-fn classify(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast_ref::<DriversError>() {
-        Some(d) if d.is_input() => crate::cli::usage_error(format!("{e:#}")),
-        _ => e,
-    }
-}
-
-/// Prints the notes and the headline figures of a run.
-pub fn print_summary(s: &DriverRunSummary, progress: &dyn Progress) {
-    for a in &s.areas {
-        for n in &a.notes {
-            progress.println(&format!("note: {}: {n}", a.area));
-        }
-    }
-    println!("{:<24} {:>5} {:>8} {:>7} {:>7} {:>7} {:>7}  most important (%IncMSE)", "area", "year", "pixels", "%Var", "R²", "RMSE", "MAE");
-    for a in &s.areas {
-        let f = &a.forest;
-        let top = f.importance.iter().filter(|r| r.rank == Some(1.0) || r.rank == Some(1.5)).map(|r| format!("{} ({:.1})", r.driver, r.inc_mse.unwrap_or(f64::NAN))).collect::<Vec<_>>().join(", ");
-        println!("{:<24} {:>5} {:>8} {:>7.1} {:>7.3} {:>7.3} {:>7.3}  {top}", a.area, a.year, a.n_pixels, f.var_explained_pct, f.r2, f.rmse, f.mae);
-    }
-    for a in &s.areas {
-        let v: Vec<String> = a.drivers.iter().map(|d| format!("{} {}", d.name, d.valid_inside)).collect();
-        println!("{}: valid cells of {} inside the area: RSEI {}, {}", a.area, a.cells_inside, a.rsei_valid, v.join(", "));
-    }
-    let order: Vec<String> = s.ranking.iter().filter(|d| !d.mean_rank.is_nan()).map(|d| format!("{} {:.1}", d.name, d.mean_rank)).collect();
-    println!("ranking (mean rank over {} area(s)): {}", s.areas.len(), order.join(" > "));
-    println!("results in {} (all areas) and <area>/drivers", s.out_dir.join(RUN_FOLDER).display());
-}
-
-/// `rsei drivers`.
-pub fn command(args: &DriversArgs, quiet: bool) -> Result<()> {
-    let options = args.options()?;
-    let inputs = args.inputs()?;
-    let progress = crate::progress::Reporter::new(quiet);
-    let areas = args.areas.load()?;
-    let out = args.out.clone().unwrap_or_else(|| args.rsei.clone());
-    let s = run(&inputs, &areas, Some(&args.areas.area), &options, &out, &progress).map_err(classify)?;
-    progress.finish();
-    print_summary(&s, &progress);
-    Ok(())
-}
-
-/// The driver step of `rsei demo`: synthetic driver rasters for the demo scene (made once per seed
+/// The driver step of the demo: synthetic driver rasters for the demo scene (made once per seed
 /// in `data/drivers`, see [`crate::demo::drivers`]) against the RSEI of 2019 in `results`; the
-/// outputs go to `results/drivers`. Prints a short summary.
-pub fn demo(data: &Path, results: &Path, seed: u64, quiet: bool) -> Result<DriverRunSummary> {
+/// outputs go to `results/drivers`. Notes go to `progress`.
+pub fn demo(data: &Path, results: &Path, seed: u64, progress: &dyn Progress) -> Result<DriverRunSummary> {
     use crate::demo::drivers::{generate, DRIVER_YEAR};
-    let progress = crate::progress::Reporter::new(quiet);
     let dir = data.join("drivers");
     let marker = dir.join(".seed");
     let fresh = std::fs::read_to_string(&marker).map(|s| s.trim() == seed.to_string()).unwrap_or(false) && dir.join("README.txt").is_file();
@@ -1658,21 +1505,12 @@ pub fn demo(data: &Path, results: &Path, seed: u64, quiet: bool) -> Result<Drive
     // the method's defaults (1000 trees): the step takes a few seconds on two cores
     let opts = DriverRunOptions::default();
     progress.message("driver analysis");
-    let s = run(&inputs, &areas, Some(&area.path), &opts, results, &progress).context("driver analysis of the demo cities")?;
-    progress.finish();
+    let s = run(&inputs, &areas, Some(&area.path), &opts, results, progress).context("driver analysis of the demo cities")?;
     for a in &s.areas {
         for n in &a.notes {
             progress.println(&format!("note: {}: {n}", a.area));
         }
-        let f = &a.forest;
-        println!(
-            "drivers: {} {}: {} pixels, % Var explained {:.1}, validation R² {:.3}, RMSE {:.3}, MAE {:.3}",
-            a.area, a.year, a.n_pixels, f.var_explained_pct, f.r2, f.rmse, f.mae
-        );
     }
-    let order: Vec<String> = s.ranking.iter().filter(|d| !d.mean_rank.is_nan()).map(|d| format!("{} ({:.1})", d.name, d.mean_rank)).collect();
-    println!("drivers: ranking by %IncMSE over {} cities: {}", s.areas.len(), order.join(" > "));
-    println!("drivers: {} trees per forest; tables and figures in {} and <city>/drivers", opts.ntree, s.out_dir.join(RUN_FOLDER).display());
     Ok(s)
 }
 

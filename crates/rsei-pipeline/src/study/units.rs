@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rayon::prelude::*;
 use rsei_report::table::Cell;
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,7 @@ impl HashCache {
 
     /// Writes the cache file (atomically).
     pub fn save(&self) -> Result<()> {
-        let files = self.entries.lock().map_err(|_| anyhow::anyhow!("checksum cache lock poisoned"))?.clone();
+        let files = self.entries.lock().map_err(|_| crate::Error::msg(format!("checksum cache lock poisoned")))?.clone();
         let bytes = serde_json::to_vec(&CacheFile { version: 1, files })?;
         rsei_core::fsutil::write_atomic(&self.path, &bytes).with_context(|| format!("writing {}", self.path.display()))
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rsei_core::accum::{Accumulator, MinMax, Moments};
 use rsei_core::model::{self, GradeTable, IndicatorHistograms, Normalisation, NormalisedStats, RseiModel, RseiStats};
 use rsei_core::zonal::{self, PixelRule};
@@ -66,7 +66,7 @@ pub fn inside_mask(grid: &Grid, polygon: &geo_types::MultiPolygon<f64>, rule: Pi
 pub fn study_grid(area: &StudyArea, rule: PixelRule) -> Result<StudyGrid> {
     let b = rsei_core::zonal::PreparedPolygon::new(&area.polygon)?.bounds();
     let sg = StudyGrid::new(&b, |g| inside_mask(g, &area.polygon, rule))?;
-    anyhow::ensure!(
+    crate::ensure!(
         sg.inside_count() > 0,
         "study area {:?} ({}) is smaller than one 500 m cell: no cell has its centre inside (use the coverage clip rule)",
         area.name,
@@ -157,8 +157,8 @@ fn mean_std(values: &[f32]) -> (Option<f64>, Option<f64>) {
 /// Computes and writes RSEI for every area and year of the request.
 pub fn run(req: &RseiRequest<'_>, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
     req.options.validate()?;
-    anyhow::ensure!(!req.years.is_empty(), "no year to compute");
-    anyhow::ensure!(!req.areas.is_empty(), "no study area");
+    crate::ensure!(!req.years.is_empty(), "no year to compute");
+    crate::ensure!(!req.areas.is_empty(), "no study area");
     let mut all = Vec::new();
     for area in req.areas {
         let rows = run_area(req, area, progress).with_context(|| format!("study area {:?}", area.name))?;
@@ -208,7 +208,7 @@ pub fn run_area(req: &RseiRequest<'_>, area: &StudyArea, progress: &dyn Progress
             range.merge(&m.rsei0_par(ind.four(), Some(usable), &mut r0)?);
             r0s.push(r0);
         }
-        let (lo, hi) = range.range().ok_or_else(|| anyhow::anyhow!("RSEI0 has no finite value in any year"))?;
+        let (lo, hi) = range.range().ok_or_else(|| crate::Error::msg(format!("RSEI0 has no finite value in any year")))?;
         for ((ind, usable), mut r0) in years.iter().zip(r0s) {
             let grades = model::rescale_and_grade(&mut r0, lo, hi)?;
             out.push(finish_year(req, area, ind, usable, &m, (lo, hi), r0, grades, progress)?);

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 pub struct Years(pub Vec<i32>);
 
 fn parse_years_text<E: de::Error>(s: &str) -> Result<Years, E> {
-    crate::cli::parse_years(s).map(Years).map_err(|e| E::custom(e.to_string()))
+    crate::parse::years(s).map(Years).map_err(|e| E::custom(e.to_string()))
 }
 
 impl<'de> Deserialize<'de> for Years {

@@ -637,11 +637,11 @@ fn cached_inventory(output: &Path, dirs: &[PathBuf], listing: Option<&str>) -> O
 
 /// Saves the inventory of a plan for the next run over the same files (when it was scanned
 /// completely and not read from the cache).
-pub fn save_inventory(plan: &Plan) -> anyhow::Result<()> {
+pub fn save_inventory(plan: &Plan) -> crate::Result<()> {
     let (Some(listing), false, true) = (&plan.scan.listing, plan.scan.from_cache, plan.scan.complete) else { return Ok(()) };
     let c = InventoryCache { version: 1, folders: plan.archive.folders.clone(), listing: listing.clone(), inventory: plan.archive.inventory.clone() };
     let p = plan.output.join(STATE_DIR).join(INVENTORY_CACHE);
-    rsei_core::fsutil::write_atomic(&p, &serde_json::to_vec(&c)?).map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))
+    rsei_core::fsutil::write_atomic(&p, &serde_json::to_vec(&c)?).map_err(|e| crate::Error::msg(format!("writing {}: {e}", p.display())))
 }
 
 /// The output folder must be new, empty, or an earlier output of `rsei run`.

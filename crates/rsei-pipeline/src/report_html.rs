@@ -35,7 +35,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use rsei_core::accum::Accumulator;
 use rsei_core::indicators::WetnessCoefficients;
 use rsei_core::model::{GradeReport, Normalisation, RseiModel};
@@ -1924,7 +1924,7 @@ pub fn build_document(out_dir: &Path, opts: &ReportOptions) -> Result<Document> 
         esc(&file_name(out_dir))
     ));
     let problems = doc.problems();
-    anyhow::ensure!(problems.is_empty(), "report document: {}", problems.join("; "));
+    crate::ensure!(problems.is_empty(), "report document: {}", problems.join("; "));
     Ok(doc)
 }
 
@@ -1939,17 +1939,6 @@ pub fn write_report(out_dir: &Path, opts: &ReportOptions) -> Result<PathBuf> {
     let path = opts.output.clone().unwrap_or_else(|| out_dir.join(REPORT_FILE));
     rsei_core::fsutil::write_atomic(&path, html.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
-}
-
-/// `rsei report OUT_DIR`.
-pub fn command(out_dir: &Path, _quiet: bool) -> Result<()> {
-    let path = write_report(out_dir, &ReportOptions::default()).map_err(|e| match e.downcast_ref::<StudyReportError>() {
-        Some(StudyReportError::NotAFolder(_) | StudyReportError::NoResults(_)) => crate::cli::usage_error(format!("{e:#}")),
-        _ => e,
-    })?;
-    let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!("report written to {} ({:.1} MB)", path.display(), bytes as f64 / 1e6);
-    Ok(())
 }
 
 #[cfg(test)]

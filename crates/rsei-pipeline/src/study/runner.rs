@@ -23,12 +23,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use crate::bail;
+use crate::error::{Context, Error, Result};
 use rayon::prelude::*;
 use rsei_report::table::Table;
 use serde_json::json;
 
-use super::progress::{StudyProgress, UnitProgress};
+use super::progress::{StudyObserver, UnitObserver};
 use super::units::{
     area_hash, dataset_files, decode_cell, encode_cell, finish_manifest, outputs_present, read_manifest, record_of, sha256_hex, value_hash, HashCache, KeyParts, UnitRecord,
 };
@@ -45,8 +46,6 @@ use crate::run::{RseiRequest, YearSummary};
 pub struct RunSettings {
     /// Recompute every unit, whatever its manifest says.
     pub force: bool,
-    /// No progress bars or log lines (warnings and failures are still printed).
-    pub quiet: bool,
 }
 
 /// What a run did.
@@ -155,7 +154,7 @@ impl Drop for Lock {
 }
 
 /// Builds every unit of the plan with its key.
-fn plan_units(plan: &Plan, cache: &HashCache, progress: &StudyProgress) -> Result<Vec<Unit>> {
+fn plan_units(plan: &Plan, cache: &HashCache, progress: &dyn StudyObserver) -> Result<Vec<Unit>> {
     let out = &plan.output;
     let opts = &plan.rsei;
     // ---- input files, hashed once (in parallel, through the cache)
@@ -188,7 +187,7 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &StudyProgress) -> Resul
     let all: Vec<PathBuf> = all.into_iter().collect();
     progress.log(&format!("checking {} input file(s)", all.len()));
     let hashes: BTreeMap<PathBuf, String> = all.iter().cloned().zip(cache.hash_all(&all)?).collect();
-    let h = |p: &Path| -> Result<&String> { hashes.get(p).ok_or_else(|| anyhow!("no checksum of {}", p.display())) };
+    let h = |p: &Path| -> Result<&String> { hashes.get(p).ok_or_else(|| Error::msg(format!("no checksum of {}", p.display()))) };
     let set_hash = |files: &[PathBuf]| -> Result<String> {
         // content only (order and place of the files do not matter)
         let mut v: Vec<&String> = files.iter().map(|p| h(p)).collect::<Result<_>>()?;
@@ -378,7 +377,7 @@ fn table_rows(t: &Table) -> Vec<Vec<serde_json::Value>> {
     t.rows.iter().map(|r| r.iter().map(encode_cell).collect()).collect()
 }
 
-fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &UnitProgress<'_>) -> Result<()> {
+fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &dyn UnitObserver) -> Result<()> {
     let pa = &plan.areas[area];
     let req = RseiRequest { archive: &plan.archive, inputs: &plan.inputs, areas: std::slice::from_ref(&pa.area), years, options: &plan.rsei, out_dir: &plan.output };
     let rows: Vec<YearSummary> = crate::run::run_area(&req, &pa.area, p)?;
@@ -392,7 +391,7 @@ fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &UnitProgress<
     Ok(())
 }
 
-fn run_mining(plan: &Plan, u: &Unit, area: usize, p: &UnitProgress<'_>) -> Result<()> {
+fn run_mining(plan: &Plan, u: &Unit, area: usize, p: &dyn UnitObserver) -> Result<()> {
     let (Some(m), pa) = (&plan.mining, &plan.areas[area]) else { bail!("the study has no mining analysis") };
     let req = MiningRequest {
         rsei_dir: plan.output.clone(),
@@ -423,7 +422,7 @@ fn driver_inputs(plan: &Plan) -> Result<(&crate::study::validate::DriversPlan, D
     Ok((d, inputs))
 }
 
-fn run_drivers(plan: &Plan, u: &Unit, area: usize, p: &UnitProgress<'_>) -> Result<()> {
+fn run_drivers(plan: &Plan, u: &Unit, area: usize, p: &dyn UnitObserver) -> Result<()> {
     let (d, inputs) = driver_inputs(plan)?;
     let pa = &plan.areas[area];
     let s = crate::drivers::run_area(&inputs, &pa.area, Some(pa.file.as_path()), &d.options, &plan.output, p)?;
@@ -450,10 +449,10 @@ fn stored_rows(plan: &Plan, units: &[Unit], which: &str) -> Result<Vec<(usize, T
         };
         for u in units.iter().filter(|u| matches!(&u.kind, Kind::Rsei { area, .. } if *area == ai)) {
             for m in &u.manifests {
-                let rec = read_manifest(m).as_ref().and_then(record_of).ok_or_else(|| anyhow!("{}: no study record", m.display()))?;
-                let rows = rec.rows.get(which).ok_or_else(|| anyhow!("{}: no {which} row", m.display()))?;
+                let rec = read_manifest(m).as_ref().and_then(record_of).ok_or_else(|| Error::msg(format!("{}: no study record", m.display())))?;
+                let rows = rec.rows.get(which).ok_or_else(|| Error::msg(format!("{}: no {which} row", m.display())))?;
                 for r in rows {
-                    let cells = r.iter().map(decode_cell).collect::<Option<Vec<_>>>().ok_or_else(|| anyhow!("{}: unreadable {which} row", m.display()))?;
+                    let cells = r.iter().map(decode_cell).collect::<Option<Vec<_>>>().ok_or_else(|| Error::msg(format!("{}: unreadable {which} row", m.display())))?;
                     t.push_row(cells)?;
                 }
             }
@@ -514,12 +513,12 @@ fn run_tables(plan: &Plan, units: &[Unit], u: &Unit) -> Result<()> {
 }
 
 /// The error of a unit with its causes, on one line.
-fn chain(e: &anyhow::Error) -> String {
-    format!("{e:#}")
+fn chain(e: &Error) -> String {
+    e.chain_text()
 }
 
 /// Runs a checked study (see the module documentation).
-pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
+pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> Result<RunReport> {
     let out = &plan.output;
     let state = out.join(STATE_DIR);
     // the marker first: from then on the folder is known as a study output
@@ -532,9 +531,8 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
         remove_temp_files(&out.join(pa.area.slug()));
     }
     super::validate::save_inventory(plan)?;
-    let mut progress = StudyProgress::new(settings.quiet);
     let cache = HashCache::load(&state.join("hashes.json"));
-    let units = plan_units(plan, &cache, &progress)?;
+    let units = plan_units(plan, &cache, progress)?;
     cache.save()?;
     if cache.bytes_hashed() > 0 {
         progress.log(&format!("hashed {:.1} MB of inputs (cached in {})", cache.bytes_hashed() as f64 / 1e6, state.join("hashes.json").display()));
@@ -590,9 +588,9 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
                 let u = &units[i];
                 let p = progress.unit(&u.label);
                 let r = clear(u).and_then(|()| match &u.kind {
-                    Kind::Rsei { area, years } => run_rsei(plan, u, *area, years, &p),
-                    Kind::Mining { area } => run_mining(plan, u, *area, &p),
-                    Kind::Drivers { area } => run_drivers(plan, u, *area, &p),
+                    Kind::Rsei { area, years } => run_rsei(plan, u, *area, years, p.as_ref()),
+                    Kind::Mining { area } => run_mining(plan, u, *area, p.as_ref()),
+                    Kind::Drivers { area } => run_drivers(plan, u, *area, p.as_ref()),
                     Kind::DriverRanking => run_driver_ranking(plan, u),
                     Kind::Tables => run_tables(plan, &units, u),
                 });
@@ -616,54 +614,3 @@ pub fn run(plan: &Plan, settings: RunSettings) -> Result<RunReport> {
     Ok(report)
 }
 
-/// Prints the headline results of a study output (read from its files, so reused and computed
-/// units alike): RSEI per area and year, mining and driver headlines.
-pub fn print_results(plan: &Plan) {
-    let out = &plan.output;
-    let read = |p: PathBuf| -> Option<serde_json::Value> { serde_json::from_slice(&std::fs::read(p).ok()?).ok() };
-    if let Some(serde_json::Value::Array(rows)) = read(out.join("rsei_summary.json")) {
-        let pca: Vec<serde_json::Value> = read(out.join("pca_table.json")).and_then(|v| v.as_array().cloned()).unwrap_or_default();
-        println!("{:<24} {:>5} {:>9} {:>8} {:>7} {:>7}", "area", "year", "pixels", "RSEI", "std", "PC1 %");
-        let num = |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
-        for (k, r) in rows.iter().enumerate() {
-            let pc1 = pca.get(k).map_or(f64::NAN, |p| num(p, "pc1_contribution"));
-            println!(
-                "{:<24} {:>5} {:>9} {:>8.4} {:>7.4} {:>7.1}",
-                r.get("area").and_then(|a| a.as_str()).unwrap_or(""),
-                num(r, "year"),
-                num(r, "n_pixels"),
-                num(r, "rsei_mean"),
-                num(r, "rsei_std"),
-                pc1
-            );
-        }
-    }
-    for pa in &plan.areas {
-        if let Some(s) = read(out.join(pa.area.slug()).join("mining").join("summary.json")) {
-            let f = |k: &str| s.get(k).and_then(serde_json::Value::as_f64);
-            let fmt = |v: Option<f64>, d: usize| v.map_or_else(|| "–".to_string(), |x| format!("{x:.d$}"));
-            println!(
-                "mining, {}: {} mine(s) in the area; mean |RSEI mines − city| {} over {} year(s); RSEI peaks {} km from the mines",
-                pa.area.name,
-                s.get("mines_in_area").and_then(serde_json::Value::as_u64).unwrap_or(0),
-                fmt(f("mean_abs_diff"), 3),
-                s.get("years").and_then(|y| y.as_array()).map_or(0, Vec::len),
-                fmt(f("peak_distance_km"), 0)
-            );
-        }
-    }
-    if let Some(m) = read(out.join(RUN_FOLDER).join("manifest.json")) {
-        if let Some(r) = m.get("ranking").and_then(|r| r.as_array()) {
-            let order: Vec<String> = r
-                .iter()
-                .filter_map(|d| Some(format!("{} ({:.1})", d.get("name")?.as_str()?, d.get("mean_rank")?.as_f64()?)))
-                .collect();
-            println!("drivers: ranking by %IncMSE over {} area(s): {}", plan.areas.len(), order.join(" > "));
-        }
-    }
-    let report = out.join(crate::report_html::REPORT_FILE);
-    if report.is_file() {
-        println!("report: {}", report.display());
-    }
-    println!("results in {}", out.display());
-}

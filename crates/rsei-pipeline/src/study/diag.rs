@@ -54,7 +54,7 @@ pub struct LineCol {
 /// multi-byte character counts as that character).
 ///
 /// ```
-/// use rsei::study::diag::line_col;
+/// use rsei_pipeline::study::diag::line_col;
 /// let t = "a = 1\nbé = 2\n";
 /// assert_eq!((line_col(t, 0).line, line_col(t, 0).col), (1, 1));
 /// assert_eq!((line_col(t, 6).line, line_col(t, 6).col), (2, 1));
@@ -132,7 +132,7 @@ pub fn render(file: &Path, text: &str, diags: &[Diagnostic]) -> String {
 /// transpositions of neighbouring characters each cost 1 (optimal string alignment distance).
 ///
 /// ```
-/// use rsei::study::diag::edit_distance;
+/// use rsei_pipeline::study::diag::edit_distance;
 /// assert_eq!(edit_distance("ring_step_km", "ring_stp_km"), 1);
 /// assert_eq!(edit_distance("years", "yeras"), 1); // one transposition
 /// assert_eq!(edit_distance("kitten", "sitting"), 3);
@@ -167,7 +167,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// case, or an edit distance of at most a third of the key's length (at least 1, at most 3).
 ///
 /// ```
-/// use rsei::study::diag::suggest;
+/// use rsei_pipeline::study::diag::suggest;
 /// let known = ["ring_step_km", "ring_max_km", "rule"];
 /// assert_eq!(suggest("ring_stp_km", known.iter().copied()), Some("ring_step_km"));
 /// assert_eq!(suggest("Rule", known.iter().copied()), Some("rule"));

@@ -1,0 +1,234 @@
+//! The one error type of the pipelines.
+//!
+//! Every failure a pipeline can report is an [`Error`]. Its variants say what is at fault — an
+//! option ([`Error::InvalidOption`]), an input file or layer ([`Error::InvalidInput`]), a line of a
+//! study file ([`Error::Study`]), a step of an analysis ([`Error::Mining`], [`Error::Drivers`],
+//! [`Error::Report`]) — and [`Error::Context`] adds what was being done when a lower error
+//! happened (`reading /data/x.hdf: …`). Callers walk the chain with [`std::error::Error::source`]
+//! or print it whole with [`Error::chain_text`]; [`Error::is_usage`] tells a command line which
+//! errors are about what the user gave (exit code 2) rather than a failing operation.
+
+use std::fmt::Display;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::drivers::DriversError;
+use crate::mining::MiningError;
+use crate::report_html::StudyReportError;
+
+/// Everything that can go wrong in a pipeline.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// An option (command-line flag, study-file key or request field) has a value that cannot be used.
+    #[error("{message}")]
+    InvalidOption {
+        /// The option, as the user wrote it (`--years`, `mining.ring_width_m`, …).
+        option: String,
+        /// What is wrong with it (the whole message, naming the option).
+        message: String,
+    },
+    /// An input (file, layer, feature, folder) cannot be used as given.
+    #[error("{message}")]
+    InvalidInput {
+        /// The file or folder at fault (empty when the input is not a file).
+        path: PathBuf,
+        /// What is wrong with it (the whole message, naming the input).
+        message: String,
+    },
+    /// A study file has errors (each reported with its line and column by validation).
+    #[error("{}: {errors} error(s); {action}", .path.display())]
+    Study {
+        /// The study file.
+        path: PathBuf,
+        /// How many errors validation found.
+        errors: usize,
+        /// What was not done because of them.
+        action: String,
+    },
+    /// The mining analysis failed; the variant names the input at fault.
+    #[error(transparent)]
+    Mining(#[from] MiningError),
+    /// The driver analysis failed; the variant names the input at fault.
+    #[error(transparent)]
+    Drivers(#[from] DriversError),
+    /// The HTML report could not be built from an output folder.
+    #[error(transparent)]
+    Report(#[from] StudyReportError),
+    /// A raster, vector or GDAL operation failed.
+    #[error(transparent)]
+    Io(#[from] rsei_io::IoError),
+    /// A vector layer could not be read or used.
+    #[error(transparent)]
+    Vector(#[from] rsei_io::vector::VectorError),
+    /// A driver stack could not be built.
+    #[error(transparent)]
+    Stack(#[from] rsei_io::stack::StackError),
+    /// A numeric step refused its input.
+    #[error(transparent)]
+    Core(#[from] rsei_core::CoreError),
+    /// The random forest refused its input.
+    #[error(transparent)]
+    Forest(#[from] rsei_forest::ForestError),
+    /// A chart, map or document could not be rendered.
+    #[error(transparent)]
+    Render(#[from] rsei_report::ReportError),
+    /// A file-system operation failed (the context names the file).
+    #[error(transparent)]
+    File(#[from] std::io::Error),
+    /// A JSON document could not be written or read.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A failure described by its message only (e.g. several units of a study failed).
+    #[error("{0}")]
+    Message(String),
+    /// What was being done when `source` happened.
+    #[error("{context}")]
+    Context {
+        /// What was being done (`reading /data/x.hdf`).
+        context: String,
+        /// The error that happened.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// Result type of the pipelines.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error described by its message.
+    pub fn msg(message: impl Display) -> Error {
+        Error::Message(message.to_string())
+    }
+
+    /// An option that cannot be used; `message` names it.
+    pub fn option(option: impl Into<String>, message: impl Display) -> Error {
+        Error::InvalidOption { option: option.into(), message: message.to_string() }
+    }
+
+    /// An input that cannot be used; `message` names it.
+    pub fn input(path: impl Into<PathBuf>, message: impl Display) -> Error {
+        Error::InvalidInput { path: path.into(), message: message.to_string() }
+    }
+
+    /// Wraps the error with what was being done.
+    pub fn context(self, context: impl Display) -> Error {
+        Error::Context { context: context.to_string(), source: Box::new(self) }
+    }
+
+    /// The errors of the chain, outermost first (this error, then its causes).
+    pub fn chain(&self) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+        let first: &(dyn std::error::Error + 'static) = self;
+        std::iter::successors(Some(first), |e| e.source())
+    }
+
+    /// The innermost error of this crate's type: what is left after removing every [`Error::Context`].
+    pub fn root(&self) -> &Error {
+        let mut e = self;
+        while let Error::Context { source, .. } = e {
+            e = source;
+        }
+        e
+    }
+
+    /// The whole chain on one line, `outer: inner: innermost`.
+    pub fn chain_text(&self) -> String {
+        self.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+    }
+
+    /// Whether the error is about the options or inputs given (a command line exits with code 2)
+    /// rather than an operation that failed on valid inputs.
+    pub fn is_usage(&self) -> bool {
+        match self.root() {
+            Error::InvalidOption { .. } | Error::InvalidInput { .. } | Error::Study { .. } => true,
+            Error::Mining(m) => m.is_input(),
+            Error::Drivers(d) => d.is_input(),
+            Error::Report(r) => matches!(r, StudyReportError::NotAFolder(_) | StudyReportError::NoResults(_)),
+            _ => false,
+        }
+    }
+}
+
+/// Adds what was being done to an error, as `anyhow::Context` does, keeping the typed cause.
+pub trait Context<T> {
+    /// Wraps the error with `context`.
+    fn context<C: Display>(self, context: C) -> Result<T>;
+    /// Wraps the error with the context `f` makes (only called on error).
+    fn with_context<C: Display, F: FnOnce() -> C>(self, f: F) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> Context<T> for std::result::Result<T, E> {
+    fn context<C: Display>(self, context: C) -> Result<T> {
+        self.map_err(|e| e.into().context(context))
+    }
+    fn with_context<C: Display, F: FnOnce() -> C>(self, f: F) -> Result<T> {
+        self.map_err(|e| e.into().context(f()))
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn context<C: Display>(self, context: C) -> Result<T> {
+        self.ok_or_else(|| Error::msg(context))
+    }
+    fn with_context<C: Display, F: FnOnce() -> C>(self, f: F) -> Result<T> {
+        self.ok_or_else(|| Error::msg(f()))
+    }
+}
+
+/// Returns early with an [`Error::Message`] formatted like `format!`.
+#[macro_export]
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return ::std::result::Result::Err($crate::Error::msg(format!($($arg)*)))
+    };
+}
+
+/// Returns early with an [`Error::Message`] when the condition does not hold.
+#[macro_export]
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            $crate::bail!($($arg)*);
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_keeps_the_typed_cause_and_usage_class() {
+        let e: Result<()> = Err(Error::option("--years", "--years \"20x\": not a year"));
+        let e = e.context("parsing arguments").unwrap_err();
+        assert_eq!(e.to_string(), "parsing arguments");
+        assert_eq!(e.chain_text(), "parsing arguments: --years \"20x\": not a year");
+        assert!(e.is_usage());
+        assert!(matches!(e.root(), Error::InvalidOption { option, .. } if option == "--years"));
+    }
+
+    #[test]
+    fn io_errors_are_not_usage_errors() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let e = Err::<(), _>(io).with_context(|| "writing /out/a.tif").unwrap_err();
+        assert!(!e.is_usage());
+        assert_eq!(e.chain().count(), 2);
+        assert_eq!(e.chain_text(), "writing /out/a.tif: denied");
+    }
+
+    #[test]
+    fn bail_and_ensure_make_messages() {
+        fn f(x: i32) -> Result<i32> {
+            ensure!(x > 0, "x = {x} must be positive");
+            if x > 10 {
+                bail!("x = {x} is too large");
+            }
+            Ok(x)
+        }
+        assert_eq!(f(3).ok(), Some(3));
+        assert_eq!(f(-1).unwrap_err().to_string(), "x = -1 must be positive");
+        assert_eq!(f(11).unwrap_err().to_string(), "x = 11 is too large");
+        assert_eq!(None::<u8>.context("no value").unwrap_err().to_string(), "no value");
+    }
+}

@@ -1,0 +1,135 @@
+//! # Studies: one TOML file runs the whole analysis for many areas and years, resumably
+//!
+//! A study file names the areas (polygon files, filters), the years, the data folders and every
+//! option of the RSEI, mining and driver analyses (`docs/STUDY.md` documents each key):
+//!
+//! ```text
+//! rsei validate study.toml   check the file and its inputs; every problem with its line and column
+//! rsei run study.toml        validate, then compute what is missing or stale; resume after a stop
+//! ```
+//!
+//! ```text
+//!  study.toml ─▶ validate::check ─▶ Plan (areas loaded, archive scanned once, options typed)
+//!                  │ syntax (toml_edit) · keys and values (walk) · inputs · data coverage
+//!                  ▼
+//!               runner::run ─▶ units with keys ─▶ reuse | remove old outputs + compute
+//!                  RSEI area×year (parallel) ─▶ mining per area ∥ drivers (all areas) ─▶ tables
+//! ```
+//!
+//! - [`diag`]: problems with places, "did you mean", the printed report.
+//! - [`schema`]: the typed sections of a study file.
+//! - [`walk`]: the walk of a table against its typed sections.
+//! - [`validate`]: `rsei validate`, producing a [`validate::Plan`].
+//! - [`units`]: units of work, their keys, the checksum cache.
+//! - [`runner`]: `rsei run`.
+//! - [`progress`]: what a run tells its caller ([`StudyObserver`]).
+
+pub mod diag;
+pub mod progress;
+pub mod runner;
+pub mod schema;
+pub mod units;
+pub mod validate;
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub use progress::{SilentStudy, StudyEvent, StudyObserver, StudyRecorder, UnitObserver};
+pub use runner::{RunReport, RunSettings};
+pub use validate::{check, Check, Plan};
+
+/// A checked study, ready to run: areas loaded, archive scanned once, options typed.
+pub type StudyPlan = Plan;
+
+/// A short description of a plan: areas, years, analyses, output.
+pub fn describe(plan: &Plan) -> String {
+    let mut years: Vec<i32> = plan.areas.iter().flat_map(|a| a.years.iter().copied()).collect();
+    years.sort_unstable();
+    years.dedup();
+    let names: Vec<&str> = plan.areas.iter().map(|a| a.area.name.as_str()).collect();
+    let area_years: usize = plan.areas.iter().map(|a| a.years.len()).sum();
+    let mut what = vec![format!("RSEI of {area_years} area-year(s)")];
+    if plan.mining.is_some() {
+        what.push("mining".into());
+    }
+    if let Some(d) = &plan.drivers {
+        what.push(format!("drivers {}", d.year));
+    }
+    format!(
+        "study {:?}: {} area(s) ({}), years {}; {}; {} granules in the data; output {}",
+        plan.name,
+        plan.areas.len(),
+        names.join(", "),
+        validate::year_ranges(&years),
+        what.join(", "),
+        plan.archive.inventory.granules.len(),
+        plan.output.display()
+    )
+}
+
+/// What to run: a study file, optionally into another output folder.
+///
+/// ```no_run
+/// use rsei_pipeline::study::{run_study, StudyRecorder, StudyRequest};
+///
+/// let req = StudyRequest { study: "study.toml".into(), out: None, force: false };
+/// let log = StudyRecorder::new();
+/// let done = run_study(&req, &log)?;
+/// println!("{} unit(s) computed, {} reused", done.report.computed.len(), done.report.reused.len());
+/// # Ok::<(), rsei_pipeline::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyRequest {
+    /// The study file (TOML; see docs/STUDY.md).
+    pub study: PathBuf,
+    /// Output folder instead of `[study] output` of the file.
+    pub out: Option<PathBuf>,
+    /// Recompute every unit, even those whose results are up to date.
+    pub force: bool,
+}
+
+/// What [`run_study`] did.
+#[derive(Debug)]
+pub struct StudyRun {
+    /// The checked study that ran.
+    pub plan: Plan,
+    /// Units reused, computed, failed and skipped (also the study report when it failed).
+    pub report: RunReport,
+}
+
+/// Checks a study file; an invalid study is an [`Error::Study`] (its problems, each with line and
+/// column, were already told to `observer`) and nothing is written.
+pub fn validate_study(study: &Path, out: Option<&Path>, observer: &dyn StudyObserver) -> Result<Plan> {
+    let c = check(study, out);
+    if !c.diagnostics.is_empty() {
+        observer.println(c.report().trim_end_matches('\n'));
+    }
+    let errors = c.errors();
+    c.plan.ok_or_else(|| Error::Study { path: study.to_path_buf(), errors, action: "nothing was computed".into() })
+}
+
+/// Checks and runs a study file (see [`runner`]), then writes the study report `OUT/report.html`
+/// from whatever the units wrote (a failure of the report is reported as a failed unit).
+pub fn run_study(req: &StudyRequest, observer: &dyn StudyObserver) -> Result<StudyRun> {
+    let plan = validate_study(&req.study, req.out.as_deref(), observer)?;
+    observer.log(&describe(&plan));
+    let mut report = runner::run(&plan, RunSettings { force: req.force }, observer)?;
+    if let Err(e) = crate::report_html::write_report(&plan.output, &crate::report_html::ReportOptions::default()) {
+        report.failed.push(("report.html".into(), e.chain_text()));
+    }
+    let line = format!(
+        "{} unit(s) computed, {} reused{}{}",
+        report.computed.len(),
+        report.reused.len(),
+        if report.failed.is_empty() { String::new() } else { format!(", {} FAILED", report.failed.len()) },
+        if report.skipped.is_empty() { String::new() } else { format!(", {} skipped", report.skipped.len()) }
+    );
+    if report.failed.is_empty() {
+        observer.log(&line);
+    } else {
+        observer.println(&line);
+    }
+    Ok(StudyRun { plan, report })
+}
