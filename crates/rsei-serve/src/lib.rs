@@ -1,0 +1,1 @@
+//! # rsei-serve — a read-only map viewer of rsei results
