@@ -1,1 +1,2 @@
+//! Tile rendering and time-series lookup benchmark (filled in below).
 fn main() {}
