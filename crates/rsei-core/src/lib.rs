@@ -17,6 +17,8 @@
 //! | [`fsutil`] | atomic file output (temp file, then rename) |
 //! | [`drivers`] | derived drivers (slope, distance to mines with barriers, mine share), complete cases, Pearson, ranking (METHOD §6–8) |
 //! | [`zonal`] | polygons, exact cell coverage fractions, pixel-centre rasterisation, zonal statistics (METHOD §5) |
+//! | [`geodetector`] | geographical detector: factor (q, noncentral F), interaction, risk, ecological detectors; optimal discretisation |
+//! | [`spatial`] | raster spatial weights (queen, distance band), global Moran's I, LISA clusters with permutation p and FDR |
 //!
 //! Conventions: axis order (rows, cols); float nodata is `NaN` in memory; units in names where they
 //! could be doubted (`lst_celsius`, `area_km2`, `distance_m`).
@@ -26,12 +28,14 @@ pub mod composite;
 pub mod drivers;
 pub mod error;
 pub mod fsutil;
+pub mod geodetector;
 pub mod grid;
 pub mod indicators;
 pub mod mining;
 pub mod model;
 pub mod qa;
 pub mod raster;
+pub mod spatial;
 pub mod stats;
 pub mod zonal;
 
