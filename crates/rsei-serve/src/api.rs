@@ -221,8 +221,11 @@ pub(crate) fn series_at(st: &AppState, a: &Area, lon: f64, lat: f64) -> ApiResul
     }
     let (col, row) = (c.floor() as usize, r.floor() as usize);
     let (cx, cy) = g.info.xy(col as f64 + 0.5, row as f64 + 0.5);
-    let (mut cxs, mut cys) = (vec![cx], vec![cy]);
+    // the centre, then the corners of the cell
+    let pts = [(0.5, 0.5), (0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)];
+    let (mut cxs, mut cys): (Vec<f64>, Vec<f64>) = pts.iter().map(|&(dc, dr)| g.info.xy(col as f64 + dc, row as f64 + dr)).unzip();
     geo::transform(&g.info.crs, Dir::SrcToLonLat, &mut cxs, &mut cys).map_err(ApiError::Internal)?;
+    let corners: Vec<[f64; 2]> = cxs[1..].iter().zip(&cys[1..]).map(|(&x, &y)| [x, y]).collect();
     let years: Vec<i32> = a.years.keys().copied().collect();
     let mut problems = Vec::new();
     let mut any = false;
@@ -275,7 +278,7 @@ pub(crate) fn series_at(st: &AppState, a: &Area, lon: f64, lat: f64) -> ApiResul
         "name": a.name,
         "lon": lon,
         "lat": lat,
-        "cell": {"row": row, "col": col, "x": cx, "y": cy, "lon": cxs[0], "lat": cys[0]},
+        "cell": {"row": row, "col": col, "x": cx, "y": cy, "lon": cxs[0], "lat": cys[0], "outline": corners},
         "years": years,
         "series": series,
         "problems": problems,

@@ -129,7 +129,7 @@ fn sample(state: &AppState, file: &RasterFile, z: u8, x: u32, y: u32) -> Result<
     let lv = info.levels[level];
     let to_level = |p: [f32; 2]| -> Option<(usize, usize)> {
         let (c, r) = (f64::from(p[0]) / lv.fx, f64::from(p[1]) / lv.fy);
-        (c >= 0.0 && r >= 0.0 && c < lv.width as f64 && r < lv.height as f64).then(|| (c as usize, r as usize))
+        (c >= 0.0 && r >= 0.0 && c < lv.width as f64 && r < lv.height as f64).then_some((c as usize, r as usize))
     };
     let cells: Arc<Cells> = if lv.width * lv.height <= WHOLE_LEVEL_CELLS {
         state.level_cells(file, level)?

@@ -66,6 +66,9 @@ pub(crate) struct Counters {
     pub series: AtomicU64,
 }
 
+/// Key of a tile map: (grid, z, x, y).
+type MapKey = (u64, u8, u32, u32);
+
 /// What every request shares.
 pub(crate) struct AppState {
     /// Real path of the results folder.
@@ -75,7 +78,7 @@ pub(crate) struct AppState {
     files: Mutex<FileTable>,
     pub tiles: Mutex<Lru<(String, u64, TileSpec), Bytes>>,
     levels: Mutex<Lru<(u64, usize), Arc<Cells>>>,
-    maps: Mutex<Lru<(u64, u8, u32, u32), Arc<TileMap>>>,
+    maps: Mutex<Lru<MapKey, Arc<TileMap>>>,
     /// A fully transparent tile.
     pub empty_png: Bytes,
     pub counters: Counters,
