@@ -300,6 +300,7 @@ fn empty_folder_corrupted_cog_and_links_outside() {
 fn raster_outlines_and_no_mines_without_inputs() {
     let mut o = ServeOptions::new(demo_results());
     o.read_inputs = false;
+    o.base_map = Some("https://tiles.example.org/{z}/{x}/{y}.png".into());
     let s = Server::start(o).unwrap();
     let a = first_area(s.addr());
     assert_eq!(a["has_mines"], false);
@@ -311,6 +312,7 @@ fn raster_outlines_and_no_mines_without_inputs() {
     assert_eq!(ring.first(), ring.last(), "rings are closed");
     assert!(v["features"][0]["properties"]["source"].as_str().unwrap().contains("water.tif"));
     assert_eq!(get(s.addr(), "/api/areas/Demo_City/mines").status, 404);
+    assert_eq!(get(s.addr(), "/api/config").json()["base_map"], "https://tiles.example.org/{z}/{x}/{y}.png");
 }
 
 #[test]

@@ -149,6 +149,17 @@ fn viewer_in_chromium_slider_click_and_chart_values() {
     let inset: f64 = clip.as_str().unwrap().trim_start_matches("inset(0px 0px 0px ").trim_end_matches("px)").parse().unwrap_or_else(|_| panic!("clip {clip}"));
     assert!((inset - 0.75 * maps[1].as_f64().unwrap()).abs() < 3.0, "the swipe handle did not follow the drag: {clip}");
 
+    // side by side: two maps of half the width, the same view
+    b.eval("(() => { const s = document.getElementById('compare-mode'); s.value = 'side'; s.dispatchEvent(new Event('change')); })()").unwrap();
+    b.wait_for("window.rsei.ready() && window.rsei.mapB.areTilesLoaded()", WAIT).unwrap();
+    let side: Value = b
+        .eval("(() => { const a = document.getElementById('map-a').getBoundingClientRect(), b = document.getElementById('map-b').getBoundingClientRect(); const ca = window.rsei.mapA.getCenter(), cb = window.rsei.mapB.getCenter(); return [a.width, b.width, b.left - a.left, Math.abs(ca.lng - cb.lng) + Math.abs(ca.lat - cb.lat)]; })()")
+        .unwrap();
+    let (wa, wb, off, dc) = (side[0].as_f64().unwrap(), side[1].as_f64().unwrap(), side[2].as_f64().unwrap(), side[3].as_f64().unwrap());
+    assert!((wa - wb).abs() < 3.0 && (off - wa).abs() < 3.0 && dc < 1e-9, "side by side: {side}");
+    b.eval("(() => { const s = document.getElementById('compare-mode'); s.value = 'swipe'; s.dispatchEvent(new Event('change')); })()").unwrap();
+    b.wait_for("window.rsei.ready() && window.rsei.mapB.areTilesLoaded()", WAIT).unwrap();
+
     b.eval("void (document.getElementById('panel').scrollTop = document.getElementById('series-box').offsetTop - 8)").unwrap();
     let shot = b.screenshot().unwrap();
     let path = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("serve-screenshot.png");

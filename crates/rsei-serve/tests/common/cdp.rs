@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
-/// Where Chromium is looked for: `RSEI_CHROMIUM`, then the Debian and other usual names.
+/// Where Chromium is looked for: `RSEI_CHROMIUM` when set (only there), else the Debian and
+/// other usual paths.
 pub fn find_chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("RSEI_CHROMIUM") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"]
         .iter()
