@@ -41,6 +41,7 @@
 //! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+#![warn(missing_docs)]
 
 mod api;
 mod assets;

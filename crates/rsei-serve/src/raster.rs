@@ -2,7 +2,7 @@
 //! windows of cells read through GDAL (nodata and non-finite cells as NaN).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
@@ -77,6 +77,10 @@ impl Cells {
 }
 
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+/// Datasets kept open now, across all servers of the process.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+/// At most this many datasets are kept open.
+const MAX_OPEN: usize = 256;
 
 /// A raster file of the results, opened lazily and kept open.
 pub(crate) struct RasterFile {
@@ -90,6 +94,14 @@ pub(crate) struct RasterFile {
     pub stamp: (u64, Option<std::time::SystemTime>),
     info: OnceLock<Result<RasterInfo, String>>,
     ds: Mutex<Option<Dataset>>,
+}
+
+impl Drop for RasterFile {
+    fn drop(&mut self) {
+        if self.ds.get_mut().map(|d| d.is_some()).unwrap_or(false) {
+            OPEN.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl std::fmt::Debug for RasterFile {
@@ -153,16 +165,9 @@ impl RasterFile {
         FileProblem { file: self.rel.clone(), reason: reason.into() }
     }
 
-    /// Opens the file on first use (blocking).
+    /// Reads the georeference on first use (blocking; the file is closed again).
     pub(crate) fn info(&self) -> Result<&RasterInfo, FileProblem> {
-        let r = self.info.get_or_init(|| {
-            let ds = open(&self.path)?;
-            let info = read_info(&ds)?;
-            if let Ok(mut g) = self.ds.lock() {
-                *g = Some(ds);
-            }
-            Ok(info)
-        });
+        let r = self.info.get_or_init(|| read_info(&open(&self.path)?));
         r.as_ref().map_err(|e| self.problem(e.clone()))
     }
 
@@ -170,10 +175,22 @@ impl RasterFile {
     fn read(&self, level: usize, (x0, y0, w, h): (usize, usize, usize, usize), (out_w, out_h): (usize, usize)) -> Result<Vec<f32>, FileProblem> {
         let info = self.info()?;
         let mut guard = self.ds.lock().map_err(|_| self.problem("a reader thread failed"))?;
-        if guard.is_none() {
-            *guard = Some(open(&self.path).map_err(|e| self.problem(e))?);
-        }
-        let ds = guard.as_ref().ok_or_else(|| self.problem("not open"))?;
+        // files are kept open for the next read, up to MAX_OPEN of them (file descriptors are
+        // limited); past that a file is opened for this read only
+        let once;
+        let ds = match &*guard {
+            Some(ds) => ds,
+            None => {
+                let ds = open(&self.path).map_err(|e| self.problem(e))?;
+                if OPEN.fetch_add(1, Ordering::Relaxed) < MAX_OPEN {
+                    &*guard.insert(ds)
+                } else {
+                    OPEN.fetch_sub(1, Ordering::Relaxed);
+                    once = ds;
+                    &once
+                }
+            }
+        };
         let _q = QuietErrors::new();
         let band = ds.rasterband(1).map_err(|e| self.problem(e.to_string()))?;
         let lv = info.levels.get(level).ok_or_else(|| self.problem(format!("no level {level}")))?;

@@ -316,6 +316,17 @@ fn raster_outlines_and_no_mines_without_inputs() {
 }
 
 #[test]
+fn one_area_folder_is_served_as_that_area() {
+    let s = Server::start(ServeOptions::new(demo_results().join("Second_City"))).unwrap();
+    let r = get(s.addr(), "/api/areas");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let areas = r.json()["areas"].as_array().unwrap().clone();
+    assert_eq!(areas.len(), 1);
+    assert_eq!((areas[0]["id"].as_str(), areas[0]["name"].as_str()), (Some("Second_City"), Some("Second City")));
+    assert_eq!(get(s.addr(), "/api/areas/Second_City/pca").status, 200);
+}
+
+#[test]
 fn router_serves_in_process() {
     // the router alone, on a runtime of the caller
     let app = rsei_serve::router(&ServeOptions::new(demo_results())).unwrap();
