@@ -60,10 +60,12 @@
   }
   const years = () => (state.area ? state.area.years : []);
   const year = () => years()[state.yearIndex];
+  // layers with one raster for all years: the trend, and the rasters of trend/ or change/ folders
+  const allYears = () => state.layer === "trend" || !!(layerInfo(state.layer) || {}).static;
   const layerInfo = (id) => (state.area ? state.area.layers.find((l) => l.id === id) : null);
   function tileUrl(y) {
     const a = state.area;
-    let u = a.tiles.replace("{layer}", state.layer).replace("{year}", state.layer === "trend" ? "all" : String(y));
+    let u = a.tiles.replace("{layer}", state.layer).replace("{year}", allYears() ? "all" : String(y));
     if (state.layer === "change") u += `&from=${years()[0]}`;
     return u;
   }
@@ -136,7 +138,7 @@
   function refreshData() {
     setTiles(rsei.mapA, year());
     if (state.compare !== "off") setTiles(rsei.mapB, state.compareYear);
-    $("map-a-year").textContent = state.layer === "trend" ? "trend" : String(year());
+    $("map-a-year").textContent = allYears() ? (layerInfo(state.layer) || {}).title || state.layer : String(year());
     $("map-b-year").textContent = String(state.compareYear);
     document.body.dataset.year = String(year());
     document.body.dataset.layer = state.layer;
@@ -202,8 +204,8 @@
     const s = $("year");
     s.max = String(Math.max(0, ys.length - 1));
     s.value = String(state.yearIndex);
-    s.disabled = ys.length < 2 || state.layer === "trend";
-    $("year-label").textContent = state.layer === "trend" ? `${ys[0]}–${ys[ys.length - 1]}` : String(year());
+    s.disabled = ys.length < 2 || allYears();
+    $("year-label").textContent = allYears() ? `${ys[0]}–${ys[ys.length - 1]}` : String(year());
     const t = $("year-ticks");
     t.replaceChildren(...ys.map((y) => el("span", { text: String(y) })));
     const c = $("compare-year");
@@ -243,6 +245,7 @@
       box.append(el("div", { class: "bar-labels" }, el("span", { text: fmt(g.min) }), el("span", { text: fmt(mid) }), el("span", { text: fmt(g.max) })));
       if (state.layer === "change") box.append(el("p", { class: "muted", text: `RSEI ${year()} − RSEI ${years()[0]}; values beyond the ends take the end colours` }));
       else if (state.layer === "trend") box.append(el("p", { class: "muted", text: "least-squares slope of RSEI per year over all years (cells with 3 or more years)" }));
+      else if (l.static) box.append(el("p", { class: "muted", text: `${l.file}: one raster for all years; 2nd–98th percentile, values beyond take the end colours` }));
       else box.append(el("p", { class: "muted", text: "2nd–98th percentile over all years; values beyond take the end colours" }));
     }
   }
@@ -372,7 +375,7 @@
     const xi = n < 2 ? L + (W - L - R) / 2 : L + (i * (W - L - R)) / (n - 1);
     for (const l of document.querySelectorAll("#chart line[data-now]")) {
       l.setAttribute("x1", xi); l.setAttribute("x2", xi);
-      l.style.display = i < 0 || state.layer === "trend" ? "none" : "";
+      l.style.display = i < 0 || allYears() ? "none" : "";
     }
   }
 

@@ -101,6 +101,12 @@ fn area_json(st: &AppState, a: &Area) -> Value {
                     json!({"id": l.name(), "title": l.meta().title, "unit": l.meta().unit, "years": a.years_of(l), "computed": l.computed(), "legend": l.legend(r)})
                 })
                 .collect();
+            if let Some(list) = v["layers"].as_array_mut() {
+                for (k, e) in a.extras.iter().enumerate() {
+                    let r = st.extra_range(a, k);
+                    list.push(json!({"id": e.id, "title": e.file_name, "unit": "", "years": [], "computed": false, "static": true, "file": e.file_name, "legend": crate::layers::extra_legend(r)}));
+                }
+            }
         }
         Err(e) => {
             v["error"] = json!(e.message());
@@ -306,10 +312,16 @@ async fn stats(State(st): St) -> Json<Value> {
 }
 
 fn parse_tile(a: &Area, layer: &str, year: &str, z: &str, x: &str, y: &str, q: &HashMap<String, String>) -> ApiResult<TileSpec> {
-    let layer = LayerId::from_name(layer).ok_or_else(|| {
-        ApiError::BadRequest(format!("unknown layer {layer:?} (layers: {})", crate::layers::ALL_LAYERS.map(|l| l.name()).join(", ")))
-    })?;
-    if !a.layers().contains(&layer) {
+    let extra = a.extra(layer).map(|(k, _)| k);
+    let layer = match extra {
+        Some(_) => LayerId::Extra,
+        None => LayerId::from_name(layer).ok_or_else(|| {
+            let mut names: Vec<String> = a.layers().iter().map(|l| l.name().to_string()).collect();
+            names.extend(a.extras.iter().map(|e| e.id.clone()));
+            ApiError::BadRequest(format!("unknown layer {layer:?} (layers of {}: {})", a.name, names.join(", ")))
+        })?,
+    };
+    if layer != LayerId::Extra && !a.layers().contains(&layer) {
         return Err(ApiError::NotFound(format!("{} has no {} layer", a.name, layer.meta().title)));
     }
     let int = |k: &str, s: &str| -> ApiResult<i64> { s.parse::<i64>().map_err(|_| ApiError::BadRequest(format!("{k} {s:?} is not a whole number"))) };
@@ -326,6 +338,8 @@ fn parse_tile(a: &Area, layer: &str, year: &str, z: &str, x: &str, y: &str, q: &
     let first = years.first().copied().unwrap_or_default();
     let year = if layer == LayerId::Trend {
         first
+    } else if let Some(k) = extra {
+        k as i32
     } else {
         let y = int("year", year)? as i32;
         if !years.contains(&y) {

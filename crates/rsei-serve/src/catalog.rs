@@ -29,6 +29,8 @@ pub(crate) struct Area {
     pub dir: PathBuf,
     /// Layers of each year.
     pub years: BTreeMap<i32, BTreeMap<LayerId, SharedRaster>>,
+    /// Rasters of the area's `trend/`, `change/` and `difference/` folders (one for all years).
+    pub extras: Vec<Extra>,
     /// Changes whenever one of the files does (size or modification time).
     pub stamp: u64,
     /// `provenance.area_source` of the first year's manifest (the vector the area came from).
@@ -39,10 +41,25 @@ pub(crate) struct Area {
     pub geo: OnceLock<Result<AreaGeo, FileProblem>>,
     /// Value ranges of the ranged layers, computed on first use.
     pub ranges: OnceLock<HashMap<LayerId, (f32, f32)>>,
+    /// Value ranges of the extras (2nd–98th percentile), computed on first use.
+    pub extra_ranges: OnceLock<Vec<Option<(f32, f32)>>>,
     /// GeoJSON outline and mines, computed on first use.
     pub outline: OnceLock<Result<Value, String>>,
     pub mines: OnceLock<Result<Option<Value>, String>>,
 }
+
+/// A raster of a trend or change analysis, shown for all years.
+pub(crate) struct Extra {
+    /// Name in URLs: the path below the area folder, `/` as `.`, without `.tif`
+    /// (`trend/sen_slope.tif` → `trend.sen_slope`).
+    pub id: String,
+    /// Path below the area folder.
+    pub file_name: String,
+    pub file: SharedRaster,
+}
+
+/// Folders of an area whose rasters are offered as extra layers.
+pub(crate) const EXTRA_DIRS: [&str; 4] = ["trend", "change", "difference", "differences"];
 
 /// Where an area lies.
 #[derive(Clone, Debug)]
@@ -76,6 +93,11 @@ impl Area {
                 _ => self.years.values().any(|m| m.contains_key(&l)),
             })
             .collect()
+    }
+
+    /// The extra raster of an URL name, and its index.
+    pub(crate) fn extra(&self, id: &str) -> Option<(usize, &Extra)> {
+        self.extras.iter().enumerate().find(|(_, e)| e.id == id)
     }
 
     /// The raster of a layer and year.
@@ -113,6 +135,18 @@ fn inside(root: &Path, p: &Path) -> Option<PathBuf> {
 
 fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+}
+
+fn collect_tifs(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() && depth > 1 {
+            collect_tifs(&p, depth - 1, out);
+        } else if p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("tif") || x.eq_ignore_ascii_case("tiff")) {
+            out.push(p);
+        }
+    }
 }
 
 type Stamp = (u64, Option<std::time::SystemTime>);
@@ -200,6 +234,22 @@ pub(crate) fn scan(root: &Path, files: &mut FileTable, previous: Option<&Catalog
         if years.is_empty() {
             continue;
         }
+        let mut extras = Vec::new();
+        for d in EXTRA_DIRS {
+            let mut found = Vec::new();
+            collect_tifs(&real_dir.join(d), 2, &mut found);
+            found.sort();
+            for p in found {
+                let (Some(real), Some(stamp)) = (inside(root, &p), stamp_of(&p)) else {
+                    notes.push(format!("{}: not a file inside the results folder, left out", rel(root, &p)));
+                    continue;
+                };
+                let below = rel(&real_dir, &p);
+                let id = below.rsplit_once('.').map_or(below.as_str(), |(stem, _)| stem).replace('/', ".");
+                (rel(root, &real), stamp.0, stamp.1).hash(&mut hasher);
+                extras.push(Extra { id, file_name: below, file: files.get(root, real, stamp) });
+            }
+        }
         let folder = real_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
         let first_year_dir = years.keys().next().map(|y| real_dir.join(y.to_string()));
         let summary_name = first_year_dir
@@ -222,11 +272,13 @@ pub(crate) fn scan(root: &Path, files: &mut FileTable, previous: Option<&Catalog
             name,
             dir: real_dir,
             years,
+            extras,
             stamp,
             area_source,
             mines_source,
             geo: OnceLock::new(),
             ranges: OnceLock::new(),
+            extra_ranges: OnceLock::new(),
             outline: OnceLock::new(),
             mines: OnceLock::new(),
         }));

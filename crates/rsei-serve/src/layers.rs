@@ -25,6 +25,9 @@ pub enum LayerId {
     Change,
     /// Least-squares slope of RSEI over all years, per year.
     Trend,
+    /// One raster of the area's `trend/`, `change/` or `difference/` folder, for all years
+    /// (the tile's year field holds its index among the area's extras).
+    Extra,
 }
 
 /// Every layer, in the order the viewer lists them.
@@ -120,6 +123,7 @@ impl LayerId {
             LayerId::Mndwi => m("mndwi", "MNDWI (water)", "1", Some("mndwi.tif"), Some(&VIRIDIS)),
             LayerId::Change => m("change", "RSEI change", "1", None, Some(&DIVERGING)),
             LayerId::Trend => m("trend", "RSEI trend", "1/yr", None, Some(&DIVERGING)),
+            LayerId::Extra => m("extra", "extra raster", "", None, Some(&VIRIDIS)),
         }
     }
 
@@ -135,7 +139,7 @@ impl LayerId {
 
     /// Whether it is computed from the RSEI of several years.
     pub(crate) fn computed(self) -> bool {
-        self.meta().file.is_none()
+        matches!(self, LayerId::Change | LayerId::Trend)
     }
 
     /// Whether its colours come from a value range (and so need one).
@@ -183,6 +187,28 @@ impl LayerId {
 
 fn hex(c: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+/// Colours of an extra raster: diverging and symmetric when its range holds both signs.
+pub(crate) fn extra_style(range: Option<(f32, f32)>) -> (Style, (f32, f32)) {
+    let (lo, hi) = range.unwrap_or((0.0, 1.0));
+    if lo < 0.0 && hi > 0.0 {
+        let m = lo.abs().max(hi);
+        (Style::Ramp { stops: &DIVERGING, min: -m, max: m }, (-m, m))
+    } else {
+        (Style::Ramp { stops: &VIRIDIS, min: lo, max: hi }, (lo, hi))
+    }
+}
+
+/// Legend of an extra raster.
+pub(crate) fn extra_legend(range: Option<(f32, f32)>) -> serde_json::Value {
+    let (style, (min, max)) = extra_style(range);
+    let stops = match style {
+        Style::Ramp { stops, .. } => stops.iter().map(|&c| format!("#{c:06x}")).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let r = |v: f32| (f64::from(v) * 1e6).round() / 1e6 + 0.0;
+    serde_json::json!({"kind": "ramp", "min": r(min), "max": r(max), "stops": stops, "unit": ""})
 }
 
 /// A round range around `lo..hi` (two significant digits of the span).

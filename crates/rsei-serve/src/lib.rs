@@ -29,7 +29,7 @@
 //! | `GET /api/areas/{area}/outline` | GeoJSON outline |
 //! | `GET /api/areas/{area}/mines` | GeoJSON mine polygons with their per-year RSEI means |
 //! | `GET /api/areas/{area}/series?lon=&lat=` | per-cell time series: RSEI, NDVI, WET, NDBSI, LST, grade, MNDWI |
-//! | `GET /tiles/{area}/{layer}/{year}/{z}/{x}/{y}.png` | a tile; layers `rsei grade ndvi wet ndbsi lst mndwi change trend`; `change` takes `?from=YEAR` |
+//! | `GET /tiles/{area}/{layer}/{year}/{z}/{x}/{y}.png` | a tile; layers `rsei grade ndvi wet ndbsi lst mndwi change trend`; `change` takes `?from=YEAR`; rasters of an area's `trend/`, `change/`, `difference/` folders are layers named by their path (`change.rsei_diff`) |
 //! | `GET /api/stats` | counters and cache statistics |
 //!
 //! ```no_run

@@ -208,6 +208,10 @@ fn layer_values(state: &AppState, area: &Area, t: &TileSpec) -> Result<Vec<f32>,
                 })
                 .collect())
         }
+        LayerId::Extra => {
+            let e = area.extras.get(t.year as usize).ok_or_else(|| ApiError::NotFound(format!("{}: no such extra raster", area.name)))?;
+            sample(state, &e.file, t.z, t.x, t.y)
+        }
         layer => sample(state, need(layer, t.year)?, t.z, t.x, t.y),
     }
 }
@@ -237,7 +241,11 @@ pub(crate) fn render(state: &AppState, area: &Area, geo: &AreaGeo, t: &TileSpec)
         )));
     }
     let values = layer_values(state, area, t)?;
-    let style: Style = t.layer.style(state.range(area, t.layer));
+    let style: Style = if t.layer == LayerId::Extra {
+        crate::layers::extra_style(state.extra_range(area, t.year as usize)).0
+    } else {
+        t.layer.style(state.range(area, t.layer))
+    };
     let mut rgba = vec![0u8; PIXELS * 4];
     let mut any = false;
     for (px, &v) in rgba.chunks_exact_mut(4).zip(&values) {
@@ -297,6 +305,18 @@ pub(crate) fn area_geo(area: &Area) -> Result<AreaGeo, FileProblem> {
     let (mx0, my0) = geo::lonlat_to_merc(b[0], b[1]);
     let (mx1, my1) = geo::lonlat_to_merc(b[2], b[3]);
     Ok(AreaGeo { info, bounds: b, merc: (mx0, my0, mx1, my1), problems })
+}
+
+/// 2nd–98th percentile of each extra raster of an area (decimated to 256 cells a side).
+pub(crate) fn extra_ranges(area: &Area) -> Vec<Option<(f32, f32)>> {
+    area.extras
+        .iter()
+        .map(|e| {
+            let (_, _, d) = e.file.decimated(256).ok()?;
+            let mut v: Vec<f32> = d.into_iter().filter(|x| x.is_finite()).collect();
+            Some(nice_range(quantile(&mut v, 0.02)?, quantile(&mut v, 0.98)?))
+        })
+        .collect()
 }
 
 /// Value ranges of the ranged layers of an area (2nd to 98th percentile over all years, read

@@ -158,6 +158,11 @@ impl AppState {
         area.ranges.get_or_init(|| render::area_ranges(area)).get(&layer).copied()
     }
 
+    /// Value range of an extra raster (blocking on first use).
+    pub(crate) fn extra_range(&self, area: &Area, index: usize) -> Option<(f32, f32)> {
+        area.extra_ranges.get_or_init(|| render::extra_ranges(area)).get(index).copied().flatten()
+    }
+
     /// All ranges of an area.
     pub(crate) fn ranges(&self, area: &Area) -> HashMap<LayerId, (f32, f32)> {
         area.ranges.get_or_init(|| render::area_ranges(area)).clone()

@@ -316,6 +316,34 @@ fn raster_outlines_and_no_mines_without_inputs() {
 }
 
 #[test]
+fn rasters_of_trend_and_change_folders_are_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let area = dir.path().join("Demo_City");
+    copy_dir(&demo_results().join("Demo_City"), &area);
+    // a difference map on the grid of the results, as a change analysis would write it
+    let a = rsei_io::plain::read_plain(&area.join("2022/rsei.tif"), 1).unwrap();
+    let b = rsei_io::plain::read_plain(&area.join("2018/rsei.tif"), 1).unwrap();
+    let d: Vec<f32> = a.data().iter().zip(b.data()).map(|(x, y)| x - y).collect();
+    std::fs::create_dir_all(area.join("change")).unwrap();
+    let r = rsei_core::Raster::new(a.grid().clone(), d).unwrap();
+    rsei_io::write_raster(&area.join("change/rsei_diff_2018_2022.tif"), &r, &rsei_io::WriteOptions::continuous()).unwrap();
+
+    let s = Server::start(ServeOptions::new(dir.path())).unwrap();
+    let v = first_area(s.addr());
+    let l = v["layers"].as_array().unwrap().iter().find(|l| l["id"] == "change.rsei_diff_2018_2022").unwrap_or_else(|| panic!("{}", v["layers"])).clone();
+    assert_eq!(l["static"], true);
+    assert_eq!(l["file"], "change/rsei_diff_2018_2022.tif");
+    let (min, max) = (l["legend"]["min"].as_f64().unwrap(), l["legend"]["max"].as_f64().unwrap());
+    assert!(min < 0.0 && (min + max).abs() < 1e-9, "a symmetric range for a difference: {}", l["legend"]);
+    let (lon, lat) = (v["center"][0].as_f64().unwrap(), v["center"][1].as_f64().unwrap());
+    let (x, y) = tile_of(lon, lat, 10);
+    let t = get(s.addr(), &format!("/tiles/Demo_City/change.rsei_diff_2018_2022/all/10/{x}/{y}.png"));
+    assert_eq!(t.status, 200, "{}", t.text());
+    let (_, _, rgba) = decode_png(&t.body);
+    assert!(rgba.chunks(4).filter(|p| p[3] == 255).count() > 1000);
+}
+
+#[test]
 fn one_area_folder_is_served_as_that_area() {
     let s = Server::start(ServeOptions::new(demo_results().join("Second_City"))).unwrap();
     let r = get(s.addr(), "/api/areas");
