@@ -28,7 +28,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + '
 
 /// The routes of the viewer.
 pub(crate) fn routes(state: Arc<AppState>) -> Router {
-    Router::new()
+    let r = Router::new()
         .route("/", get(|| async { asset("index.html") }))
         .route("/index.html", get(|| async { asset("index.html") }))
         .route("/app.js", get(|| async { asset("app.js") }))
@@ -45,8 +45,40 @@ pub(crate) fn routes(state: Arc<AppState>) -> Router {
         .route("/api/areas/{area}/series", get(series))
         .route("/api/stats", get(stats))
         .route("/tiles/{area}/{layer}/{year}/{z}/{x}/{y}", get(tile))
-        .fallback(|uri: axum::http::Uri| async move { ApiError::NotFound(format!("nothing is served at {}", uri.path())) })
-        .with_state(state)
+        .fallback(|uri: axum::http::Uri| async move { ApiError::NotFound(format!("nothing is served at {}", uri.path())) });
+    let loopback = state.opts.bind.ip().is_loopback();
+    let r = r.with_state(state);
+    if loopback {
+        r.layer(axum::middleware::from_fn(local_host_only))
+    } else {
+        r
+    }
+}
+
+/// Whether a `Host` header names this machine: an IP literal or `localhost` (with any port).
+pub(crate) fn local_host(host: &str) -> bool {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host })
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// On a loopback address, requests naming another host are refused: a web page of another site
+/// cannot read the results through a DNS name pointed at 127.0.0.1.
+async fn local_host_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match req.headers().get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(h) if !local_host(h) => (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": format!("host {h:?} is refused: this server answers requests to 127.0.0.1 or localhost"), "status": 403})),
+        )
+            .into_response(),
+        _ => next.run(req).await,
+    }
 }
 
 fn asset(name: &str) -> Response {
@@ -400,4 +432,17 @@ async fn tile(
         return Ok(png(b));
     }
     blocking(move || render_tile(&st, &a, t)).await.map(png)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn local_hosts() {
+        for h in ["127.0.0.1:8080", "localhost:1", "LOCALHOST", "[::1]:9000", "10.1.2.3", "::1"] {
+            assert!(super::local_host(h), "{h}");
+        }
+        for h in ["evil.example:8080", "evil.example", "127.0.0.1.nip.io:80", "[evil]:1"] {
+            assert!(!super::local_host(h), "{h}");
+        }
+    }
 }

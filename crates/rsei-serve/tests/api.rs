@@ -223,6 +223,10 @@ fn malformed_and_outside_requests_answer_4xx_and_the_server_goes_on() {
         assert!(body.contains(words), "{url}: {body}");
         assert!(!body.contains("root:"), "{url} leaked a file");
     }
+    // a page of another site reaching the loopback server through a DNS name is refused
+    let r = common::get_host(s.addr(), "/api/areas", "rebind.example:8080");
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(common::get_host(s.addr(), "/api/config", &format!("localhost:{}", s.addr().port())).status, 200);
     // still serving
     assert_eq!(get(s.addr(), &format!("/tiles/Demo_City/rsei/2019/10/{x}/{y}.png")).status, 200);
 }

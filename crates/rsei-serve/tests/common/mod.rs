@@ -46,9 +46,14 @@ impl Reply {
 
 /// `GET path` (sent as is: no normalisation) with HTTP/1.0, body read to the end.
 pub fn get(addr: SocketAddr, path: &str) -> Reply {
+    get_host(addr, path, &addr.to_string())
+}
+
+/// `GET path` with the given `Host` header.
+pub fn get_host(addr: SocketAddr, path: &str, host: &str) -> Reply {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
