@@ -446,6 +446,7 @@
       state.areas = (await getJSON("/api/areas")).areas;
     } catch (e) {
       showMessage(e.message);
+      for (const id of ["controls", "legend-box", "series-box", "pca-box"]) $(id).hidden = true;
       document.body.dataset.state = "no-results";
       return;
     }
