@@ -16,7 +16,9 @@
 //! strips are fixed by the grid, and the composite sums run in f64 — the same inputs give the same
 //! bits at any thread count.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use rsei_core::model::{self, RseiModel};
 
 use crate::bail;
 use crate::error::{Context, Error, Result};
@@ -33,8 +35,45 @@ use rsei_io::LayerReader;
 use serde::Serialize;
 
 use crate::archive::{Archive, Selection};
-use crate::options::{NdviSource, RseiRunOptions};
+use crate::area::StudyArea;
+use crate::options::{NdviSource, RseiRunOptions, RunInputs};
 use crate::progress::Progress;
+
+// The request and per-year result of an RSEI run live here (not in `run`) so that `outputs`,
+// which writes them, and `run`, which makes them, both depend on this module and not on each other.
+
+/// What to compute.
+pub struct RseiRequest<'a> {
+    pub archive: &'a Archive,
+    pub inputs: &'a RunInputs,
+    pub areas: &'a [StudyArea],
+    pub years: &'a [i32],
+    pub options: &'a RseiRunOptions,
+    pub out_dir: &'a Path,
+}
+
+/// Result of one area and year (also written as `summary.json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct YearSummary {
+    pub area: String,
+    pub year: i32,
+    /// Pixels entering the RSEI (inside, not water, all indicators valid).
+    pub n_pixels: u64,
+    pub n_water: u64,
+    pub pixel_area_km2: f64,
+    pub rsei_mean: Option<f64>,
+    pub rsei_std: Option<f64>,
+    pub model: RseiModel,
+    pub rsei0_range: (f64, f64),
+    pub grades: model::GradeReport,
+    pub indicator_means: [Option<f64>; 4],
+    pub qa: Vec<ProductQa>,
+    pub composite: String,
+    pub warnings: Vec<String>,
+    /// Output folder, relative to the run's output folder (outputs can be moved as a whole).
+    pub folder: PathBuf,
+}
+
 
 /// Default cells per strip (full-width rows of the 500 m grid).
 pub const DEFAULT_STRIP_CELLS: usize = 1 << 21;

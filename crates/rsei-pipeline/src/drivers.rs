@@ -66,7 +66,7 @@ use rsei_core::drivers::{
 use rsei_core::grid::ASIA_NORTH_ALBERS_PROJ;
 use rsei_core::zonal::{self, PixelRule};
 use rsei_core::{Bounds, CoreError, Crs, Grid, Raster};
-use rsei_forest::{metrics, train_validation_split, Dataset, Forest, ForestError, ForestParams};
+use rsei_forest::{metrics, train_validation_split, Dataset, Forest, ForestParams};
 use rsei_io::stack::{warp_driver, warp_drivers, AlignedDriver, DriverSource, StackError};
 use rsei_io::vector::{self, FeatureFilter, VectorError, VectorOptions};
 use rsei_io::warp::Resampling;
@@ -74,9 +74,8 @@ use rsei_io::{write_bands, write_raster, OverviewResampling, Overviews, RasterFo
 use rsei_report::table::{Cell, Column, Table};
 use rsei_report::{Annotation, Axis, Chart, Corner, Legend, LegendPosition, Series};
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use crate::area::{load_areas, AreaSource, StudyArea};
+use crate::area::StudyArea;
 use crate::mining::MineSource;
 use crate::outputs::{checksum, InputFile, SOFTWARE};
 use crate::progress::Progress;
@@ -90,38 +89,7 @@ pub const SLOPE: &str = "Slope";
 pub const DISM: &str = "DisM";
 pub const MINEA: &str = "MineA";
 
-/// Errors of the driver analysis that name the input at fault; [`DriversError::is_input`] tells
-/// the command line which are about the user's inputs (exit code 2).
-#[derive(Debug, Error)]
-pub enum DriversError {
-    /// An option out of range.
-    #[error("invalid driver option {name}: {reason}")]
-    InvalidOption { name: String, reason: String },
-    /// No RSEI raster for the area and year.
-    #[error("study area {area:?}: {} not found (years with RSEI for this area: {}); run `rsei compute` for {year} first", .path.display(), if .available.is_empty() { "none".to_string() } else { .available.iter().map(i32::to_string).collect::<Vec<_>>().join(", ") })]
-    NoRsei { area: String, year: i32, path: PathBuf, available: Vec<i32> },
-    /// RSEI could not be resampled onto the driver grid.
-    #[error("study area {area:?}: RSEI {}: {error}", .path.display())]
-    Rsei { area: String, path: PathBuf, error: Box<rsei_io::IoError> },
-    /// A driver raster could not be used.
-    #[error("study area {area:?}: {error}")]
-    Stack { area: String, error: StackError },
-    /// The mine layer could not be used.
-    #[error("mine layer {}: {reason}", .path.display())]
-    Mines { path: PathBuf, reason: String },
-    /// A vector operation failed (reading, reprojecting, union).
-    #[error("{what}: {error}")]
-    Vector { what: String, error: Box<VectorError> },
-    /// No pixel, or too few, to analyse.
-    #[error("study area {area:?}: {detail}")]
-    Pixels { area: String, detail: String },
-    /// A numeric step refused its input.
-    #[error("study area {area:?}: {what}: {error}")]
-    Core { area: String, what: String, error: CoreError },
-    /// The random forest refused its input.
-    #[error("study area {area:?}: random forest: {error}")]
-    Forest { area: String, error: ForestError },
-}
+pub use crate::error::DriversError;
 
 impl DriversError {
     /// Whether the error is about the inputs given (as opposed to a failing operation).
@@ -1463,55 +1431,6 @@ pub fn parse_driver(spec: &str) -> Result<DriverSource> {
         return Err(usage(format!("--driver {spec:?}: no file given")));
     }
     Ok(DriverSource::new(name, files, resampling))
-}
-
-/// The driver step of the demo: synthetic driver rasters for the demo scene (made once per seed
-/// in `data/drivers`, see [`crate::demo::drivers`]) against the RSEI of 2019 in `results`; the
-/// outputs go to `results/drivers`. Notes go to `progress`.
-pub fn demo(data: &Path, results: &Path, seed: u64, progress: &dyn Progress) -> Result<DriverRunSummary> {
-    use crate::demo::drivers::{generate, DRIVER_YEAR};
-    let dir = data.join("drivers");
-    let marker = dir.join(".seed");
-    let fresh = std::fs::read_to_string(&marker).map(|s| s.trim() == seed.to_string()).unwrap_or(false) && dir.join("README.txt").is_file();
-    if !fresh {
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("removing the old synthetic drivers {}", dir.display()))?;
-        }
-        progress.message("generating SYNTHETIC driver rasters");
-        generate(&dir, seed)?;
-        rsei_core::fsutil::write_atomic(&marker, seed.to_string().as_bytes())?;
-    }
-    let file = |name: &str| -> PathBuf { dir.join(name) };
-    let mut drivers = vec![DriverSource::new("Prec", (1..=12).map(|m| file(&format!("prec_{DRIVER_YEAR}_{m:02}.tif"))).collect(), Resampling::Bilinear)];
-    for (name, stem) in [("GDP", "gdp"), ("NTL", "ntl"), ("Elec", "elec"), ("CO2", "co2"), ("PM2.5", "pm25")] {
-        drivers.push(DriverSource::new(name, vec![file(&format!("{stem}_{DRIVER_YEAR}.tif"))], Resampling::Bilinear));
-    }
-    let mines = MineSource {
-        filter: Some("\"Mine Type\" = 'mine boundary'".into()),
-        ..MineSource::file(data.join("vectors").join("mines.geojson"))
-    };
-    let inputs = DriverInputs {
-        rsei_dir: results.to_path_buf(),
-        year: DRIVER_YEAR,
-        drivers,
-        dem: Some(file("dem_30s.tif")),
-        mines: Some(mines),
-        barrier: Some(file("barrier.geojson")),
-        barrier_layer: None,
-    };
-    let mut area = AreaSource::file(data.join("vectors").join("city.geojson"));
-    area.name_field = Some("name_en".into());
-    let areas = load_areas(&area)?;
-    // the method's defaults (1000 trees): the step takes a few seconds on two cores
-    let opts = DriverRunOptions::default();
-    progress.message("driver analysis");
-    let s = run(&inputs, &areas, Some(&area.path), &opts, results, progress).context("driver analysis of the demo cities")?;
-    for a in &s.areas {
-        for n in &a.notes {
-            progress.println(&format!("note: {}: {n}", a.area));
-        }
-    }
-    Ok(s)
 }
 
 #[cfg(test)]

@@ -13,9 +13,10 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::drivers::DriversError;
-use crate::mining::MiningError;
-use crate::report_html::StudyReportError;
+use rsei_core::CoreError;
+use rsei_forest::ForestError;
+use rsei_io::stack::StackError;
+use rsei_io::vector::VectorError;
 
 /// Everything that can go wrong in a pipeline.
 #[derive(Debug, Error)]
@@ -192,6 +193,98 @@ macro_rules! ensure {
             $crate::bail!($($arg)*);
         }
     };
+}
+
+// The error enums of the analyses live here, beside `Error`, so that this module depends on no
+// pipeline module (each pipeline module re-exports its own enum and keeps its `impl` blocks).
+
+/// Errors of the driver analysis that name the input at fault; [`DriversError::is_input`] tells
+/// the command line which are about the user's inputs (exit code 2).
+#[derive(Debug, Error)]
+pub enum DriversError {
+    /// An option out of range.
+    #[error("invalid driver option {name}: {reason}")]
+    InvalidOption { name: String, reason: String },
+    /// No RSEI raster for the area and year.
+    #[error("study area {area:?}: {} not found (years with RSEI for this area: {}); run `rsei compute` for {year} first", .path.display(), if .available.is_empty() { "none".to_string() } else { .available.iter().map(i32::to_string).collect::<Vec<_>>().join(", ") })]
+    NoRsei { area: String, year: i32, path: PathBuf, available: Vec<i32> },
+    /// RSEI could not be resampled onto the driver grid.
+    #[error("study area {area:?}: RSEI {}: {error}", .path.display())]
+    Rsei { area: String, path: PathBuf, error: Box<rsei_io::IoError> },
+    /// A driver raster could not be used.
+    #[error("study area {area:?}: {error}")]
+    Stack { area: String, error: StackError },
+    /// The mine layer could not be used.
+    #[error("mine layer {}: {reason}", .path.display())]
+    Mines { path: PathBuf, reason: String },
+    /// A vector operation failed (reading, reprojecting, union).
+    #[error("{what}: {error}")]
+    Vector { what: String, error: Box<VectorError> },
+    /// No pixel, or too few, to analyse.
+    #[error("study area {area:?}: {detail}")]
+    Pixels { area: String, detail: String },
+    /// A numeric step refused its input.
+    #[error("study area {area:?}: {what}: {error}")]
+    Core { area: String, what: String, error: CoreError },
+    /// The random forest refused its input.
+    #[error("study area {area:?}: random forest: {error}")]
+    Forest { area: String, error: ForestError },
+}
+
+/// Errors of the mining pipeline that name the input at fault. [`MiningError::is_input`] tells
+/// the command line which ones are the user's inputs (exit code 2).
+#[derive(Debug, Error)]
+pub enum MiningError {
+    /// An option is out of range.
+    #[error("invalid mining option {name}: {reason}")]
+    InvalidOption { name: String, reason: String },
+    /// The RSEI folder has no results for the area.
+    #[error("{}: no RSEI results for study area {area:?} (folder {slug:?} missing; area folders found: {})", .dir.display(), if .available.is_empty() { "none".to_string() } else { .available.join(", ") })]
+    NoAreaFolder { dir: PathBuf, area: String, slug: String, available: Vec<String> },
+    /// The area folder has no year folder with `rsei.tif`.
+    #[error("{}: no year folder with rsei.tif (run `rsei compute` first)", .dir.display())]
+    NoYears { dir: PathBuf },
+    /// A requested year has no `rsei.tif`.
+    #[error("year {year}: {} not found (years available: {})", .path.display(), .available.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))]
+    MissingYear { year: i32, path: PathBuf, available: Vec<i32> },
+    /// A raster could not be read.
+    #[error("reading {}: {error}", .path.display())]
+    Raster { path: PathBuf, error: Box<rsei_io::IoError> },
+    /// Two rasters that must share one grid do not.
+    #[error("{} and {} are not on the same grid ({detail}); all years must come from one compute run with the same output grid", .first.display(), .other.display())]
+    GridMismatch { first: PathBuf, other: PathBuf, detail: String },
+    /// The study-area source gives no or several areas.
+    #[error("{}: {found} study areas ({names}); choose one with a filter (--where) or dissolve them", .path.display())]
+    AreaCount { path: PathBuf, found: usize, names: String },
+    /// The study area could not be read.
+    #[error("study area: {}", .0.chain_text())]
+    Area(Box<crate::Error>),
+    /// The mine layer could not be used.
+    #[error("mine layer: {error}")]
+    Mines { error: Box<VectorError> },
+    /// Building the mining geometry failed.
+    #[error("geometry of {area:?}: {error}")]
+    Geometry { area: String, error: Box<VectorError> },
+    /// The analysis refused its inputs.
+    #[error("analysis of {area:?}: {error}")]
+    Analysis { area: String, error: Box<CoreError> },
+}
+
+/// Errors that name the output folder or file at fault.
+#[derive(Debug, Error)]
+pub enum StudyReportError {
+    /// The output folder does not exist.
+    #[error("{}: not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    /// No `<area>/<year>/summary.json` in the folder.
+    #[error("{}: no RSEI results (no <area>/<year>/summary.json); run `rsei compute --out {}` first", .0.display(), .0.display())]
+    NoResults(PathBuf),
+    /// A JSON output cannot be read or does not have the expected content.
+    #[error("{}: {reason}", .path.display())]
+    BadFile { path: PathBuf, reason: String },
+    /// The map option is out of range.
+    #[error("map_max_px = {0} is too small (at least 64)")]
+    MapSize(usize),
 }
 
 #[cfg(test)]

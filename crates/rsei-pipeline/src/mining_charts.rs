@@ -19,7 +19,6 @@ use rsei_core::mining::MiningReport;
 use rsei_report::color::{sequential, series_color, Rgba};
 use rsei_report::{Annotation, Axis, BoxItem, Chart, Corner, Legend, LegendPosition, MarkerShape, Series};
 
-use crate::mining::{band_key, ring_spreads};
 
 /// Colour of the whole city (green, as in the paper's Fig. 4).
 pub const CITY_COLOR: Rgba = Rgba::hex(0x009e73);
@@ -281,15 +280,125 @@ pub fn latitude_chart(report: &MiningReport, area: &str) -> Result<Chart, String
     .with_series(Series::line_with_band("Mean RSEI ± std of pixels", pts, band).with_color(DIFF_COLOR)))
 }
 
+/// Population standard deviation of the values (`None` when empty).
+fn pop_std(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    Some((v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt())
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Per ring index: (between-year std of the yearly means, mean of the yearly pixel std).
+pub(crate) fn ring_spreads(report: &MiningReport) -> BTreeMap<usize, (Option<f64>, Option<f64>)> {
+    let mut by: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for r in &report.rings {
+        let e = by.entry(r.ring).or_default();
+        if let (Some(m), Some(s)) = (r.mean, r.std) {
+            e.0.push(m);
+            e.1.push(s);
+        }
+    }
+    by.into_iter().map(|(k, (m, s))| (k, (pop_std(&m), mean(&s)))).collect()
+}
+
+/// Band key of a latitude row (south edge in units of 1e-9 degrees, exact enough for grouping).
+pub(crate) fn band_key(lat_south: f64) -> i64 {
+    (lat_south * 1e9).round() as i64
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use rsei_core::zonal::PixelRule;
     use rsei_report::SeriesKind;
+
+    /// A hand-made report: two years, two rings, one mine, two latitude bands.
+    pub(crate) fn hand_report() -> MiningReport {
+        use rsei_core::mining::*;
+        let ring = |ring: usize, year: i32, n: u64, mean: Option<f64>, std: Option<f64>| RingYearRow {
+            ring,
+            inner_km: if ring == 0 { 0.0 } else { ring as f64 - 1.0 },
+            outer_km: ring as f64,
+            distance_km: ring as f64,
+            year,
+            n,
+            weighted_n: n as f64,
+            mean,
+            std,
+        };
+        let lat = |s: f64, year: i32, mean: f64, std: f64| LatitudeRow { lat_south: s, lat_north: s + 0.05, year, n: 3, weighted_n: 3.0, mean: Some(mean), std: Some(std) };
+        let mvc = |year: i32, m: f64, c: f64| MineVsCityRow {
+            year,
+            mines_n: 4,
+            mines_weighted_n: 4.0,
+            mines_mean: Some(m),
+            mines_std: Some(0.1),
+            city_n: 40,
+            city_weighted_n: 40.0,
+            city_mean: Some(c),
+            city_std: Some(0.2),
+            abs_diff: Some((m - c).abs()),
+        };
+        let bp = BoxPlot { min: 0.2, q1: 0.2, median: 0.2, q3: 0.2, max: 0.2, whisker_low: 0.2, whisker_high: 0.2, outliers: vec![] };
+        let report = MiningReport {
+            rule: PixelRule::Centre,
+            mine_vs_city: vec![mvc(2001, 0.2, 0.6), mvc(2002, 0.3, 0.5)],
+            histograms: vec![],
+            densities: (0..=2)
+                .flat_map(|i| ["mines", "city"].map(|z| DensityRow { year: 2001, zone: z.into(), x: i as f64 / 2.0, density: 1.0, bandwidth: 0.1 }))
+                .collect(),
+            rings: vec![
+                ring(0, 2001, 4, Some(0.2), Some(0.05)),
+                ring(1, 2001, 9, Some(0.5), Some(0.1)),
+                ring(0, 2002, 4, Some(0.3), Some(0.15)),
+                ring(1, 2002, 0, None, None),
+            ],
+            ring_profile: vec![
+                RingProfileRow { ring: 0, inner_km: 0.0, outer_km: 0.0, distance_km: 0.0, years_with_data: 2, multi_year_mean: Some(0.25), fitted: None },
+                RingProfileRow { ring: 1, inner_km: 0.0, outer_km: 1.0, distance_km: 1.0, years_with_data: 1, multi_year_mean: Some(0.5), fitted: None },
+            ],
+            ring_summary: RingSummary { peak_distance_km: Some(1.0), peak_mean: Some(0.5), trend: None },
+            per_mine: [2001, 2002]
+                .map(|year| MineYearRow {
+                    id: "a".into(),
+                    name: "Pit A".into(),
+                    area_km2: 0.3,
+                    size_class: "0.25-0.5".into(),
+                    year,
+                    n: 1,
+                    weighted_n: 1.0,
+                    mean: Some(0.2),
+                    std: Some(0.0),
+                })
+                .to_vec(),
+            size_classes: [2001, 2002]
+                .map(|year| SizeClassRow { size_class: "0.25-0.5".into(), lower_km2: Some(0.25), upper_km2: Some(0.5), year, n_mines: 1, boxplot: Some(bp.clone()) })
+                .to_vec(),
+            latitude: vec![lat(39.95, 2001, 0.4, 0.1), lat(40.0, 2001, 0.5, 0.2), lat(39.95, 2002, 0.6, 0.3)],
+            mines_per_band: vec![MinesPerBandRow { lat_south: 39.95, lat_north: 40.0, mines: 1 }, MinesPerBandRow { lat_south: 40.0, lat_north: 40.05, mines: 0 }],
+            notes: vec![],
+        };
+        report
+    }
+
+    #[test]
+    fn spreads_by_hand() {
+        // population std of 0.2, 0.4 = 0.1; mean of pixel stds 0.05, 0.15 = 0.1
+        assert!((pop_std(&[0.2, 0.4]).unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(pop_std(&[]), None);
+        assert_eq!(mean(&[0.05, 0.15]), Some(0.1));
+        assert_eq!(band_key(39.95), 39_950_000_000);
+    }
 
     #[test]
     fn figures_of_a_hand_made_report() {
-        let (rep, _) = crate::mining::tests::hand_report();
+        let rep = hand_report();
         let mut notes = Vec::new();
         let figs = figures(&rep, "Test", &mut notes);
         let names: Vec<&str> = figs.iter().map(|f| f.name).collect();
@@ -329,7 +438,7 @@ mod tests {
 
     #[test]
     fn figures_without_data_are_left_out_with_a_note() {
-        let (mut rep, _) = crate::mining::tests::hand_report();
+        let mut rep = hand_report();
         rep.densities.clear();
         rep.latitude.clear();
         for s in &mut rep.size_classes {

@@ -30,9 +30,8 @@ use rsei_report::table::{Cell, Column, Table};
 use serde::{Deserialize, Serialize};
 
 use crate::area::StudyArea;
-use crate::compute::YearIndicators;
+use crate::compute::{RseiRequest, YearIndicators, YearSummary};
 use crate::options::RseiRunOptions;
-use crate::run::{RseiRequest, YearSummary};
 
 /// Name and version of this software, recorded in every output.
 pub const SOFTWARE: &str = concat!("rsei ", env!("CARGO_PKG_VERSION"));

@@ -46,7 +46,6 @@ use rsei_report::color::{sequential, series_color};
 use rsei_report::html::{escape_markup as esc, Block, Callout, CalloutKind, Document, Figure, Panel, Section, TCell, TableBlock};
 use rsei_report::{Axis, Chart, Legend, LegendPosition, MarkerShape, Series};
 use serde::Deserialize;
-use thiserror::Error;
 
 use crate::options::{NdviSource, Platforms, RseiRunOptions};
 
@@ -74,22 +73,7 @@ impl Default for ReportOptions {
     }
 }
 
-/// Errors that name the output folder or file at fault.
-#[derive(Debug, Error)]
-pub enum StudyReportError {
-    /// The output folder does not exist.
-    #[error("{}: not a folder", .0.display())]
-    NotAFolder(PathBuf),
-    /// No `<area>/<year>/summary.json` in the folder.
-    #[error("{}: no RSEI results (no <area>/<year>/summary.json); run `rsei compute --out {}` first", .0.display(), .0.display())]
-    NoResults(PathBuf),
-    /// A JSON output cannot be read or does not have the expected content.
-    #[error("{}: {reason}", .path.display())]
-    BadFile { path: PathBuf, reason: String },
-    /// The map option is out of range.
-    #[error("map_max_px = {0} is too small (at least 64)")]
-    MapSize(usize),
-}
+pub use crate::error::StudyReportError;
 
 // ---------------------------------------------------------------------------------------------
 // What the pipelines wrote

@@ -1,53 +1,21 @@
 //! RSEI for study areas and years: composites → indicators → (warp) → normalisation, PCA, RSEI,
 //! grades → outputs. One folder per area and year; tables per area and for the whole run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::{Context, Result};
 use rsei_core::accum::{Accumulator, MinMax, Moments};
 use rsei_core::model::{self, GradeTable, IndicatorHistograms, Normalisation, NormalisedStats, RseiModel, RseiStats};
 use rsei_core::zonal::{self, PixelRule};
 use rsei_core::{Crs, GeoTransform, Grid, Raster};
-use serde::Serialize;
 
-use crate::archive::Archive;
 use crate::area::StudyArea;
-use crate::compute::{landcover_on_grid, ProductQa, StudyGrid, YearIndicators, YearJob};
-use crate::options::{RseiRunOptions, RunInputs};
+use crate::compute::{landcover_on_grid, StudyGrid, YearIndicators, YearJob};
+use crate::options::RseiRunOptions;
 use crate::outputs::{self, Provenance};
 use crate::progress::Progress;
 
-/// What to compute.
-pub struct RseiRequest<'a> {
-    pub archive: &'a Archive,
-    pub inputs: &'a RunInputs,
-    pub areas: &'a [StudyArea],
-    pub years: &'a [i32],
-    pub options: &'a RseiRunOptions,
-    pub out_dir: &'a Path,
-}
-
-/// Result of one area and year (also written as `summary.json`).
-#[derive(Clone, Debug, Serialize)]
-pub struct YearSummary {
-    pub area: String,
-    pub year: i32,
-    /// Pixels entering the RSEI (inside, not water, all indicators valid).
-    pub n_pixels: u64,
-    pub n_water: u64,
-    pub pixel_area_km2: f64,
-    pub rsei_mean: Option<f64>,
-    pub rsei_std: Option<f64>,
-    pub model: RseiModel,
-    pub rsei0_range: (f64, f64),
-    pub grades: model::GradeReport,
-    pub indicator_means: [Option<f64>; 4],
-    pub qa: Vec<ProductQa>,
-    pub composite: String,
-    pub warnings: Vec<String>,
-    /// Output folder, relative to the run's output folder (outputs can be moved as a whole).
-    pub folder: PathBuf,
-}
+pub use crate::compute::{RseiRequest, YearSummary};
 
 /// Cells of `grid` inside `polygon` by the clip rule.
 pub fn inside_mask(grid: &Grid, polygon: &geo_types::MultiPolygon<f64>, rule: PixelRule) -> Result<Vec<bool>> {

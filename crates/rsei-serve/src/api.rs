@@ -15,8 +15,10 @@ use crate::assets;
 use crate::catalog::Area;
 use crate::geo::{self, Dir, MAX_ZOOM};
 use crate::layers::{LayerId, INDICATORS};
-use crate::render::{self, TileSpec};
-use crate::state::{lock_mutex, ApiError, AppState};
+use crate::error::ApiError;
+use crate::render;
+use crate::tilemap::TileSpec;
+use crate::state::{lock_mutex, AppState};
 
 type St = State<Arc<AppState>>;
 type ApiResult<T> = Result<T, ApiError>;

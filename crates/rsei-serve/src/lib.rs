@@ -46,12 +46,15 @@
 mod api;
 mod assets;
 mod cache;
+mod error;
+mod extent;
 mod catalog;
 mod geo;
 mod layers;
 mod raster;
 mod render;
 mod state;
+mod tilemap;
 mod vectors;
 
 use std::future::Future;

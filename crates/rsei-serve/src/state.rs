@@ -1,5 +1,4 @@
-//! The server's shared state: the catalogue of the results folder and the caches, and the error
-//! type of requests.
+//! The server's shared state: the catalogue of the results folder and the caches.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -8,54 +7,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 
 use crate::cache::{CacheStats, Lru};
 use crate::catalog::{self, Area, AreaGeo, Catalog, FileTable};
 use crate::layers::LayerId;
-use crate::raster::{Cells, FileProblem, RasterFile, RasterInfo};
-use crate::render::{self, TileMap, TileSpec};
+use crate::raster::{Cells, RasterFile, RasterInfo};
+use crate::error::ApiError;
+use crate::extent;
+use crate::tilemap::{self, TileMap, TileSpec};
 use crate::ServeOptions;
-
-/// Why a request failed; every variant becomes a 4xx (or 500) response with a JSON body
-/// `{"error": MESSAGE, "status": CODE}`.
-#[derive(Debug)]
-pub(crate) enum ApiError {
-    /// 400: a malformed request (bad number, unknown layer, tile index out of range …).
-    BadRequest(String),
-    /// 404: no such area, year or layer; a tile or point outside the data; no results at all.
-    NotFound(String),
-    /// 422: a result file exists but cannot be read (corrupted, not a raster …).
-    BadFile(FileProblem),
-    /// 500: a failure of the server itself.
-    Internal(String),
-}
-
-impl ApiError {
-    pub(crate) fn status(&self) -> StatusCode {
-        match self {
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadFile(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-    pub(crate) fn message(&self) -> String {
-        match self {
-            ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::Internal(m) => m.clone(),
-            ApiError::BadFile(p) => format!("the result file {} cannot be read: {}", p.file, p.reason),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let body = serde_json::json!({"error": self.message(), "status": status.as_u16()});
-        (status, [("cache-control", "no-store")], axum::Json(body)).into_response()
-    }
-}
 
 /// Counters of the server's work.
 #[derive(Default)]
@@ -92,7 +52,7 @@ impl AppState {
     pub(crate) fn new(root: PathBuf, opts: ServeOptions) -> Result<AppState, ApiError> {
         let mut files = FileTable::default();
         let cat = catalog::scan(&root, &mut files, None);
-        let empty_png = Bytes::from(render::encode_png(&vec![0u8; crate::geo::TILE_SIZE * crate::geo::TILE_SIZE * 4])?);
+        let empty_png = Bytes::from(tilemap::encode_png(&vec![0u8; crate::geo::TILE_SIZE * crate::geo::TILE_SIZE * 4])?);
         Ok(AppState {
             root,
             tiles: Mutex::new(Lru::new(opts.tile_cache_bytes)),
@@ -147,7 +107,7 @@ impl AppState {
 
     /// Where an area lies (blocking: opens its files on first use).
     pub(crate) fn geo<'a>(&self, area: &'a Area) -> Result<&'a AreaGeo, ApiError> {
-        area.geo.get_or_init(|| render::area_geo(area)).as_ref().map_err(|p| ApiError::BadFile(p.clone()))
+        area.geo.get_or_init(|| extent::area_geo(area)).as_ref().map_err(|p| ApiError::BadFile(p.clone()))
     }
 
     /// Value range of a ranged layer (blocking on first use).
@@ -155,17 +115,17 @@ impl AppState {
         if !layer.ranged() {
             return None;
         }
-        area.ranges.get_or_init(|| render::area_ranges(area)).get(&layer).copied()
+        area.ranges.get_or_init(|| extent::area_ranges(area)).get(&layer).copied()
     }
 
     /// Value range of an extra raster (blocking on first use).
     pub(crate) fn extra_range(&self, area: &Area, index: usize) -> Option<(f32, f32)> {
-        area.extra_ranges.get_or_init(|| render::extra_ranges(area)).get(index).copied().flatten()
+        area.extra_ranges.get_or_init(|| extent::extra_ranges(area)).get(index).copied().flatten()
     }
 
     /// All ranges of an area.
     pub(crate) fn ranges(&self, area: &Area) -> HashMap<LayerId, (f32, f32)> {
-        area.ranges.get_or_init(|| render::area_ranges(area)).clone()
+        area.ranges.get_or_init(|| extent::area_ranges(area)).clone()
     }
 
     /// The (cached) map of a tile onto a grid.
@@ -176,7 +136,7 @@ impl AppState {
         if let Some(m) = lock(&self.maps).get(&key) {
             return Ok(m);
         }
-        let m = Arc::new(render::tile_map(info, z, x, y).map_err(ApiError::Internal)?);
+        let m = Arc::new(tilemap::tile_map(info, z, x, y).map_err(ApiError::Internal)?);
         lock(&self.maps).insert(key, m.clone(), m.coords.len() * 8 + 64);
         Ok(m)
     }
