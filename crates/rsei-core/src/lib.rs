@@ -14,6 +14,8 @@
 //! | [`mining`] | mines vs city, distance rings, mine-size classes, latitude profiles (METHOD §5) |
 //! | [`model`] | normalisation, covariance PCA, PC1 orientation, RSEI, grades (METHOD §4) |
 //! | [`stats`] | histograms, densities, box plots, Pearson correlation |
+//! | [`trend`] | Mann–Kendall test, Sen slope, Hamed–Rao correction, Benjamini–Hochberg FDR, per-pixel trend maps |
+//! | [`change`] | grade transfer matrix between two years (cells, km²), difference maps |
 //! | [`fsutil`] | atomic file output (temp file, then rename) |
 //! | [`drivers`] | derived drivers (slope, distance to mines with barriers, mine share), complete cases, Pearson, ranking (METHOD §6–8) |
 //! | [`zonal`] | polygons, exact cell coverage fractions, pixel-centre rasterisation, zonal statistics (METHOD §5) |
@@ -24,6 +26,7 @@
 //! could be doubted (`lst_celsius`, `area_km2`, `distance_m`).
 
 pub mod accum;
+pub mod change;
 pub mod composite;
 pub mod drivers;
 pub mod error;
@@ -37,6 +40,7 @@ pub mod qa;
 pub mod raster;
 pub mod spatial;
 pub mod stats;
+pub mod trend;
 pub mod zonal;
 
 pub use error::{CoreError, Result};
