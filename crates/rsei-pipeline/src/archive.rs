@@ -17,7 +17,9 @@ use crate::options::Platforms;
 /// The MODIS granules of one or more folders.
 #[derive(Clone, Debug, Default)]
 pub struct Archive {
+    /// The folders that were scanned.
     pub folders: Vec<PathBuf>,
+    /// What the folders hold, by product, tile and date, and the files that cannot be used.
     pub inventory: Inventory,
 }
 
@@ -25,7 +27,9 @@ pub struct Archive {
 /// tiles of that date.
 #[derive(Clone, Debug, Default)]
 pub struct Selection<'a> {
+    /// The product kind (`None` when the product is absent from the archive).
     pub kind: Option<ProductKind>,
+    /// Granules by date, in date order.
     pub dates: Vec<(ModisDate, Vec<&'a Granule>)>,
 }
 

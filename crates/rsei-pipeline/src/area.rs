@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 /// per feature, named by a field (or one dissolved area named `name`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AreaSource {
+    /// The vector file.
     pub path: PathBuf,
+    /// The layer of the file (`None`: the first).
     pub layer: Option<String>,
+    /// Which features make up the area (`None`: all of them, dissolved).
     pub filter: Option<FeatureFilter>,
     /// Field naming each area (default: `name_en`, `name`, `NAME` when present, else the feature id).
     pub name_field: Option<String>,

@@ -42,33 +42,72 @@ use crate::progress::Progress;
 // The request and per-year result of an RSEI run live here (not in `run`) so that `outputs`,
 // which writes them, and `run`, which makes them, both depend on this module and not on each other.
 
-/// What to compute.
+/// What to compute: RSEI of every area and year of an archive (re-exported as
+/// [`crate::ComputeRequest`]; run it with [`crate::run::run`]).
+///
+/// ```no_run
+/// use rsei_pipeline::archive::Archive;
+/// use rsei_pipeline::area::{load_areas, AreaSource};
+/// use rsei_pipeline::options::{RseiRunOptions, RunInputs};
+/// use rsei_pipeline::progress::Silent;
+/// use rsei_pipeline::{run, ComputeRequest};
+///
+/// let inputs = RunInputs { data: vec!["/data/modis".into()], landcover: None };
+/// let archive = Archive::scan(&inputs.data)?;
+/// let areas = load_areas(&AreaSource::file("cities.geojson"))?;
+/// let mut options = RseiRunOptions::default();
+/// options.rsei.pooled = true; // one PCA over all years of an area
+/// let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &[2019, 2020], options: &options, out_dir: "results".as_ref() };
+/// for y in run::run(&req, &Silent)? {
+///     println!("{} {}: mean RSEI {:?} over {} pixels", y.area, y.year, y.rsei_mean, y.n_pixels);
+/// }
+/// # Ok::<(), rsei_pipeline::Error>(())
+/// ```
 pub struct RseiRequest<'a> {
+    /// The granules to read.
     pub archive: &'a Archive,
+    /// The data folders and the optional land-cover raster (recorded in the outputs).
     pub inputs: &'a RunInputs,
+    /// The study areas (MODIS sinusoidal).
     pub areas: &'a [StudyArea],
+    /// Target years.
     pub years: &'a [i32],
+    /// Every option of the chain (composite, QA, indicators, water, model, output).
     pub options: &'a RseiRunOptions,
+    /// The output folder (`<out>/<area>/<year>/`).
     pub out_dir: &'a Path,
 }
 
 /// Result of one area and year (also written as `summary.json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct YearSummary {
+    /// Name of the study area.
     pub area: String,
+    /// Target year.
     pub year: i32,
     /// Pixels entering the RSEI (inside, not water, all indicators valid).
     pub n_pixels: u64,
+    /// Water pixels inside the area (excluded).
     pub n_water: u64,
+    /// Area of one pixel (km²).
     pub pixel_area_km2: f64,
+    /// Mean RSEI over the area (`None` without pixels).
     pub rsei_mean: Option<f64>,
+    /// Standard deviation of RSEI over the area.
     pub rsei_std: Option<f64>,
+    /// Normalisation bounds, PCA and PC1 orientation.
     pub model: RseiModel,
+    /// Range of RSEI0 before rescaling.
     pub rsei0_range: (f64, f64),
+    /// Pixels, km² and share per grade and per class.
     pub grades: model::GradeReport,
+    /// Mean NDVI, WET, NDBSI and LST (°C) over the RSEI pixels.
     pub indicator_means: [Option<f64>; 4],
+    /// Observations and their QA outcome per product.
     pub qa: Vec<ProductQa>,
+    /// Composite description (window, season, reducer, order).
     pub composite: String,
+    /// Warnings of the run (orientation, empty products, …).
     pub warnings: Vec<String>,
     /// Output folder, relative to the run's output folder (outputs can be moved as a whole).
     pub folder: PathBuf,
@@ -90,7 +129,9 @@ const STRIP_ALIGN_1KM: usize = 256;
 /// covers exactly 2×2 of its cells), the matching 1 km grid, and which 500 m cells are inside.
 #[derive(Clone, Debug)]
 pub struct StudyGrid {
+    /// The 500 m grid of the area (the RSEI grid).
     pub grid: Grid,
+    /// The nested 1 km grid (MOD11A2 LST).
     pub grid_1km: Grid,
     /// Cells inside the study area (by the clip rule).
     pub inside: Vec<bool>,
@@ -117,31 +158,48 @@ impl StudyGrid {
 /// QA outcome of one product over a composite window.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ProductQa {
+    /// Product name (`MOD09A1`, …).
     pub product: String,
+    /// Granules read.
     pub granules: usize,
+    /// Dates of the composite window with at least one granule.
     pub dates: usize,
+    /// Valid and rejected observations by reason.
     pub report: ValidityReport,
 }
 
 /// The composites and indicators of one area and year on the study grid (`NaN` = nodata).
 #[derive(Clone, Debug)]
 pub struct YearIndicators {
+    /// Target year.
     pub year: i32,
+    /// The grid of every layer.
     pub grid: Grid,
+    /// Greenness (NDVI) composite; `NaN` = nodata.
     pub ndvi: Vec<f32>,
+    /// Wetness (tasseled cap).
     pub wet: Vec<f32>,
+    /// Dryness (NDBSI).
     pub ndbsi: Vec<f32>,
+    /// Heat: LST in °C.
     pub lst_celsius: Vec<f32>,
+    /// MNDWI (water index).
     pub mndwi: Vec<f32>,
+    /// Water pixels (MNDWI and land cover).
     pub water: Vec<bool>,
+    /// Pixels inside the study area.
     pub inside: Vec<bool>,
     /// Valid observations per cell: MOD09A1, MOD13A1 and MOD11A2 (the latter per 1 km cell, repeated).
     pub count_mod09: Vec<u16>,
+    /// Valid MOD13A1 observations per pixel.
     pub count_mod13: Vec<u16>,
+    /// Valid MOD11A2 observations per pixel.
     pub count_mod11: Vec<u16>,
+    /// QA outcome per product.
     pub qa: Vec<ProductQa>,
     /// Every input file read.
     pub files: Vec<PathBuf>,
+    /// Remarks of the computation (e.g. a product without any valid observation).
     pub notes: Vec<String>,
 }
 
@@ -291,9 +349,13 @@ fn composite_dates<O: Send>(
 
 /// Everything one area-year computation needs besides the options.
 pub struct YearJob<'a> {
+    /// The granules to read.
     pub archive: &'a Archive,
+    /// The grids of the area.
     pub study: &'a StudyGrid,
+    /// Optional land cover for the water mask.
     pub landcover: Option<&'a LandCover>,
+    /// Target year.
     pub year: i32,
     /// Cells per strip ([`DEFAULT_STRIP_CELLS`]); results do not depend on it.
     pub strip_cells: usize,

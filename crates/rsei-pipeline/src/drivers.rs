@@ -85,8 +85,11 @@ pub const RUN_FOLDER: &str = "drivers";
 
 /// Names of the derived drivers (the paper's): from the DEM, and from the mines.
 pub const DEM: &str = "DEM";
+/// Name of the slope driver (derived from the DEM).
 pub const SLOPE: &str = "Slope";
+/// Name of the distance-to-mine driver.
 pub const DISM: &str = "DisM";
+/// Name of the mine-share driver.
 pub const MINEA: &str = "MineA";
 
 pub use crate::error::DriversError;
@@ -214,16 +217,23 @@ pub struct DriverInputs {
 /// One driver of one area: where it came from and how much of the area it covers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DriverInfo {
+    /// Driver name.
     pub name: String,
     /// `"raster"` or what it was derived from.
     pub source: String,
+    /// Files the driver was read from.
     pub files: Vec<PathBuf>,
+    /// Resampling used to bring it onto the driver grid (`None` for derived drivers).
     pub resampling: Option<Resampling>,
     /// Cells of the area, and those with a value.
     pub cells_inside: usize,
+    /// Valid cells inside the area.
     pub valid_inside: usize,
+    /// Minimum inside the area.
     pub min: Option<f64>,
+    /// Maximum inside the area.
     pub max: Option<f64>,
+    /// Mean inside the area.
     pub mean: Option<f64>,
     /// Same value on every complete pixel.
     pub constant: bool,
@@ -234,9 +244,13 @@ pub struct DriverInfo {
 /// Pearson's r of one driver with RSEI.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PearsonRow {
+    /// Driver name.
     pub driver: String,
+    /// Pearson r with RSEI (`None` when undefined).
     pub r: Option<f64>,
+    /// Complete cases.
     pub n: u64,
+    /// Two-sided p-value.
     pub p_value: Option<f64>,
     /// Why r is undefined, when it is.
     pub note: Option<String>,
@@ -245,11 +259,13 @@ pub struct PearsonRow {
 /// Importance of one driver in one area's forest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportanceRow {
+    /// Driver name.
     pub driver: String,
     /// %IncMSE (R `importance(scale = TRUE)`); `None` for a driver kept out of the forest.
     pub inc_mse: Option<f64>,
     /// Mean increase of the OOB MSE over the trees (RSEI²), and its standard error.
     pub mean_decrease: Option<f64>,
+    /// Standard error of the permutation importance.
     pub sd: Option<f64>,
     /// IncNodePurity (RSEI²).
     pub inc_node_purity: Option<f64>,
@@ -260,15 +276,23 @@ pub struct ImportanceRow {
 /// The random forest of one area.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ForestSummary {
+    /// Trees.
     pub ntree: usize,
+    /// Variables tried at each split.
     pub mtry: usize,
+    /// Minimum node size.
     pub nodesize: usize,
+    /// Seed of the forest and the split.
     pub seed: u64,
     #[serde(deserialize_with = "null_as_nan")]
+    /// Share of the complete cases used for training.
     pub train_fraction: f64,
+    /// Training rows.
     pub n_train: usize,
+    /// Validation rows.
     pub n_valid: usize,
     #[serde(deserialize_with = "null_as_nan")]
+    /// Out-of-bag mean squared error.
     pub oob_mse: f64,
     /// `100 · (1 − MSE_OOB / var_pop(y))`.
     #[serde(deserialize_with = "null_as_nan")]
@@ -277,11 +301,14 @@ pub struct ForestSummary {
     #[serde(deserialize_with = "null_as_nan")]
     pub r2: f64,
     #[serde(deserialize_with = "null_as_nan")]
+    /// Root mean squared error on the validation rows.
     pub rmse: f64,
     #[serde(deserialize_with = "null_as_nan")]
+    /// Mean absolute error on the validation rows.
     pub mae: f64,
     /// Cells with a prediction (every cell of the area where the forest's drivers are valid).
     pub predicted_cells: usize,
+    /// %IncMSE and IncNodePurity per driver.
     pub importance: Vec<ImportanceRow>,
 }
 
@@ -293,27 +320,40 @@ fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f6
 /// Results of one area (also written as `summary.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AreaSummary {
+    /// Name of the study area.
     pub area: String,
+    /// Driver year.
     pub year: i32,
+    /// CRS of the driver grid.
     pub crs: String,
+    /// Cell size of the driver grid (m).
     pub resolution_m: f64,
+    /// Rows of the driver grid.
     pub rows: usize,
+    /// Columns of the driver grid.
     pub cols: usize,
     /// Origin (upper-left corner) of the driver grid.
     pub x0: f64,
+    /// Northing of the grid's top edge.
     pub y0: f64,
+    /// Cells inside the area.
     pub cells_inside: usize,
     /// MineA window: cells across (partly covered edge cells included) and its side in km (when
     /// mines are given); the window's area is exactly the side squared (edge cells weighted).
     pub window_cells: Option<usize>,
+    /// Side of the MineA window actually used (km).
     pub window_km_effective: Option<f64>,
+    /// Every driver and what was read for it.
     pub drivers: Vec<DriverInfo>,
     /// RSEI cells with a value inside the area.
     pub rsei_valid: usize,
     /// Pixels where RSEI and every driver are valid (the sample).
     pub n_pixels: usize,
+    /// Pearson r of every driver with RSEI.
     pub pearson: Vec<PearsonRow>,
+    /// The random forest and its importance.
     pub forest: ForestSummary,
+    /// Remarks of the analysis.
     pub notes: Vec<String>,
     /// Output folder, relative to the run's output folder.
     pub folder: PathBuf,
@@ -322,13 +362,18 @@ pub struct AreaSummary {
 /// Results of a run (also written into the run's `manifest.json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct DriverRunSummary {
+    /// Software and version that made the results.
     pub software: String,
+    /// Driver year.
     pub year: i32,
+    /// Per-area results.
     pub areas: Vec<AreaSummary>,
+    /// Drivers ranked across areas.
     pub ranking: Vec<DriverRank>,
     /// Driver names of the ranking columns, in table order.
     pub drivers: Vec<String>,
     #[serde(skip)]
+    /// Output folder.
     pub out_dir: PathBuf,
 }
 

@@ -204,31 +204,84 @@ macro_rules! ensure {
 pub enum DriversError {
     /// An option out of range.
     #[error("invalid driver option {name}: {reason}")]
-    InvalidOption { name: String, reason: String },
+    InvalidOption {
+        /// The option.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// No RSEI raster for the area and year.
     #[error("study area {area:?}: {} not found (years with RSEI for this area: {}); run `rsei compute` for {year} first", .path.display(), if .available.is_empty() { "none".to_string() } else { .available.iter().map(i32::to_string).collect::<Vec<_>>().join(", ") })]
-    NoRsei { area: String, year: i32, path: PathBuf, available: Vec<i32> },
+    NoRsei {
+        /// The study area.
+        area: String,
+        /// The year.
+        year: i32,
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is available instead.
+        available: Vec<i32>,
+    },
     /// RSEI could not be resampled onto the driver grid.
     #[error("study area {area:?}: RSEI {}: {error}", .path.display())]
-    Rsei { area: String, path: PathBuf, error: Box<rsei_io::IoError> },
+    Rsei {
+        /// The study area.
+        area: String,
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// The underlying error.
+        error: Box<rsei_io::IoError>,
+    },
     /// A driver raster could not be used.
     #[error("study area {area:?}: {error}")]
-    Stack { area: String, error: StackError },
+    Stack {
+        /// The study area.
+        area: String,
+        /// The underlying error.
+        error: StackError,
+    },
     /// The mine layer could not be used.
     #[error("mine layer {}: {reason}", .path.display())]
-    Mines { path: PathBuf, reason: String },
+    Mines {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A vector operation failed (reading, reprojecting, union).
     #[error("{what}: {error}")]
-    Vector { what: String, error: Box<VectorError> },
+    Vector {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        error: Box<VectorError>,
+    },
     /// No pixel, or too few, to analyse.
     #[error("study area {area:?}: {detail}")]
-    Pixels { area: String, detail: String },
+    Pixels {
+        /// The study area.
+        area: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// A numeric step refused its input.
     #[error("study area {area:?}: {what}: {error}")]
-    Core { area: String, what: String, error: CoreError },
+    Core {
+        /// The study area.
+        area: String,
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        error: CoreError,
+    },
     /// The random forest refused its input.
     #[error("study area {area:?}: random forest: {error}")]
-    Forest { area: String, error: ForestError },
+    Forest {
+        /// The study area.
+        area: String,
+        /// The underlying error.
+        error: ForestError,
+    },
 }
 
 /// Errors of the mining pipeline that name the input at fault. [`MiningError::is_input`] tells
@@ -237,37 +290,93 @@ pub enum DriversError {
 pub enum MiningError {
     /// An option is out of range.
     #[error("invalid mining option {name}: {reason}")]
-    InvalidOption { name: String, reason: String },
+    InvalidOption {
+        /// The option.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The RSEI folder has no results for the area.
     #[error("{}: no RSEI results for study area {area:?} (folder {slug:?} missing; area folders found: {})", .dir.display(), if .available.is_empty() { "none".to_string() } else { .available.join(", ") })]
-    NoAreaFolder { dir: PathBuf, area: String, slug: String, available: Vec<String> },
+    NoAreaFolder {
+        /// The folder.
+        dir: PathBuf,
+        /// The study area.
+        area: String,
+        /// The area's folder name.
+        slug: String,
+        /// What is available instead.
+        available: Vec<String>,
+    },
     /// The area folder has no year folder with `rsei.tif`.
     #[error("{}: no year folder with rsei.tif (run `rsei compute` first)", .dir.display())]
-    NoYears { dir: PathBuf },
+    NoYears {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// A requested year has no `rsei.tif`.
     #[error("year {year}: {} not found (years available: {})", .path.display(), .available.iter().map(i32::to_string).collect::<Vec<_>>().join(", "))]
-    MissingYear { year: i32, path: PathBuf, available: Vec<i32> },
+    MissingYear {
+        /// The year.
+        year: i32,
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is available instead.
+        available: Vec<i32>,
+    },
     /// A raster could not be read.
     #[error("reading {}: {error}", .path.display())]
-    Raster { path: PathBuf, error: Box<rsei_io::IoError> },
+    Raster {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// The underlying error.
+        error: Box<rsei_io::IoError>,
+    },
     /// Two rasters that must share one grid do not.
     #[error("{} and {} are not on the same grid ({detail}); all years must come from one compute run with the same output grid", .first.display(), .other.display())]
-    GridMismatch { first: PathBuf, other: PathBuf, detail: String },
+    GridMismatch {
+        /// The first raster.
+        first: PathBuf,
+        /// The raster that differs.
+        other: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// The study-area source gives no or several areas.
     #[error("{}: {found} study areas ({names}); choose one with a filter (--where) or dissolve them", .path.display())]
-    AreaCount { path: PathBuf, found: usize, names: String },
+    AreaCount {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// How many areas the source gives.
+        found: usize,
+        /// Their names.
+        names: String,
+    },
     /// The study area could not be read.
     #[error("study area: {}", .0.chain_text())]
     Area(Box<crate::Error>),
     /// The mine layer could not be used.
     #[error("mine layer: {error}")]
-    Mines { error: Box<VectorError> },
+    Mines {
+        /// The underlying error.
+        error: Box<VectorError>,
+    },
     /// Building the mining geometry failed.
     #[error("geometry of {area:?}: {error}")]
-    Geometry { area: String, error: Box<VectorError> },
+    Geometry {
+        /// The study area.
+        area: String,
+        /// The underlying error.
+        error: Box<VectorError>,
+    },
     /// The analysis refused its inputs.
     #[error("analysis of {area:?}: {error}")]
-    Analysis { area: String, error: Box<CoreError> },
+    Analysis {
+        /// The study area.
+        area: String,
+        /// The underlying error.
+        error: Box<CoreError>,
+    },
 }
 
 /// Errors that name the output folder or file at fault.
@@ -281,7 +390,12 @@ pub enum StudyReportError {
     NoResults(PathBuf),
     /// A JSON output cannot be read or does not have the expected content.
     #[error("{}: {reason}", .path.display())]
-    BadFile { path: PathBuf, reason: String },
+    BadFile {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The map option is out of range.
     #[error("map_max_px = {0} is too small (at least 64)")]
     MapSize(usize),

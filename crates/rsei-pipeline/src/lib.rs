@@ -47,6 +47,8 @@
 //! Layers: `rsei-core` (numbers, no GDAL) ← `rsei-io` (GDAL) · `rsei-forest` · `rsei-report`
 //! ← this crate ← the `rsei` command line (see ARCHITECTURE in the repository's docs).
 
+#![deny(missing_docs)]
+
 pub mod archive;
 pub mod area;
 pub mod byo;

@@ -189,40 +189,79 @@ impl MineSource {
 #[derive(Clone, Debug)]
 pub enum AreaInput {
     /// An area already loaded (e.g. by a study runner), with the file it came from when known.
-    Loaded { area: StudyArea, file: Option<PathBuf> },
+    Loaded {
+        /// The study area.
+        area: StudyArea,
+        /// The vector file the area was read from, if any.
+        file: Option<PathBuf>,
+    },
     /// A polygon source that must yield exactly one area.
     Source(AreaSource),
 }
 
-/// What to analyse.
+/// What to analyse: the mining impact on RSEI in one study area over the years of a compute run
+/// (run it with [`run`]).
+///
+/// ```no_run
+/// use rsei_pipeline::area::AreaSource;
+/// use rsei_pipeline::mining::{run, AreaInput, MineSource, MiningRequest, MiningRunOptions};
+///
+/// let mut options = MiningRunOptions::default();
+/// options.ring_max_km = 20.0; // distance rings up to 20 km
+/// let req = MiningRequest {
+///     rsei_dir: "results".into(),
+///     area: AreaInput::Source(AreaSource::file("city.geojson")),
+///     years: Some(vec![2019, 2020]),
+///     mines: MineSource::file("mines.gpkg"),
+///     options,
+/// };
+/// let s = run(&req, "results/city/mining".as_ref())?;
+/// for y in &s.per_year {
+///     println!("{}: mines {:?}, city {:?}", y.year, y.mines_mean, y.city_mean);
+/// }
+/// # Ok::<(), rsei_pipeline::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct MiningRequest {
     /// Output folder of a compute run (holds `<area>/<year>/rsei.tif`).
     pub rsei_dir: PathBuf,
+    /// The study area.
     pub area: AreaInput,
     /// Years to analyse; `None` = every year folder present.
     pub years: Option<Vec<i32>>,
+    /// The mine polygons.
     pub mines: MineSource,
+    /// Options of the analysis.
     pub options: MiningRunOptions,
 }
 
 /// Mines vs city in one year (headline figures).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct YearDifference {
+    /// Year.
     pub year: i32,
+    /// Mean RSEI over the mine pixels.
     pub mines_mean: Option<f64>,
+    /// Mean RSEI over the whole area.
     pub city_mean: Option<f64>,
+    /// |mines − city|.
     pub abs_diff: Option<f64>,
 }
 
 /// Headline results of a mining analysis (also written as `summary.json`).
 #[derive(Clone, Debug, Serialize)]
 pub struct MiningSummary {
+    /// Software and version that made the results.
     pub software: String,
+    /// Name of the study area.
     pub area: String,
+    /// Area of the study area (km², equal-area).
     pub area_km2: f64,
+    /// Years analysed.
     pub years: Vec<i32>,
+    /// Pixel-in-polygon rule.
     pub rule: PixelRule,
+    /// Equal-area CRS of areas and distances.
     pub equal_area_crs: String,
     /// Polygons read from the mine layer (after the filter).
     pub mines_read: usize,
@@ -230,15 +269,19 @@ pub struct MiningSummary {
     pub mines_in_area: usize,
     /// Area of the union of the mines inside the study area (equal-area CRS), km².
     pub mines_area_km2: f64,
+    /// Mines vs city per year.
     pub per_year: Vec<YearDifference>,
     /// Mean over the years of |mines − city|.
     pub mean_abs_diff: Option<f64>,
     /// Distance (km) of the highest multi-year ring mean.
     pub peak_distance_km: Option<f64>,
+    /// Multi-year mean RSEI of the peak ring.
     pub peak_mean: Option<f64>,
     /// First turning point of the fitted trend (km) and its kind.
     pub first_turning_point_km: Option<f64>,
+    /// Kind of the first turning point (maximum or minimum).
     pub first_turning_kind: Option<String>,
+    /// R² of the fitted distance trend.
     pub trend_r2: Option<f64>,
     /// Remarks and warnings of every step (also printed by the command line).
     pub notes: Vec<String>,

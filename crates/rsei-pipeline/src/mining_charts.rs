@@ -33,9 +33,13 @@ pub const FIGURE_NAMES: [&str; 5] = ["fig_density", "fig_means", "fig_distance",
 /// One figure and its canvas size (CSS px; PNGs are drawn at twice that).
 #[derive(Debug, Clone)]
 pub struct Figure {
+    /// File stem (`fig_distance`).
     pub name: &'static str,
+    /// The chart.
     pub chart: Chart,
+    /// Width (px).
     pub width: f64,
+    /// Height (px).
     pub height: f64,
 }
 

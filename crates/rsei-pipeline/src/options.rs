@@ -48,8 +48,11 @@ impl Platforms {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QaOptions {
+    /// MOD09A1 state/QC rules.
     pub mod09: Mod09Rules,
+    /// MOD11A2 QC rules.
     pub mod11: Mod11Rules,
+    /// MOD13A1 reliability rules.
     pub mod13: Mod13Rules,
 }
 
@@ -57,13 +60,17 @@ pub struct QaOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutputCompression {
+    /// LZW.
     Lzw,
     #[default]
+    /// DEFLATE (default).
     Deflate,
+    /// ZSTD.
     Zstd,
 }
 
 impl OutputCompression {
+    /// The writer's compression.
     pub fn to_io(self) -> rsei_io::Compression {
         match self {
             OutputCompression::Lzw => rsei_io::Compression::Lzw,
@@ -83,6 +90,7 @@ pub struct OutputOptions {
     pub resolution: Option<f64>,
     /// Resampling of continuous layers when warping to `crs` (nearest for classes and counts).
     pub resampling: rsei_io::warp::Resampling,
+    /// Compression of the output rasters.
     pub compression: OutputCompression,
     /// Build overviews in the COGs.
     pub overviews: bool,

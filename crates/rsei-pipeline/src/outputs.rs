@@ -39,21 +39,32 @@ pub const SOFTWARE: &str = concat!("rsei ", env!("CARGO_PKG_VERSION"));
 /// One input file and its checksum.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct InputFile {
+    /// Path as given.
     pub path: PathBuf,
+    /// Size in bytes.
     pub bytes: u64,
+    /// SHA-256 of the content (hex).
     pub sha256: String,
 }
 
 /// What made an output: software, inputs (with checksums), options, area and year.
 #[derive(Clone, Debug, Serialize)]
 pub struct Provenance {
+    /// Software and version.
     pub software: String,
+    /// Name of the study area.
     pub area: String,
+    /// Where the area came from (file, layer, filter).
     pub area_source: String,
+    /// Target year.
     pub year: i32,
+    /// Composite description.
     pub composite: String,
+    /// Every option of the run.
     pub options: RseiRunOptions,
+    /// Every granule read, with its checksum.
     pub inputs: Vec<InputFile>,
+    /// The land-cover raster, when used.
     pub landcover: Option<InputFile>,
 }
 
@@ -89,6 +100,7 @@ pub fn remember_checksum(path: &Path, sha256: &str) {
 }
 
 impl Provenance {
+    /// The provenance of one area and year of a run.
     pub fn new(req: &RseiRequest<'_>, area: &StudyArea, ind: &YearIndicators) -> Result<Provenance> {
         let inputs: Vec<InputFile> = ind.files.par_iter().map(|p| checksum(p)).collect::<Result<_>>()?;
         let landcover = req.inputs.landcover.as_deref().map(checksum).transpose()?;

@@ -52,7 +52,16 @@ use crate::options::{NdviSource, Platforms, RseiRunOptions};
 /// File name of the report inside the output folder.
 pub const REPORT_FILE: &str = "report.html";
 
-/// Options of the report.
+/// Options of the report (the request of [`write_report`]).
+///
+/// ```no_run
+/// use rsei_pipeline::report_html::{write_report, ReportOptions};
+///
+/// let opts = ReportOptions { title: Some("Ecological quality of the demo cities".into()), ..ReportOptions::default() };
+/// let page = write_report("results".as_ref(), &opts)?;
+/// println!("report: {}", page.display());
+/// # Ok::<(), rsei_pipeline::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportOptions {
     /// Title of the page (default: "Ecological quality of …" with the area names).

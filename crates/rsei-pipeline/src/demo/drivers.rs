@@ -37,12 +37,15 @@ pub const DRIVER_YEAR: i32 = 2019;
 /// Where the generated files are.
 #[derive(Clone, Debug)]
 pub struct DemoDrivers {
+    /// Folder of the driver rasters.
     pub dir: PathBuf,
+    /// The synthetic DEM.
     pub dem: PathBuf,
     /// Twelve monthly precipitation rasters, January first.
     pub precipitation: Vec<PathBuf>,
     /// (name, file) of the single-file drivers: GDP, NTL, Elec, CO2, PM2.5.
     pub rasters: Vec<(String, PathBuf)>,
+    /// The coastline barrier (GeoJSON line).
     pub barrier: PathBuf,
 }
 

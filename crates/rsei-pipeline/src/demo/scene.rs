@@ -23,11 +23,13 @@ const R_EARTH: f64 = 6_371_007.181;
 
 /// First and last year of synthetic observations.
 pub const FIRST_YEAR: i32 = 2017;
+/// Last year of the synthetic archive (the composite of the last target year needs it).
 pub const LAST_YEAR: i32 = 2023;
 
 /// A city of the synthetic scene.
 #[derive(Clone, Debug)]
 pub struct City {
+    /// Name of the city.
     pub name: String,
     /// A code in the style of Chinese administrative codes (`adcode`), clearly not a real one.
     pub adcode: u32,
@@ -47,7 +49,9 @@ fn river(u: f64) -> f64 {
 /// A mine of the synthetic scene.
 #[derive(Clone, Debug)]
 pub struct Mine {
+    /// Mine identifier.
     pub id: u32,
+    /// Mine name.
     pub name: String,
     /// Polygon ring in sinusoidal metres (closed: first == last).
     pub ring: Vec<(f64, f64)>,
@@ -68,6 +72,7 @@ pub struct Scene {
     pub center: (f64, f64),
     /// The cities of the scene.
     pub cities: Vec<City>,
+    /// The mines of every city.
     pub mines: Vec<Mine>,
     /// Elevation (m) per 500 m cell.
     pub elevation_m: Vec<f32>,
@@ -110,19 +115,25 @@ const CLOUD: [f32; 7] = [0.55, 0.58, 0.60, 0.57, 0.50, 0.32, 0.20];
 pub struct Mod09Obs {
     /// `sur_refl_b01..b07` DN (×0.0001), fill −28672.
     pub bands: [Vec<i16>; 7],
+    /// `sur_refl_qc_500m` bits.
     pub qc: Vec<u32>,
+    /// `sur_refl_state_500m` bits.
     pub state: Vec<u16>,
 }
 
 /// One synthetic 16-day vegetation-index observation.
 pub struct Mod13Obs {
+    /// NDVI DN (×0.0001).
     pub ndvi: Vec<i16>,
+    /// Pixel reliability.
     pub reliability: Vec<i8>,
 }
 
 /// One synthetic 8-day LST observation on the 1 km grid.
 pub struct Mod11Obs {
+    /// LST DN (×0.02 K).
     pub lst: Vec<u16>,
+    /// `QC_Day` bits.
     pub qc: Vec<u8>,
 }
 

@@ -22,9 +22,11 @@ pub enum Severity {
 /// One problem of a study file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
     /// Byte range in the study file (`None`: the file as a whole).
     pub span: Option<Range<usize>>,
+    /// What is wrong and how to fix it.
     pub message: String,
 }
 
@@ -46,7 +48,9 @@ impl Diagnostic {
 /// A place in a text: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {
+    /// Line (1-based).
     pub line: usize,
+    /// Column (1-based).
     pub col: usize,
 }
 

@@ -41,6 +41,18 @@ pub use runner::{RunReport, RunSettings};
 pub use validate::{check, Check, Plan};
 
 /// A checked study, ready to run: areas loaded, archive scanned once, options typed.
+///
+/// ```no_run
+/// use rsei_pipeline::study::check;
+///
+/// let checked = check("study.toml".as_ref(), None);
+/// for d in &checked.diagnostics {
+///     eprintln!("{}", d.message);
+/// }
+/// if let Some(plan) = checked.plan {
+///     println!("{}: {} area(s), output {}", plan.name, plan.areas.len(), plan.output.display());
+/// }
+/// ```
 pub type StudyPlan = Plan;
 
 /// A short description of a plan: areas, years, analyses, output.

@@ -53,6 +53,7 @@ pub struct RunSettings {
 pub struct RunReport {
     /// Labels of the units reused and computed.
     pub reused: Vec<String>,
+    /// Units computed (the others were reused).
     pub computed: Vec<String>,
     /// Units that failed, with the error.
     pub failed: Vec<(String, String)>,

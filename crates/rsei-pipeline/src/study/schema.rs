@@ -167,7 +167,9 @@ pub struct MineKeys {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum MinesRef {
+    /// `true`: the study's `[mining]` mine layer; `false`: none.
     Use(bool),
+    /// Another mine file.
     File(PathBuf),
 }
 
@@ -211,7 +213,9 @@ pub fn parse_resampling(s: &str) -> Option<Resampling> {
 /// `{ files = "prec_*.tif", resampling = "average" }` (default resampling: bilinear).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RasterEntry {
+    /// Files (glob patterns allowed; monthly files are summed).
     pub files: Vec<String>,
+    /// Resampling onto the driver grid.
     pub resampling: Resampling,
 }
 
@@ -280,7 +284,9 @@ pub struct DriverKeys {
     pub mines: Option<MinesRef>,
     /// Layer, filter and CRS of a mine file given by path in `mines`.
     pub mines_layer: Option<String>,
+    /// Attribute filter of the mine layer.
     pub mines_where: Option<String>,
+    /// CRS of the mine layer when the file has none.
     pub mines_crs: Option<String>,
     /// Barrier lines or polygons (e.g. a coastline) that distances to mines go around.
     pub barrier: Option<PathBuf>,

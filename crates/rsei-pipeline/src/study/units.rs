@@ -147,7 +147,9 @@ pub fn dataset_files(path: &Path) -> Vec<PathBuf> {
 /// The parts a key is made of; kept in the manifest to say what changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyParts {
+    /// Kind of unit (`rsei`, `mining`, `drivers`, …).
     pub kind: String,
+    /// Software and version.
     pub software: String,
     /// Hash of the options the unit depends on.
     pub options: String,
@@ -196,6 +198,7 @@ impl KeyParts {
 pub struct UnitRecord {
     /// Unit key (see the module documentation).
     pub key: String,
+    /// What the key was made of.
     pub parts: KeyParts,
     /// Table rows of an RSEI unit (exact values, for the run-level tables).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

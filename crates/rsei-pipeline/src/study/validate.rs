@@ -46,9 +46,11 @@ pub const MARKER: &str = "study.json";
 /// One study area to compute, with its years.
 #[derive(Clone, Debug)]
 pub struct PlannedArea {
+    /// The area.
     pub area: StudyArea,
     /// The area on the native MODIS grids (500 m and 1 km) with its cells.
     pub study: StudyGrid,
+    /// Its target years.
     pub years: Vec<i32>,
     /// The polygon file it came from.
     pub file: PathBuf,
@@ -57,34 +59,51 @@ pub struct PlannedArea {
 /// The mining analysis of a study.
 #[derive(Clone, Debug)]
 pub struct MiningPlan {
+    /// The mine polygons.
     pub mines: MineSource,
+    /// Options of the analysis.
     pub options: MiningRunOptions,
 }
 
 /// The driver analysis of a study.
 #[derive(Clone, Debug)]
 pub struct DriversPlan {
+    /// Driver year.
     pub year: i32,
+    /// Driver rasters.
     pub rasters: Vec<DriverSource>,
+    /// DEM (for DEM and slope).
     pub dem: Option<PathBuf>,
+    /// Mine polygons (for DisM and MineA).
     pub mines: Option<MineSource>,
+    /// Barrier line layer for DisM.
     pub barrier: Option<PathBuf>,
+    /// Layer of the barrier file.
     pub barrier_layer: Option<String>,
+    /// Options of the analysis.
     pub options: DriverRunOptions,
 }
 
 /// A checked study, ready to run: paths resolved, areas loaded, archive scanned.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// Study name.
     pub name: String,
+    /// The study file.
     pub study_file: PathBuf,
     /// Output folder (absolute).
     pub output: PathBuf,
+    /// Data folders and land cover.
     pub inputs: RunInputs,
+    /// Areas and their years.
     pub areas: Vec<PlannedArea>,
+    /// Options of the RSEI chain.
     pub rsei: RseiRunOptions,
+    /// Mining analysis, when the study has one.
     pub mining: Option<MiningPlan>,
+    /// Driver analysis, when the study has one.
     pub drivers: Option<DriversPlan>,
+    /// The inventory of the data folders.
     pub archive: Archive,
     /// How the archive was obtained (scan or cache).
     pub scan: ArchiveScan,
@@ -92,7 +111,9 @@ pub struct Plan {
 
 /// The outcome of checking a study file.
 pub struct Check {
+    /// The study file.
     pub file: PathBuf,
+    /// Its text.
     pub text: String,
     /// Every problem, sorted by place.
     pub diagnostics: Vec<Diagnostic>,

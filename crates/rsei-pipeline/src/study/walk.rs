@@ -126,7 +126,9 @@ fn label_of(section: &str, path: &[String]) -> String {
 /// The outcome of walking a section: the values of each part (unknown keys left out) and
 /// whether any problem was found.
 pub struct Walked {
+    /// Tables found.
     pub tables: Vec<toml::Table>,
+    /// Errors reported.
     pub errors: usize,
 }
 
