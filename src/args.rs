@@ -506,3 +506,41 @@ pub struct RunArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+/// Arguments of `rsei serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Results folder (as `rsei run`, a study or `rsei demo` write it; one area's folder works too).
+    pub results: PathBuf,
+    /// Address and port to listen on; port 0 picks a free port (printed on start). Anything but a
+    /// loopback address makes the results readable from the network.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: std::net::SocketAddr,
+    /// XYZ raster base map drawn under the results, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`
+    /// (default: none; the viewer needs no internet).
+    #[arg(long, value_name = "URL")]
+    pub base_map: Option<String>,
+    /// Do not read the area and mine layers the results' manifests name (outlines are then traced
+    /// from the rasters and mines are not shown).
+    #[arg(long)]
+    pub no_inputs: bool,
+    /// Memory for rendered tiles, MiB.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub tile_cache_mb: usize,
+    /// Memory for decoded raster levels, MiB.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    pub raster_cache_mb: usize,
+}
+
+impl ServeArgs {
+    /// The server's options.
+    pub fn options(&self) -> rsei_serve::ServeOptions {
+        let mut o = rsei_serve::ServeOptions::new(&self.results);
+        o.bind = self.bind;
+        o.base_map = self.base_map.clone();
+        o.read_inputs = !self.no_inputs;
+        o.tile_cache_bytes = self.tile_cache_mb << 20;
+        o.raster_cache_bytes = self.raster_cache_mb << 20;
+        o
+    }
+}

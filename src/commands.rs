@@ -12,7 +12,7 @@ use rsei_pipeline::study::{check, describe, run_study, Plan, StudyRequest};
 use rsei_pipeline::{ComputeRequest, Context, DemoRequest, Error, IndicatorRequest, Result};
 
 use rsei_pipeline::parse::{normalisation as parse_normalisation, years as parse_years};
-use crate::args::{ComputeArgs, DriversArgs, IndicatorArgs, MiningArgs, RunArgs, ValidateArgs};
+use crate::args::{ComputeArgs, DriversArgs, IndicatorArgs, MiningArgs, RunArgs, ServeArgs, ValidateArgs};
 use crate::progress::{Reporter, StudyBars};
 
 /// `rsei scan DIR`.
@@ -327,4 +327,19 @@ pub fn print_study_results(plan: &Plan) {
         println!("report: {}", report.display());
     }
     println!("results in {}", out.display());
+}
+
+/// `rsei serve`: the map viewer of a results folder, until the process is stopped.
+pub fn serve(args: &ServeArgs) -> Result<()> {
+    let opts = args.options();
+    let root = opts.root.clone();
+    rsei_serve::serve(opts, |addr| {
+        println!("serving {} on http://{addr}/  (read-only; Ctrl-C stops)", root.display());
+    })
+    .map_err(|e| match e {
+        rsei_serve::ServeError::Root { ref path, .. } => Error::input(path, e.to_string()),
+        rsei_serve::ServeError::BaseMap { .. } => Error::option("--base-map", e.to_string()),
+        rsei_serve::ServeError::Bind { .. } => Error::option("--bind", e.to_string()),
+        other => Error::msg(other),
+    })
 }

@@ -55,6 +55,8 @@ enum Command {
     },
     /// Generate a synthetic MODIS archive of two small mining cities and run the demo study on it (RSEI, mining, drivers, report).
     Demo(DemoArgs),
+    /// Show a results folder as a map in the browser: years, layers, comparison, time series at a click (read-only, offline).
+    Serve(args::ServeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run(&a, cli.quiet),
         Command::Report { out } => commands::report(&out),
         Command::Demo(d) => commands::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
+        Command::Serve(a) => commands::serve(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
