@@ -128,7 +128,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
         "t" => 1024.0f64.powi(4),
         _ => return None,
     };
-    (n >= 0.0).then(|| (n * mult) as u64)
+    (n >= 0.0).then_some((n * mult) as u64)
 }
 
 /// A catalogue ready to search and fetch.

@@ -61,7 +61,8 @@ pub type Result<T, E = StacError> = std::result::Result<T, E>;
 
 /// A cache write error, with the full-disk case spelled out.
 pub fn cache_write_error(path: &std::path::Path, e: &std::io::Error) -> StacError {
-    let full = e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28);
+    // ENOSPC (28 on Linux and the BSDs); `ErrorKind::StorageFull` is newer than our MSRV
+    let full = e.raw_os_error() == Some(28) || e.to_string().contains("No space left");
     let reason = if full {
         format!(
             "the disk is full (no space left on device) while writing {}: free some space, lower the cache size limit or choose another cache folder",

@@ -59,6 +59,9 @@ pub struct FetchStats {
     pub bytes_fetched: u64,
 }
 
+/// A fetched file and whether it came from the cache; `None` when the asset misses the bounds.
+type TaskResult = Result<Option<(PathBuf, bool)>>;
+
 /// One asset to fetch for one item.
 enum Task<'i> {
     /// A window of the COG of `layer`.
@@ -193,7 +196,7 @@ impl Fetcher<'_> {
         }
         progress.total(tasks.len() as u64);
         let stats = Mutex::new(FetchStats { assets: tasks.len(), ..FetchStats::default() });
-        let results: Vec<Mutex<Option<Result<Option<(PathBuf, bool)>>>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
+        let results: Vec<Mutex<Option<TaskResult>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let failed = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|s| {
@@ -293,7 +296,7 @@ impl Fetcher<'_> {
             }
             granules.push(g);
         }
-        granules.sort_by(|a, b| (a.product, a.tile, a.date).cmp(&(b.product, b.tile, b.date)));
+        granules.sort_by_key(|g| (g.product, g.tile, g.date));
         Ok((granules, notes, st))
     }
 }
