@@ -119,7 +119,10 @@ impl Http {
                 .limit(MAX_BODY)
                 .reader()
                 .read_to_end(&mut body)
-                .map_err(|e| format!("reading the response body: {e}"))?;
+                .map_err(|e| match content_length {
+                    Some(n) => format!("truncated response: the body ended before its {n} bytes ({e})"),
+                    None => format!("reading the response body: {e}"),
+                })?;
             if let Some(n) = content_length {
                 if (body.len() as u64) < n {
                     return Err(format!("truncated response: {} of {n} bytes", body.len()));

@@ -57,6 +57,7 @@ struct State {
     routes: Vec<(String, Handler)>,
     failures: Vec<(String, usize, u16)>,
     truncate: Vec<String>,
+    short_files: Vec<String>,
     guards: Vec<(String, Guard)>,
     log: Vec<(String, String)>,
 }
@@ -115,6 +116,14 @@ impl TestServer {
     pub fn truncate(&self, pattern: &str) {
         if let Ok(mut s) = self.state.lock() {
             s.truncate.push(pattern.into());
+        }
+    }
+
+    /// Files whose path contains `pattern` are served cut to their first half, as if the upload
+    /// had been truncated (consistent lengths, the data past the cut missing).
+    pub fn truncate_file(&self, pattern: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.short_files.push(pattern.into());
         }
     }
 
@@ -207,7 +216,7 @@ fn serve(conn: TcpStream, st: &Arc<Mutex<State>>) -> std::io::Result<()> {
     let Some(req) = read_request(&mut reader)? else { return Ok(()) };
     let head_only = req.method == "HEAD";
     let full = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
-    let (fail, cut, guard_reply, route_reply, root, base) = {
+    let (fail, cut, short, guard_reply, route_reply, root, base) = {
         let mut s = st.lock().map_err(|_| std::io::Error::other("poisoned"))?;
         s.log.push((req.method.clone(), full));
         let mut fail = None;
@@ -219,10 +228,11 @@ fn serve(conn: TcpStream, st: &Arc<Mutex<State>>) -> std::io::Result<()> {
             }
         }
         let cut = s.truncate.iter().any(|p| req.path.contains(p.as_str()));
+        let short = s.short_files.iter().any(|p| req.path.contains(p.as_str()));
         let guard_reply = s.guards.iter().filter(|(p, _)| req.path.contains(p.as_str())).find_map(|(_, g)| g(&req));
         let base = s.base.clone();
         let route_reply = s.routes.iter().filter(|(p, _)| req.path.starts_with(p.as_str())).find_map(|(_, h)| h(&req, &base));
-        (fail, cut, guard_reply, route_reply, s.root.clone(), base)
+        (fail, cut, short, guard_reply, route_reply, s.root.clone(), base)
     };
     if let Some(code) = fail {
         return write_reply(&mut conn, code, &[], b"injected failure", head_only, false);
@@ -244,6 +254,9 @@ fn serve(conn: TcpStream, st: &Arc<Mutex<State>>) -> std::io::Result<()> {
     };
     let md = std::fs::metadata(&p)?;
     let mtime = md.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+    if short {
+        bytes.truncate(bytes.len() / 2);
+    }
     let is_json = rel.ends_with(".json");
     if is_json {
         bytes = String::from_utf8_lossy(&bytes).replace("{{BASE}}", &base).into_bytes();
