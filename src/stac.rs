@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use rsei_core::composite::Season;
 use rsei_core::Crs;
-use rsei_pipeline::area::StudyArea;
+use rsei_pipeline::area::{load_areas, AreaSource, StudyArea};
 use rsei_pipeline::options::{NdviSource, Platforms, RseiRunOptions};
 use rsei_pipeline::parse::{choice as pick, month_day as parse_md, years as parse_years};
 use rsei_pipeline::progress::Progress;
@@ -14,8 +14,15 @@ use rsei_pipeline::{Error, Result};
 use rsei_stac::catalogue::parse_size;
 use rsei_stac::{Catalogue, CatalogueOptions, SignMode};
 
-use crate::args::{usage, AreaArgs};
 use crate::progress::Reporter;
+
+/// A usage error naming the flag it starts with (as `args::usage`, kept here so that `args`,
+/// which embeds [`StacArgs`], and this module do not depend on each other).
+fn usage(msg: impl Into<String>) -> Error {
+    let msg = msg.into();
+    let option = msg.split_whitespace().next().filter(|w| w.starts_with("--")).unwrap_or("").trim_end_matches(':').to_string();
+    Error::InvalidOption { option, message: msg }
+}
 
 /// Where MODIS granules come from when they come from a STAC catalogue.
 #[derive(Args, Debug, Clone, Default)]
@@ -132,8 +139,12 @@ impl SearchArgs {
 
     fn areas(&self) -> Result<Vec<StudyArea>> {
         if let Some(a) = &self.area {
-            let aa = AreaArgs { area: a.clone(), layer: None, where_: self.where_.clone(), name_field: None, dissolve: None };
-            return aa.load();
+            let src = AreaSource { path: a.clone(), layer: None, filter: self.where_.clone().map(rsei_io::vector::FeatureFilter::Where), name_field: None, dissolve_as: None, assume_crs: None };
+            let areas = load_areas(&src).map_err(|e| Error::input(a, format!("study area: {}", e.chain_text())))?;
+            if areas.is_empty() {
+                return Err(Error::input(a, format!("{}: no study area", a.display())));
+            }
+            return Ok(areas);
         }
         let Some(b) = &self.bbox else { return Err(usage("--area or --bbox: give the place to search")) };
         if !(b[0] < b[2] && b[1] < b[3] && b[0] >= -180.0 && b[2] <= 180.0 && b[1] >= -90.0 && b[3] <= 90.0) {
