@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # Installs the system packages rsei needs on Debian/Ubuntu: GDAL (library, headers and command-line
-# tools, used by the conformance tests), pkg-config, and Chromium (the headless browser check of the
+# tools, used by the conformance tests), pkg-config, OpenSSL headers (TLS of the STAC client), and Chromium (the headless browser check of the
 # HTML report, tests/report.rs). Uses sudo when not run as root.
 set -eu
 SUDO=""
@@ -9,4 +9,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends libgdal-dev gdal-bin pkg-config chromium
+$SUDO apt-get install -y -q --no-install-recommends libgdal-dev gdal-bin pkg-config libssl-dev chromium

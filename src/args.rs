@@ -70,8 +70,10 @@ impl AreaArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ComputeArgs {
     /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG), scanned recursively.
-    #[arg(long = "data", required = true, num_args = 1..)]
+    #[arg(long = "data", required_unless_present = "stac", conflicts_with = "stac", num_args = 1..)]
     pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub stac: crate::stac::StacArgs,
     #[command(flatten)]
     pub areas: AreaArgs,
     /// Target years: 2019, 2001-2022 or 2005,2010,2015.

@@ -69,10 +69,20 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let options = args.options()?;
     let years = parse_years(&args.years)?;
     let areas = args.areas.load()?;
-    let inputs = RunInputs { data: args.data.clone(), landcover: args.landcover.clone() };
     let progress = Reporter::new(quiet);
-    progress.message(&format!("scanning {} folder(s)", inputs.data.len()));
-    let archive = Archive::scan(&inputs.data)?;
+    let (inputs, archive) = match args.stac.catalogue()? {
+        Some(cat) => {
+            let inputs = RunInputs { data: vec![cat.url.clone().into()], landcover: args.landcover.clone() };
+            let archive = crate::stac::archive(&cat, &areas, &years, &options, &args.out, &progress)?;
+            (inputs, archive)
+        }
+        None => {
+            let inputs = RunInputs { data: args.data.clone(), landcover: args.landcover.clone() };
+            progress.message(&format!("scanning {} folder(s)", inputs.data.len()));
+            let archive = Archive::scan(&inputs.data)?;
+            (inputs, archive)
+        }
+    };
     if !archive.rejected().is_empty() {
         progress.println(&format!("note: {} file(s) in the data folders cannot be used (see `rsei scan`)", archive.rejected().len()));
     }

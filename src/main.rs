@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod progress;
+mod stac;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,7 +37,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Compute RSEI for study areas and years from folders of MODIS granules.
+    /// List what a STAC catalogue holds for study areas and years: items, dates, tiles, assets (table or --json).
+    Search(Box<stac::SearchArgs>),
+    /// Compute RSEI for study areas and years from folders of MODIS granules or a STAC catalogue.
     Compute(args::ComputeArgs),
     /// Compute RSEI from four indicator rasters you made elsewhere (e.g. from Landsat).
     Indicators(args::IndicatorArgs),
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
     }
     let result: Result<()> = match cli.command {
         Command::Scan { dir, json } => commands::scan(&dir, json),
+        Command::Search(a) => stac::search(&a, cli.quiet),
         Command::Compute(a) => commands::compute(&a, cli.quiet),
         Command::Indicators(a) => commands::indicators(&a),
         Command::Mining(a) => commands::mining(&a, cli.quiet),

@@ -14,6 +14,7 @@
 //! | [`crs`] | CRS definitions ↔ GDAL `SpatialRef`, normalisation, equivalence, point reprojection |
 //! | [`vector`] | OGR vector reading |
 //! | [`stack`] | driver rasters warped onto one grid (monthly sums), barrier lines |
+//! | [`remote`] | windows of remote COGs read through `/vsicurl/` and copied losslessly |
 //! | [`error`] | the [`IoError`] enum |
 //!
 //! Conventions: axis order (rows, cols) everywhere in our API (GDAL's (x, y) stays inside this
@@ -29,6 +30,7 @@ pub mod naming;
 pub mod plain;
 pub mod products;
 pub mod read;
+pub mod remote;
 pub mod scan;
 pub mod stack;
 pub mod warp;

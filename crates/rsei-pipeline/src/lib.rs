@@ -15,6 +15,7 @@
 //! | [`StudyRequest`] | [`study::run_study`] | [`study::StudyRun`] | a whole study file, resumable, with its report |
 //! | [`ReportOptions`] | [`report_html::write_report`] | path of `report.html` | the self-contained HTML report of an output folder |
 //! | [`DemoRequest`] | [`demo::run_demo`] | [`demo::DemoRun`] | synthetic archive + the demo study |
+//! | [`stac_input::StacRequest`] | [`stac_input::archive_from_stac`] | [`stac_input::StacArchive`] | an [`archive::Archive`] from a STAC catalogue (search, fetch, cache) |
 //!
 //! A compute and a mining analysis without the command line (see also `examples/library.rs`):
 //!
@@ -64,6 +65,7 @@ pub mod parse;
 pub mod progress;
 pub mod report_html;
 pub mod run;
+pub mod stac_input;
 pub mod study;
 
 pub use byo::IndicatorRequest;
