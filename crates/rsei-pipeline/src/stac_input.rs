@@ -37,9 +37,13 @@ pub const WINDOW_MARGIN_M: f64 = 2000.0;
 
 /// What to take from a catalogue.
 pub struct StacRequest<'a> {
+    /// The catalogue, collections, signing, cache and offline mode.
     pub catalogue: &'a CatalogueOptions,
+    /// The study areas (their bounds, plus a margin, are the search box).
     pub areas: &'a [StudyArea],
+    /// Target years (with the composite window and season, the search dates).
     pub years: &'a [i32],
+    /// Options of the RSEI chain (platforms, season, window, NDVI source).
     pub options: &'a RseiRunOptions,
     /// Cache folder used when the catalogue options name none.
     pub default_cache: PathBuf,
@@ -47,11 +51,13 @@ pub struct StacRequest<'a> {
 
 /// The archive made from a catalogue, and what was done.
 pub struct StacArchive {
+    /// The granules, as a folder scan would give them (sources are cached windows).
     pub archive: Archive,
     /// The items used (after the platform and window filters).
     pub items: Vec<Item>,
     /// Warnings and notes (encoding checks, items left out).
     pub notes: Vec<String>,
+    /// Requests, bytes and cache hits of the fetch.
     pub stats: FetchStats,
 }
 
