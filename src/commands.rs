@@ -81,8 +81,28 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
             progress.println(&format!("note: {}: {n}", a.name));
         }
     }
-    let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
-    let rows = run::run(&req, &progress);
+    let rows = if rsei_pipeline::scenes::is_scene_run(&archive, &inputs.data) {
+        // Landsat C2 L2 / Sentinel-2 L2A scenes: the profile comes from each scene's metadata
+        let scenes = rsei_pipeline::scenes::scan(&inputs.data)?;
+        for r in &scenes.rejected {
+            progress.println(&format!("note: {}: {}", r.path.display(), r.reason));
+        }
+        let scene_options = rsei_pipeline::scenes::SceneOptions::default();
+        let req = rsei_pipeline::scenes::SceneRequest {
+            scenes: &scenes,
+            modis: Some(&archive),
+            inputs: &inputs,
+            areas: &areas,
+            years: &years,
+            options: &options,
+            scene_options: &scene_options,
+            out_dir: &args.out,
+        };
+        rsei_pipeline::scenes::run(&req, &progress)
+    } else {
+        let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
+        run::run(&req, &progress)
+    };
     progress.finish();
     print_results(&rows?, &args.out);
     Ok(())

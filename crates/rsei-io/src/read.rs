@@ -152,7 +152,7 @@ fn list_subdatasets(ds: &Dataset) -> Vec<Subdataset> {
 /// [`grid_of`] remembered per (GDAL name, file size, modification time): an archive's files are
 /// identified by the inventory and opened again for every strip and year; building a GeoTIFF's CRS
 /// goes through PROJ's database each time and costs more than reading a small window.
-fn grid_of_cached(ds: &Dataset, gdal_name: &str, path: &Path) -> Result<Grid> {
+pub(crate) fn grid_of_cached(ds: &Dataset, gdal_name: &str, path: &Path) -> Result<Grid> {
     type Key = (String, u64, Option<std::time::SystemTime>);
     static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<Key, Grid>>> = std::sync::OnceLock::new();
     let Ok(md) = std::fs::metadata(path) else { return grid_of(ds, path) };

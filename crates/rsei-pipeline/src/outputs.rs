@@ -186,7 +186,11 @@ pub fn write_year(
             write_bands(
                 &p,
                 g,
-                &[("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])],
+                &if summary.sensor.is_some() {
+                    [("valid reflectance observations (scenes)", &ind.count_mod09[..]), ("unused", &ind.count_mod13[..]), ("valid LST observations", &ind.count_mod11[..])]
+                } else {
+                    [("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])]
+                },
                 &o,
             )
             .with_context(|| format!("writing {}", p.display()))?;
