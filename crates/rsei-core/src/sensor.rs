@@ -160,6 +160,13 @@ pub struct LandsatMetadata {
     pub processing_level: String,
     /// `DATE_ACQUIRED`: `2020-12-04`.
     pub date_acquired: String,
+    /// Level-2 `REFLECTANCE_MULT_BAND_*` / `REFLECTANCE_ADD_BAND_*` when the file states them:
+    /// checked against the profile, a disagreement refuses the scene.
+    pub reflectance_mult: Option<f64>,
+    pub reflectance_add: Option<f64>,
+    /// Level-2 `TEMPERATURE_MULT_BAND_ST_*` / `TEMPERATURE_ADD_BAND_ST_*`, checked likewise.
+    pub temperature_mult: Option<f64>,
+    pub temperature_add: Option<f64>,
 }
 
 /// What `MTD_MSIL2A.xml` says that decides a Sentinel-2 profile.
@@ -289,6 +296,17 @@ impl SensorProfile {
             return Err(unsupported(&product, format!("sensor {sensor_id:?} on {} (expected {expected}; MSS products have no Level-2)", platform.label())));
         }
         let slc_off = platform == Platform::Landsat7 && m.date_acquired.trim() > "2003-05-30";
+        let differs = |stated: Option<f64>, ours: f64| stated.is_some_and(|v| (v - ours).abs() > 1e-9 * ours.abs().max(1.0));
+        for (what, stated, ours) in [
+            ("REFLECTANCE_MULT_BAND", m.reflectance_mult, LANDSAT_C2_SR.scale),
+            ("REFLECTANCE_ADD_BAND", m.reflectance_add, LANDSAT_C2_SR.offset),
+            ("TEMPERATURE_MULT_BAND_ST", m.temperature_mult, LANDSAT_C2_ST.scale),
+            ("TEMPERATURE_ADD_BAND_ST", m.temperature_add, LANDSAT_C2_ST.offset),
+        ] {
+            if differs(stated, ours) {
+                return Err(unsupported(&product, format!("the MTL states {what} = {:?}, but Collection 2 Level-2 is encoded with {ours}", stated.unwrap_or_default())));
+            }
+        }
         Ok(match platform {
             Platform::Landsat8 | Platform::Landsat9 => {
                 let mut bands = vec![

@@ -349,17 +349,35 @@ fn date_of(y: i32, m: u32, d: u32) -> Option<ModisDate> {
     ModisDate::new(u16::try_from(y).ok()?, u16::try_from(doy).ok()?)
 }
 
+/// Key/value pairs of an MTL file, in file order and by first occurrence.
+#[derive(Default)]
+struct MtlPairs<'a> {
+    ordered: Vec<(&'a str, String)>,
+    map: BTreeMap<&'a str, String>,
+}
+
+impl MtlPairs<'_> {
+    fn get(&self, k: &str) -> Option<&String> {
+        self.map.get(k)
+    }
+    fn contains_key(&self, k: &str) -> bool {
+        self.map.contains_key(k)
+    }
+}
+
 /// The profile-deciding fields of an MTL text file (ODL `KEY = VALUE` lines; the first
 /// occurrence of a key wins, which is the product's own group in Collection 2 files).
 pub fn parse_mtl_txt(text: &str) -> std::result::Result<LandsatMetadata, String> {
-    let mut kv: BTreeMap<&str, String> = BTreeMap::new();
+    let mut kv = MtlPairs::default();
     for line in text.lines() {
         let Some((k, v)) = line.split_once('=') else { continue };
         let k = k.trim();
         if k == "GROUP" || k == "END_GROUP" {
             continue;
         }
-        kv.entry(k).or_insert_with(|| v.trim().trim_matches('"').to_string());
+        let v = v.trim().trim_matches('"').to_string();
+        kv.ordered.push((k, v.clone()));
+        kv.map.entry(k).or_insert(v);
     }
     if !kv.contains_key("SPACECRAFT_ID") {
         return Err("not a Landsat MTL file (no SPACECRAFT_ID)".into());
@@ -372,7 +390,25 @@ pub fn parse_mtl_txt(text: &str) -> std::result::Result<LandsatMetadata, String>
         // Collection 1 Level-1 MTL files call it DATA_TYPE
         processing_level: kv.get("PROCESSING_LEVEL").or_else(|| kv.get("DATA_TYPE")).cloned().unwrap_or_default(),
         date_acquired: kv.get("DATE_ACQUIRED").cloned().unwrap_or_default(),
+        reflectance_mult: first_number(&kv, "REFLECTANCE_MULT_BAND_")?,
+        reflectance_add: first_number(&kv, "REFLECTANCE_ADD_BAND_")?,
+        temperature_mult: first_number(&kv, "TEMPERATURE_MULT_BAND_ST")?,
+        temperature_add: first_number(&kv, "TEMPERATURE_ADD_BAND_ST")?,
     })
+}
+
+/// The value of the first key (in file order) starting with `prefix`, as a number.
+fn first_number_in<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, prefix: &str) -> std::result::Result<Option<f64>, String> {
+    for (k, v) in pairs {
+        if k.starts_with(prefix) {
+            return v.trim().trim_matches('"').parse::<f64>().map(Some).map_err(|_| format!("{k} = {v:?} is not a number"));
+        }
+    }
+    Ok(None)
+}
+
+fn first_number(kv: &MtlPairs<'_>, prefix: &str) -> std::result::Result<Option<f64>, String> {
+    first_number_in(kv.ordered.iter().map(|(k, v)| (*k, v.as_str())), prefix)
 }
 
 /// The same fields from an MTL XML file (elements of those names, first occurrence).
@@ -389,7 +425,15 @@ pub fn parse_mtl_xml(text: &str) -> std::result::Result<LandsatMetadata, String>
         collection_number: get("COLLECTION_NUMBER"),
         processing_level: get("PROCESSING_LEVEL"),
         date_acquired: get("DATE_ACQUIRED"),
+        reflectance_mult: xml_number(&doc, "REFLECTANCE_MULT_BAND_")?,
+        reflectance_add: xml_number(&doc, "REFLECTANCE_ADD_BAND_")?,
+        temperature_mult: xml_number(&doc, "TEMPERATURE_MULT_BAND_ST")?,
+        temperature_add: xml_number(&doc, "TEMPERATURE_ADD_BAND_ST")?,
     })
+}
+
+fn xml_number(doc: &roxmltree::Document<'_>, prefix: &str) -> std::result::Result<Option<f64>, String> {
+    first_number_in(doc.descendants().filter(|n| n.is_element()).map(|n| (n.tag_name().name(), n.text().unwrap_or(""))), prefix)
 }
 
 /// The profile-deciding fields of `MTD_MSIL2A.xml`.
