@@ -87,7 +87,10 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
         for r in &scenes.rejected {
             progress.println(&format!("note: {}: {}", r.path.display(), r.reason));
         }
-        let scene_options = rsei_pipeline::scenes::SceneOptions::default();
+        let mut scene_options = rsei_pipeline::scenes::SceneOptions::default();
+        if let Some(h) = &args.s2_heat {
+            scene_options.s2_heat = rsei_pipeline::scenes::S2Heat::parse(h)?;
+        }
         let req = rsei_pipeline::scenes::SceneRequest {
             scenes: &scenes,
             modis: Some(&archive),

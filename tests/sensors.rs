@@ -190,7 +190,7 @@ fn unsupported_products_and_missing_bands_are_refused_naming_the_file() {
     for s in [&c1, &l1, &miss] {
         syn::write_landsat(t.path(), &g, s);
     }
-    syn::write_s2(t.path(), &syn::scene_grid(440_040.0, 4_400_040.0, 10.0, 60, 60), "2019-07-04", "01.07");
+    syn::write_s2(t.path(), &syn::scene_grid(440_040.0, 4_400_040.0, 10.0, 30, 30), "2019-07-04", "01.07");
     let inv = scan_scenes(t.path()).unwrap();
     assert!(inv.scenes.is_empty());
     let reason = |needle: &str| -> String {
@@ -214,17 +214,36 @@ fn unsupported_products_and_missing_bands_are_refused_naming_the_file() {
 }
 
 #[test]
-fn landsat_and_sentinel2_in_one_composite_are_refused() {
+fn landsat_and_sentinel2_in_one_composite_are_refused_unless_landsat_gives_the_heat() {
     let t = TempDir::new("mixed");
     let g = l_grid();
     syn::write_landsat(t.path(), &g, &syn::LandsatSpec::l8("2019-07-12", (0, 0, 0, 0), (0, 0, 0, 0)));
-    syn::write_s2(t.path(), &syn::scene_grid(440_040.0, 4_400_040.0, 10.0, 60, 60), "2019-07-20", "04.00");
+    let g10 = syn::scene_grid(440_040.0, 4_400_040.0, 10.0, 300, 300);
+    syn::write_s2(t.path(), &g10, "2019-07-20", "04.00");
     let area = t.path().join("area.geojson");
-    syn::area_geojson(&area, &g, 8, 8, 152, 152);
+    syn::area_geojson(&area, &g, 8, 8, 100, 100);
     let o = compute(t.path(), &area, &t.path().join("out"), &["--years", "2019"]);
     assert!(!o.status.success());
     let msg = text(&o);
     assert!(msg.contains("mixed product levels") && msg.contains("sentinel2-msi-l2a") && msg.contains("landsat-oli-c2l2"), "{msg}");
+    // the explicit choice: Sentinel-2 reflectance, heat from the matched Landsat L2SP scene
+    let out = t.path().join("out-heat");
+    let o = compute(t.path(), &area, &out, &["--years", "2019", "--s2-heat", "landsat"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let year = out.join("Scene_Town/2019");
+    let s = json(&year.join("summary.json"));
+    assert_eq!(s["sensor"]["profiles"], serde_json::json!(["sentinel2-msi-l2a"]));
+    assert!(s["sensor"]["heat"].as_str().unwrap().contains("Landsat C2 L2SP"), "{}", s["sensor"]);
+    // LST of a 20 m cell = the ST of the Landsat cell under its centre, by hand
+    let sg = SceneBand::open(year.join("water.tif").to_str().unwrap()).unwrap().grid().clone();
+    let lst = read_f32(&year.join("lst_celsius.tif"), &sg);
+    let (r, c) = (40, 40);
+    let (x, y) = sg.cell_center(r, c);
+    let (lr, lc) = g.cell_at(x, y).unwrap();
+    let hand = f64::from(syn::st_dn(syn::kelvin(lr, lc))) * 0.00341802 + 149.0 - 273.15;
+    assert!((f64::from(lst[sg.index(r, c)]) - hand).abs() < 1e-4, "{} vs {hand}", lst[sg.index(r, c)]);
+    let o = compute(t.path(), &area, &t.path().join("out-bad"), &["--years", "2019", "--s2-heat", "thermal"]);
+    assert!(!o.status.success() && text(&o).contains("mod11a2 or landsat"), "{}", text(&o));
 }
 
 #[test]

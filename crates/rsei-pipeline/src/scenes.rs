@@ -41,7 +41,10 @@ use crate::options::{RseiRunOptions, RunInputs};
 use crate::outputs::{self, Provenance};
 use crate::progress::Progress;
 
-/// Where the heat indicator of Sentinel-2 (which has no thermal band) comes from.
+/// Where the heat indicator of Sentinel-2 (which has no thermal band) comes from: the user's
+/// choice (`--s2-heat`), MOD11A2 by default. rsei offers no three-indicator RSEI: the PCA, the
+/// orientation rule and every table are those of the four indicators of the method, and a
+/// three-indicator index would not be comparable with them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum S2Heat {
@@ -50,6 +53,21 @@ pub enum S2Heat {
     /// method, with 1 km heat).
     #[default]
     Mod11a2,
+    /// LST from the Landsat Collection 2 `L2SP` scenes (`ST_B10` / `ST_B6`) of the data folders in
+    /// the same composite window, composited with their own QA and put on the study grid by
+    /// nearest neighbour (30 m heat; those scenes give heat only, never reflectance).
+    Landsat,
+}
+
+impl S2Heat {
+    /// `mod11a2` | `landsat`.
+    pub fn parse(s: &str) -> Result<S2Heat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mod11a2" | "modis" => Ok(S2Heat::Mod11a2),
+            "landsat" => Ok(S2Heat::Landsat),
+            other => Err(Error::msg(format!("--s2-heat {other:?}: expected mod11a2 or landsat"))),
+        }
+    }
 }
 
 /// Options of a scene run besides [`RseiRunOptions`].
@@ -186,7 +204,7 @@ fn mod11_strip(archive: &Archive, grid: &Grid, w: Window, year: i32, opts: &Rsei
     let sel = archive.select(ProductKind::Mod11A2, opts.platforms, &opts.composite, year, &sin);
     crate::ensure!(
         !sel.dates.is_empty(),
-        "Sentinel-2 has no thermal band and the data folders hold no MOD11A2 granule for {year} ({}) over the area: add MOD11A2 LST (the `s2_heat = \"mod11a2\"` choice)",
+        "Sentinel-2 has no thermal band and the data folders hold no MOD11A2 granule for {year} ({}) over the area: add MOD11A2 LST (the `--s2-heat mod11a2` choice) or choose `--s2-heat landsat`",
         opts.composite.describe(year)
     );
     let n = w.len();
@@ -221,7 +239,22 @@ fn year_indicators(
     progress: &dyn Progress,
 ) -> Result<(YearIndicators, SensorRecord)> {
     let opts = req.options;
+    // Sentinel-2 with Landsat heat: the Landsat scenes of the window give LST only
+    let s2_with_landsat_heat = req.scene_options.s2_heat == S2Heat::Landsat && sel.iter().any(|s| s.profile.thermal_kelvin.is_none() && s.profile.id.starts_with("sentinel2"));
+    let (sel, heat_sel): (Vec<&Scene>, Vec<&Scene>) = if s2_with_landsat_heat {
+        let (a, b): (Vec<&Scene>, Vec<&Scene>) = sel.iter().partition(|s| s.profile.id.starts_with("sentinel2"));
+        (a, b.into_iter().filter(|s| s.profile.thermal_kelvin.is_some() && s.bands.contains_key(&Role::Thermal)).collect())
+    } else {
+        (sel.to_vec(), Vec::new())
+    };
+    let sel = &sel[..];
     let profile = check_levels(sel, year)?;
+    if s2_with_landsat_heat && heat_sel.is_empty() {
+        return Err(Error::msg(format!(
+            "Sentinel-2 has no thermal band and `--s2-heat landsat` was chosen, but the data folders hold no Landsat C2 L2SP scene for {year} ({})",
+            opts.composite.describe(year)
+        )));
+    }
     let has_thermal = sel.iter().any(|s| s.profile.thermal_kelvin.is_some() && s.bands.contains_key(&Role::Thermal));
     let n = grid.len();
     let nan = || vec![f32::NAN; n];
@@ -230,7 +263,7 @@ fn year_indicators(
     let mut count_refl = vec![0u16; n];
     let mut count_lst = vec![0u16; n];
     let mut qa = SensorQaReport::default();
-    let mut files: Vec<PathBuf> = sel.iter().flat_map(|s| s.files.iter().cloned()).collect();
+    let mut files: Vec<PathBuf> = sel.iter().chain(&heat_sel).flat_map(|s| s.files.iter().cloned()).collect();
     let rows = (crate::compute::DEFAULT_STRIP_CELLS / (8 * grid.cols().max(1))).max(1);
     let zeros_len = rows * grid.cols();
     let zeros = vec![0f32; zeros_len];
@@ -266,14 +299,25 @@ fn year_indicators(
             },
         )?;
         count_refl[start..start + m].copy_from_slice(&c.count);
-        if has_thermal {
+        if !heat_sel.is_empty() {
+            for chunk in heat_sel.chunks(4) {
+                let obs: Vec<Result<SceneObs>> = chunk.par_iter().map(|s| read_scene(s, grid, w, inside, &req.scene_options.qa)).collect();
+                for o in obs {
+                    let o = o?;
+                    acc_t.add(&[&o.lst], &o.valid_lst)?;
+                }
+            }
+            let t = acc_t.finish(opts.composite.min_obs);
+            lst[start..start + m].copy_from_slice(&t.layers[0]);
+            count_lst[start..start + m].copy_from_slice(&t.count);
+        } else if has_thermal {
             let t = acc_t.finish(opts.composite.min_obs);
             lst[start..start + m].copy_from_slice(&t.layers[0]);
             count_lst[start..start + m].copy_from_slice(&t.count);
         } else {
             let archive = req.modis.filter(|a| !a.inventory.granules.is_empty()).ok_or_else(|| {
                 Error::msg(format!(
-                    "{} has no thermal band ({}): LST comes from MOD11A2 granules in the data folders (`s2_heat = \"mod11a2\"`), and there are none",
+                    "{} has no thermal band ({}): LST comes from MOD11A2 granules in the data folders (`--s2-heat mod11a2`, the default; or `--s2-heat landsat` for matched Landsat C2 L2SP scenes), and there are none",
                     profile.id, profile.level
                 ))
             })?;
@@ -302,7 +346,13 @@ fn year_indicators(
         platforms: sorted(sel.iter().map(|s| s.profile.platform.label().to_string()).collect()),
         levels: sorted(sel.iter().map(|s| s.profile.level.clone()).collect()),
         wetness: profile.wetness.source.to_string(),
-        heat: if has_thermal { "surface temperature band of the scenes (ST_B10 / ST_B6)".into() } else { "MOD11A2 LST (1 km, nearest onto the grid)".into() },
+        heat: if !heat_sel.is_empty() {
+            format!("Landsat C2 L2SP surface temperature of {} matched scene(s) ({})", heat_sel.len(), heat_sel.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", "))
+        } else if has_thermal {
+            "surface temperature band of the scenes (ST_B10 / ST_B6)".into()
+        } else {
+            "MOD11A2 LST (1 km, nearest onto the grid)".into()
+        },
         scenes: sel.len(),
         qa,
         cell_size_m: grid.cell_size().0,
@@ -362,7 +412,14 @@ fn rejected_list(inv: &SceneInventory) -> String {
 /// One area, every year.
 pub fn run_area(req: &SceneRequest<'_>, area: &StudyArea, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
     let opts = req.options;
-    let first = &req.scenes.scenes[0];
+    // the grid follows the scenes that give reflectance (not Landsat scenes used for S2 heat only)
+    let s2_heat_only = req.scene_options.s2_heat == S2Heat::Landsat;
+    let first = req
+        .scenes
+        .scenes
+        .iter()
+        .find(|s| !s2_heat_only || s.profile.id.starts_with("sentinel2"))
+        .unwrap_or(&req.scenes.scenes[0]);
     let crs = match &opts.output.crs {
         Some(c) => Crs::new(c),
         None => {
