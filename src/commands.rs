@@ -73,7 +73,8 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let progress = Reporter::new(quiet);
     progress.message(&format!("scanning {} folder(s)", inputs.data.len()));
     let archive = Archive::scan(&inputs.data)?;
-    if !archive.rejected().is_empty() {
+    let scene_run = rsei_pipeline::scenes::is_scene_run(&archive, &inputs.data);
+    if !archive.rejected().is_empty() && !scene_run {
         progress.println(&format!("note: {} file(s) in the data folders cannot be used (see `rsei scan`)", archive.rejected().len()));
     }
     for a in &areas {
@@ -81,7 +82,7 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
             progress.println(&format!("note: {}: {n}", a.name));
         }
     }
-    let rows = if rsei_pipeline::scenes::is_scene_run(&archive, &inputs.data) {
+    let rows = if scene_run {
         // Landsat C2 L2 / Sentinel-2 L2A scenes: the profile comes from each scene's metadata
         let scenes = rsei_pipeline::scenes::scan(&inputs.data)?;
         for r in &scenes.rejected {

@@ -174,6 +174,13 @@ fn landsat_scenes_decode_mask_and_give_a_full_rsei() {
     // the manifest lists the scene files it read
     let m = std::fs::read_to_string(year.join("manifest.json")).unwrap();
     assert!(m.contains("_SR_B5.TIF") && m.contains("_QA_PIXEL.TIF") && m.contains("_MTL.txt"));
+    assert_eq!(json(&year.join("manifest.json"))["sensor"]["profiles"], serde_json::json!(["landsat-oli-c2l2"]));
+    // every raster names the sensor
+    let info = std::process::Command::new("gdalinfo").arg(year.join("rsei.tif")).output();
+    if let Ok(info) = info {
+        let t = String::from_utf8_lossy(&info.stdout);
+        assert!(t.contains("SENSOR=landsat-oli-c2l2 (L2SP)"), "{t}");
+    }
 }
 
 #[test]

@@ -409,7 +409,7 @@ impl SensorProfile {
             None => 0.0,
         };
         let q = m.quantification.unwrap_or(10000.0);
-        if !(q > 0.0) {
+        if q.is_nan() || q <= 0.0 {
             return Err(SensorError::Metadata { product, field: "BOA_QUANTIFICATION_VALUE".into(), problem: format!("{q}") });
         }
         Ok(SensorProfile {
@@ -686,6 +686,7 @@ mod tests {
             collection_number: "02".into(),
             processing_level: level.into(),
             date_acquired: "2019-07-01".into(),
+            ..Default::default()
         }
     }
 

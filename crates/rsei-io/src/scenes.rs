@@ -93,6 +93,13 @@ fn is_mtl(lower: &str) -> bool {
     lower.ends_with("_mtl.txt") || lower.ends_with("_mtl.xml") || lower == "mtl.txt" || lower == "mtl.xml"
 }
 
+/// Whether the `…MTL.txt` of an `…MTL.xml` is beside it.
+fn mtl_txt_beside(xml: &Path) -> bool {
+    let Some(name) = xml.file_name().map(|n| n.to_string_lossy().into_owned()) else { return false };
+    let stem = &name[..name.len() - 4];
+    ["txt", "TXT"].iter().any(|e| xml.with_file_name(format!("{stem}.{e}")).exists())
+}
+
 fn is_landsat_tar(lower: &str) -> bool {
     (lower.ends_with(".tar") || lower.ends_with(".tar.gz") || lower.ends_with(".tgz")) && (lower.starts_with("l") && lower.contains("_l"))
 }
@@ -113,8 +120,6 @@ pub fn scan_scenes(dir: &Path) -> Result<SceneInventory> {
             .map(|e| e.path())
             .collect();
         entries.sort();
-        // an MTL.txt and an MTL.xml of one product: the text one is used
-        let has_txt = entries.iter().any(|p| p.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with("mtl.txt")));
         for p in entries.into_iter().rev() {
             let n = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
             if n.starts_with('.') {
@@ -122,7 +127,9 @@ pub fn scan_scenes(dir: &Path) -> Result<SceneInventory> {
             }
             if p.is_dir() {
                 stack.push(p);
-            } else if (is_mtl(&n) && !(has_txt && n.ends_with(".xml"))) || n == "mtd_msil2a.xml" || n == "mtd_msil1c.xml" || is_landsat_tar(&n) {
+            } else if is_mtl(&n) && n.ends_with(".xml") && mtl_txt_beside(&p) {
+                // an MTL.txt and an MTL.xml of one product: the text one is used
+            } else if is_mtl(&n) || n == "mtd_msil2a.xml" || n == "mtd_msil1c.xml" || is_landsat_tar(&n) {
                 metas.push(p);
             }
         }
