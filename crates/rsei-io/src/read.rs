@@ -7,7 +7,8 @@
 //!   offset applied, `NaN` for fill, for the file's own nodata and outside the valid range),
 //!   [`LayerReader::read_raw_u32`] / [`LayerReader::read_raw_i32`] the raw DN for QA bit fields, and
 //!   [`LayerReader::read_into`] pastes the file's part of a window of a larger grid on the same lattice
-//!   (that is how tiles are mosaicked onto a study-area grid). Every read is a window read.
+//!   (that is how tiles are mosaicked onto a study-area grid), or warps it there by nearest neighbour
+//!   when the grid is in another CRS or off the file's lattice. Every read is a window read.
 //!
 //! HDF4-EOS layers are found by field name among the subdatasets, whatever the grid is called
 //! (NASA's subsetting tools rename grids, e.g. `MOD_Grid_500m_Surface_Reflectance_463`). The grid
