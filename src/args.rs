@@ -69,7 +69,8 @@ impl AreaArgs {
 /// Arguments of `rsei compute`.
 #[derive(Args, Debug, Clone)]
 pub struct ComputeArgs {
-    /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG), scanned recursively.
+    /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG, any CRS), or of Landsat C2
+    /// L2 / Sentinel-2 L2A scenes (MTL folders or tarballs, STAC COGs, SAFE), scanned recursively.
     #[arg(long = "data", required_unless_present = "stac", conflicts_with = "stac", num_args = 1..)]
     pub data: Vec<PathBuf>,
     #[command(flatten)]
@@ -106,6 +107,10 @@ pub struct ComputeArgs {
     /// Platforms: terra (default), aqua or both.
     #[arg(long)]
     pub platforms: Option<String>,
+    /// Sentinel-2 heat (no thermal band): mod11a2 (default; MOD11A2 in the data folders) or
+    /// landsat (Landsat C2 L2SP scenes of the same window).
+    #[arg(long)]
+    pub s2_heat: Option<String>,
     /// LST 1 km → 500 m: nearest (default) or bilinear.
     #[arg(long)]
     pub lst_resample: Option<String>,

@@ -83,7 +83,9 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
             (inputs, archive)
         }
     };
-    if !archive.rejected().is_empty() {
+    // Landsat C2 L2 / Sentinel-2 L2A scenes in the data folders (never from a catalogue, for now)
+    let scene_run = args.stac.catalogue()?.is_none() && rsei_pipeline::scenes::is_scene_run(&archive, &inputs.data);
+    if !archive.rejected().is_empty() && !scene_run {
         progress.println(&format!("note: {} file(s) in the data folders cannot be used (see `rsei scan`)", archive.rejected().len()));
     }
     for a in &areas {
@@ -91,8 +93,31 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
             progress.println(&format!("note: {}: {n}", a.name));
         }
     }
-    let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
-    let rows = run::run(&req, &progress);
+    let rows = if scene_run {
+        // Landsat C2 L2 / Sentinel-2 L2A scenes: the profile comes from each scene's metadata
+        let scenes = rsei_pipeline::scenes::scan(&inputs.data)?;
+        for r in &scenes.rejected {
+            progress.println(&format!("note: {}: {}", r.path.display(), r.reason));
+        }
+        let mut scene_options = rsei_pipeline::scenes::SceneOptions::default();
+        if let Some(h) = &args.s2_heat {
+            scene_options.s2_heat = rsei_pipeline::scenes::S2Heat::parse(h)?;
+        }
+        let req = rsei_pipeline::scenes::SceneRequest {
+            scenes: &scenes,
+            modis: Some(&archive),
+            inputs: &inputs,
+            areas: &areas,
+            years: &years,
+            options: &options,
+            scene_options: &scene_options,
+            out_dir: &args.out,
+        };
+        rsei_pipeline::scenes::run(&req, &progress)
+    } else {
+        let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
+        run::run(&req, &progress)
+    };
     progress.finish();
     print_results(&rows?, &args.out);
     Ok(())

@@ -135,6 +135,8 @@ pub enum Sensor {
     LandsatTm,
     /// Landsat 7 ETM+.
     LandsatEtm,
+    /// Sentinel-2A/B/C MSI.
+    SentinelMsi,
 }
 
 /// The processing level of the reflectances.
@@ -204,6 +206,8 @@ impl WetnessCoefficients {
             Sensor::LandsatOli => Self::LANDSAT_OLI_TOA,
             Sensor::LandsatTm => Self::LANDSAT_TM_SR,
             Sensor::LandsatEtm => Self::LANDSAT_ETM_TOA,
+            // no MSI set is kept here: see `crate::sensor` for the coefficients of each product
+            Sensor::SentinelMsi => Self::LANDSAT_TM_SR,
         }
     }
 

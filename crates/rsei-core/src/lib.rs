@@ -11,6 +11,7 @@
 //! | [`qa`] | MODIS QA bit decoding and configurable validity rules (METHOD §1) |
 //! | [`composite`] | growing-season compositing: mean/median of valid observations, observation counts (METHOD §2) |
 //! | [`indicators`] | NDVI, wetness, NDBSI, LST, MNDWI and the water mask (METHOD §3) |
+//! | [`sensor`] | sensor profiles (Landsat C2 L2, Sentinel-2 L2A): bands by role, DN encodings, QA bits, LST, wetness set per level |
 //! | [`mining`] | mines vs city, distance rings, mine-size classes, latitude profiles (METHOD §5) |
 //! | [`model`] | normalisation, covariance PCA, PC1 orientation, RSEI, grades (METHOD §4) |
 //! | [`stats`] | histograms, densities, box plots, Pearson correlation |
@@ -38,6 +39,7 @@ pub mod mining;
 pub mod model;
 pub mod qa;
 pub mod raster;
+pub mod sensor;
 pub mod spatial;
 pub mod stats;
 pub mod trend;

@@ -33,6 +33,9 @@ pub enum IoError {
     #[error("{}: layer {layer:?} of {product} is not one rsei reads (it reads: {handled})", .path.display())]
     UnsupportedLayer { path: PathBuf, product: String, layer: String, handled: String },
     /// The raster's grid is unusable or does not fit what was asked (rotation, cell size, alignment).
+    /// A Landsat / Sentinel-2 scene that cannot be used (unsupported level, missing band, bad metadata).
+    #[error("{}: {reason}", .path.display())]
+    Scene { path: PathBuf, reason: String },
     #[error("{}: grid problem: {reason}", .path.display())]
     Grid { path: PathBuf, reason: String },
     /// The values of a layer cannot be decoded (unexpected data type, scale, pre-scaled data …).

@@ -10,6 +10,7 @@
 //! | [`naming`] | file names (NASA, Planetary Computer, MODIStsp, AppEEARS) and metadata fallbacks |
 //! | [`read`] | identifying files, [`LayerReader`]: decoded / raw windows, mosaicking onto a grid |
 //! | [`scan`] | inventory of a folder: granules by (product, tile, date), rejected files with reasons |
+//! | [`scenes`] | Landsat C2 L2 (folders, tarballs, STAC COGs) and Sentinel-2 L2A (SAFE) scenes: profile from metadata, band readers |
 //! | [`warp`] | GDAL warper onto a target grid (files and in-memory rasters), SHA-256 of files |
 //! | [`crs`] | CRS definitions ↔ GDAL `SpatialRef`, normalisation, equivalence, point reprojection |
 //! | [`vector`] | OGR vector reading |
@@ -32,6 +33,7 @@ pub mod products;
 pub mod read;
 pub mod remote;
 pub mod scan;
+pub mod scenes;
 pub mod stack;
 pub mod warp;
 pub mod write;

@@ -7,7 +7,8 @@
 //!   offset applied, `NaN` for fill, for the file's own nodata and outside the valid range),
 //!   [`LayerReader::read_raw_u32`] / [`LayerReader::read_raw_i32`] the raw DN for QA bit fields, and
 //!   [`LayerReader::read_into`] pastes the file's part of a window of a larger grid on the same lattice
-//!   (that is how tiles are mosaicked onto a study-area grid). Every read is a window read.
+//!   (that is how tiles are mosaicked onto a study-area grid), or warps it there by nearest neighbour
+//!   when the grid is in another CRS or off the file's lattice. Every read is a window read.
 //!
 //! HDF4-EOS layers are found by field name among the subdatasets, whatever the grid is called
 //! (NASA's subsetting tools rename grids, e.g. `MOD_Grid_500m_Surface_Reflectance_463`). The grid
@@ -44,6 +45,7 @@ use crate::crs::{crs_equivalent, crs_from_spatial_ref};
 use crate::error::{IoError, Result};
 use crate::gdalutil::{open_raster, QuietErrors};
 use crate::naming::{parse_name, GranuleMetadata, ModisDate, ParsedName, Tile};
+use crate::warp::Resampling;
 use crate::products::{looks_like_modis_product, Layer, LayerSpec, Product, RawType, HANDLED_PRODUCTS};
 
 /// How a file holds its layers.
@@ -151,7 +153,7 @@ fn list_subdatasets(ds: &Dataset) -> Vec<Subdataset> {
 /// [`grid_of`] remembered per (GDAL name, file size, modification time): an archive's files are
 /// identified by the inventory and opened again for every strip and year; building a GeoTIFF's CRS
 /// goes through PROJ's database each time and costs more than reading a small window.
-fn grid_of_cached(ds: &Dataset, gdal_name: &str, path: &Path) -> Result<Grid> {
+pub(crate) fn grid_of_cached(ds: &Dataset, gdal_name: &str, path: &Path) -> Result<Grid> {
     type Key = (String, u64, Option<std::time::SystemTime>);
     static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<Key, Grid>>> = std::sync::OnceLock::new();
     let Ok(md) = std::fs::metadata(path) else { return grid_of(ds, path) };
@@ -405,6 +407,11 @@ pub struct LayerReader {
     /// The file's own nodata, honoured besides the product fill (in the stored domain).
     file_nodata: Option<f64>,
     notes: Vec<String>,
+    /// Resampling of decoded values warped onto a grid off the file's lattice.
+    resampling: Resampling,
+    /// The nodata value the band declares (stored domain), honoured or not: a gap when the file
+    /// is warped (reprojection tools fill the cells outside the source with it).
+    declared_nodata: Option<f64>,
 }
 
 impl std::fmt::Debug for LayerReader {
@@ -560,7 +567,19 @@ impl LayerReader {
                 }
             }
         };
-        Ok(LayerReader { source: source.clone(), ds, grid, spec, band_type, signed_byte, storage, file_nodata, notes })
+        Ok(LayerReader {
+            source: source.clone(),
+            ds,
+            grid,
+            spec,
+            band_type,
+            signed_byte,
+            storage,
+            file_nodata,
+            notes,
+            resampling: Resampling::Nearest,
+            declared_nodata: nodata.filter(|n| !n.is_nan()).map(fix),
+        })
     }
 
     /// Opens `layer` of a file (identifying it first); `layer = None` for single-layer files.
@@ -802,11 +821,11 @@ impl LayerReader {
     }
 
     /// How `target` sits on this file's lattice: (k, row offset, col offset) where target cells are
-    /// this file's cells divided k × k, and this file's origin is at target cell (row, col) offset.
-    fn lattice(&self, target: &Grid) -> Result<(i64, i64, i64)> {
-        let gerr = |reason: String| IoError::Grid { path: self.source.path.clone(), reason };
+    /// this file's cells divided k × k, and this file's origin is at target cell (row, col) offset;
+    /// `None` when `target` is in another CRS or not on this lattice (the file is then warped).
+    fn lattice(&self, target: &Grid) -> Result<Option<(i64, i64, i64)>> {
         if target.crs() != self.grid.crs() && !crs_equivalent(target.crs(), self.grid.crs())? {
-            return Err(gerr(format!("target CRS {:?} differs from the file's {:?}", target.crs(), self.grid.crs())));
+            return Ok(None);
         }
         let f = self.grid.transform();
         let t = target.transform();
@@ -814,34 +833,49 @@ impl LayerReader {
         let ky = f.dy / t.dy;
         let k = kx.round();
         if k < 1.0 || (kx - k).abs() > 1e-6 * k || (ky - k).abs() > 1e-6 * k {
-            return Err(gerr(format!(
-                "target cells {}×{} are not this file's cells {}×{} divided by a whole number; warp instead",
-                t.dx, t.dy, f.dx, f.dy
-            )));
+            return Ok(None);
         }
         let co = (f.x0 - t.x0) / t.dx;
         let ro = (f.y0 - t.y0) / t.dy;
         if (co - co.round()).abs() > 1e-4 || (ro - ro.round()).abs() > 1e-4 {
-            return Err(gerr(format!(
-                "target grid is not on this file's cell lattice (offset {ro:.4} rows, {co:.4} columns); warp instead"
-            )));
+            return Ok(None);
         }
-        Ok((k as i64, ro.round() as i64, co.round() as i64))
+        Ok(Some((k as i64, ro.round() as i64, co.round() as i64)))
+    }
+
+    /// Whether `target` is on this file's lattice (pasted cell by cell) rather than warped.
+    pub fn on_lattice_of(&self, target: &Grid) -> Result<bool> {
+        Ok(self.lattice(target)?.is_some())
+    }
+
+    /// The resampling used when this file is warped onto a grid off its lattice.
+    pub fn resampling(&self) -> Resampling {
+        self.resampling
+    }
+
+    /// Sets the resampling of decoded values warped onto a grid off this file's lattice (raw
+    /// DN reads are always nearest: bit fields and classes are never interpolated).
+    pub fn with_resampling(mut self, resampling: Resampling) -> Self {
+        self.resampling = resampling;
+        self
     }
 
     /// Generic paste of this file's part of `target_window` into `out`; returns the cells written.
-    fn paste<T: Copy>(
+    fn paste<T: WarpCell>(
         &self,
         target: &Grid,
         tw: Window,
         out: &mut [T],
+        resampling: Resampling,
         read: impl Fn(&Self, Window) -> Result<Vec<T>>,
     ) -> Result<usize> {
         target.check_window(tw)?;
         if out.len() != tw.len() {
             return Err(rsei_core::CoreError::BufferSize { got: out.len(), expected: tw.len(), rows: tw.rows, cols: tw.cols }.into());
         }
-        let (k, ro, co) = self.lattice(target)?;
+        let Some((k, ro, co)) = self.lattice(target)? else {
+            return self.paste_warped(target, tw, out, resampling, read);
+        };
         let (fr, fc) = (self.grid.rows() as i64, self.grid.cols() as i64);
         // target rows/cols covered by the file, intersected with the window
         let r0 = (tw.row as i64).max(ro);
@@ -879,23 +913,93 @@ impl LayerReader {
         Ok(((r1 - r0) * (c1 - c0)) as usize)
     }
 
+    /// [`LayerReader::paste`] for a target off this file's lattice: the file's window under the
+    /// target window is read (decoded or raw, as `read` does) and warped with GDAL
+    /// ([`crate::warp::warp_window`]); only the cells that receive data from the file are written
+    /// (decoded `NaN`, raw fill and the file's nodata are gaps that leave a cell as it was).
+    fn paste_warped<T: WarpCell>(
+        &self,
+        target: &Grid,
+        tw: Window,
+        out: &mut [T],
+        resampling: Resampling,
+        read: impl Fn(&Self, Window) -> Result<Vec<T>>,
+    ) -> Result<usize> {
+        // the product fill and the file's declared nodata are gaps, not data: a gap never
+        // overwrites what another file (a neighbouring tile, whose reprojected footprint overlaps
+        // this one's bounding box) put in a cell
+        let gaps = [self.spec.fill, self.declared_nodata];
+        if resampling == Resampling::Nearest {
+            let map = crate::warp::nearest_map(&self.grid, target, tw).map_err(|e| IoError::Grid {
+                path: self.source.path.clone(),
+                reason: format!("warping onto the target grid: {e}"),
+            })?;
+            let Some(map) = map else { return Ok(0) };
+            let vals = read(self, map.source_window)?;
+            let mut n = 0;
+            for (o, &i) in out.iter_mut().zip(&map.index) {
+                if i == crate::warp::NearestMap::OUTSIDE {
+                    continue;
+                }
+                let v = vals[i as usize];
+                let f = v.to_f64();
+                if f.is_nan() || (T::RAW && gaps.contains(&Some(f))) {
+                    continue;
+                }
+                *o = v;
+                n += 1;
+            }
+            return Ok(n);
+        }
+        let warped = crate::warp::warp_window(&self.grid, target, tw, resampling, |w| {
+            Ok(read(self, w)?
+                .into_iter()
+                .map(|v| {
+                    let v = v.to_f64();
+                    if T::RAW && gaps.contains(&Some(v)) {
+                        f64::NAN
+                    } else {
+                        v
+                    }
+                })
+                .collect())
+        })
+        .map_err(|e| match e {
+            IoError::Read { .. } | IoError::Encoding { .. } => e,
+            other => IoError::Grid { path: self.source.path.clone(), reason: format!("warping onto the target grid: {other}") },
+        })?;
+        let Some((vals, cov)) = warped else { return Ok(0) };
+        let mut n = 0;
+        for ((o, v), c) in out.iter_mut().zip(vals).zip(cov) {
+            if c {
+                *o = T::from_f64(v);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Fills the cells of `target_window` (a window of `target`, `out` row-major of its size) that
-    /// this file covers with decoded values; other cells are left untouched. `target` must be on this
-    /// file's lattice: same CRS, origin on a cell corner, cells equal to this file's or a whole
-    /// fraction of them (a 500 m target over a 1 km file: each file cell fills k × k target cells,
-    /// nearest-neighbour). Returns the number of cells written. This is how tiles are mosaicked.
+    /// this file covers with decoded values; other cells are left untouched. When `target` is on
+    /// this file's lattice (same CRS, origin on a cell corner, cells equal to this file's or a whole
+    /// fraction of them: a 500 m target over a 1 km file fills k × k target cells per file cell)
+    /// cells are copied; otherwise (another CRS, another cell size or origin: AppEEARS UTM exports,
+    /// reprojected archives) the file's window is warped onto the target window by GDAL with
+    /// [`LayerReader::resampling`] (nearest unless set) and only cells that receive data are
+    /// written (the file's fill is a gap there, as a warped tile's footprint is no rectangle).
+    /// Returns the number of cells written. This is how tiles are mosaicked.
     pub fn read_into(&self, target: &Grid, target_window: Window, out: &mut [f32]) -> Result<usize> {
-        self.paste(target, target_window, out, |s, w| s.read_f32(w))
+        self.paste(target, target_window, out, self.resampling, |s, w| s.read_f32(w))
     }
 
     /// [`LayerReader::read_into`] for raw unsigned DN (QA bit fields).
     pub fn read_into_raw_u32(&self, target: &Grid, target_window: Window, out: &mut [u32]) -> Result<usize> {
-        self.paste(target, target_window, out, |s, w| s.read_raw_u32(w))
+        self.paste(target, target_window, out, Resampling::Nearest, |s, w| s.read_raw_u32(w))
     }
 
     /// [`LayerReader::read_into`] for raw signed DN (reliability, LST DN).
     pub fn read_into_raw_i32(&self, target: &Grid, target_window: Window, out: &mut [i32]) -> Result<usize> {
-        self.paste(target, target_window, out, |s, w| s.read_raw_i32(w))
+        self.paste(target, target_window, out, Resampling::Nearest, |s, w| s.read_raw_i32(w))
     }
 }
 
@@ -918,4 +1022,43 @@ fn sample_min_max(band: &RasterBand<'_>, nodata: Option<f64>) -> gdal::errors::R
         });
     }
     Ok(mm)
+}
+
+/// A cell type that passes exactly through an `f64` warp (decoded `f32`, raw `u32` / `i32` DN).
+trait WarpCell: Copy {
+    /// Raw DN (fill and nodata DN are gaps) rather than decoded values (`NaN` is the gap).
+    const RAW: bool;
+    fn to_f64(self) -> f64;
+    fn from_f64(v: f64) -> Self;
+}
+
+impl WarpCell for f32 {
+    const RAW: bool = false;
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl WarpCell for u32 {
+    const RAW: bool = true;
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        // nearest resampling of u32 DN: exact; NaN (never produced from DN) becomes 0
+        if v.is_finite() { v.round().clamp(0.0, u32::MAX as f64) as u32 } else { 0 }
+    }
+}
+
+impl WarpCell for i32 {
+    const RAW: bool = true;
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn from_f64(v: f64) -> Self {
+        if v.is_finite() { v.round().clamp(i32::MIN as f64, i32::MAX as f64) as i32 } else { 0 }
+    }
 }

@@ -28,7 +28,7 @@ use std::path::Path;
 
 use gdal::raster::Buffer;
 use gdal::{Dataset, DriverManager};
-use rsei_core::{Grid, Raster};
+use rsei_core::{Bounds, Grid, Raster, Window};
 use sha2::{Digest, Sha256};
 
 use crate::crs::spatial_ref;
@@ -235,6 +235,164 @@ pub fn warp_raster(src: &Raster<f32>, target: &Grid, resampling: Resampling) -> 
     }
     let out = gdal_warp(&ds, &warp_args(target, resampling, Some(f64::NAN))?, context)?;
     read_result(&out, target, context)
+}
+
+/// Warps values given on `src` (row-major, `NaN` = nodata) onto `target` in `f64` (so every `u32`
+/// QA word and every `f32` passes exactly), and says which target cells the source covers.
+///
+/// Returns `(values, covered)`: `covered[i]` is true when target cell `i` takes data from the
+/// source; other cells (outside the source, or on its nodata) hold `NaN`. The coverage comes from
+/// a second band, 1 where the source has data and nodata elsewhere, warped with the values, so a
+/// target cell counts as covered only where the warper found source data for it (with nearest:
+/// the source cell under its centre). This is
+/// `gdalwarp -ot Float64 -srcnodata nan -dstnodata nan -r <resampling>` on both bands.
+pub fn warp_values_f64(src: &Grid, values: &[f64], target: &Grid, resampling: Resampling) -> Result<(Vec<f64>, Vec<bool>)> {
+    let context = "warping a window onto the target grid";
+    if src.is_empty() || values.len() != src.len() {
+        return Err(IoError::InvalidOption {
+            name: "source window".into(),
+            reason: format!("{} values for a {}×{} source", values.len(), src.rows(), src.cols()),
+        });
+    }
+    let mem = DriverManager::get_driver_by_name("MEM").map_err(|e| IoError::gdal(context, e))?;
+    let mut ds = mem.create_with_band_type::<f64, _>("", src.cols(), src.rows(), 2).map_err(|e| IoError::gdal(context, e))?;
+    ds.set_geo_transform(&src.transform().to_gdal()).map_err(|e| IoError::gdal(context, e))?;
+    ds.set_spatial_ref(&spatial_ref(src.crs())?).map_err(|e| IoError::gdal(context, e))?;
+    let ones: Vec<f64> = values.iter().map(|v| if v.is_nan() { f64::NAN } else { 1.0 }).collect();
+    for (b, data) in [(1, values.to_vec()), (2, ones)] {
+        let mut band = ds.rasterband(b).map_err(|e| IoError::gdal(context, e))?;
+        band.set_no_data_value(Some(f64::NAN)).map_err(|e| IoError::gdal(context, e))?;
+        let mut buf = Buffer::new((src.cols(), src.rows()), data);
+        band.write((0, 0), (src.cols(), src.rows()), &mut buf).map_err(|e| IoError::gdal(context, e))?;
+    }
+    let mut args = warp_args(target, resampling, Some(f64::NAN))?;
+    if let Some(i) = args.iter().position(|a| a == "Float32") {
+        args[i] = "Float64".into();
+    }
+    args.extend(["-wo".into(), "UNIFIED_SRC_NODATA=NO".into()]);
+    let out = gdal_warp(&ds, &args, context)?;
+    let (c, r) = (target.cols(), target.rows());
+    let read = |b: usize| -> Result<Vec<f64>> {
+        let band = out.rasterband(b).map_err(|e| IoError::gdal(context, e))?;
+        let mut data = vec![0f64; r * c];
+        band.read_into_slice::<f64>((0, 0), (c, r), (c, r), &mut data, None).map_err(|e| IoError::gdal(context, e))?;
+        Ok(data)
+    };
+    let vals = read(1)?;
+    let covered = read(2)?.into_iter().map(|v| v.is_finite() && v > 0.0).collect();
+    Ok((vals, covered))
+}
+
+/// Source cells a warp onto `target_window` of `target` reads: the window of `src` covering the
+/// window's bounds (reprojected, edges densified) plus `pad` cells on each side, clipped to `src`;
+/// `None` when they do not meet.
+pub fn source_window(src: &Grid, target: &Grid, target_window: Window, pad: usize) -> Result<Option<Window>> {
+    let tg = target.subgrid(target_window)?;
+    let b = if crate::crs::crs_equivalent(src.crs(), target.crs())? {
+        tg.bounds()
+    } else {
+        match transform_bounds(&tg.bounds(), target.crs(), src.crs()) {
+            Ok(b) => b,
+            // a window that cannot be expressed in the source CRS (e.g. beyond a UTM zone's
+            // validity) does not meet the source
+            Err(_) => return Ok(None),
+        }
+    };
+    let (dx, dy) = src.cell_size();
+    let p = pad as f64;
+    let b = Bounds::new(b.xmin - p * dx, b.ymin - p * dy, b.xmax + p * dx, b.ymax + p * dy);
+    if !b.intersects(&src.bounds()) {
+        return Ok(None);
+    }
+    Ok(src.window_covering(&b))
+}
+
+/// Warps the part of a source raster that `target_window` needs onto that window: finds the
+/// source window ([`source_window`], 2 cells of margin), reads it with `read` (row-major `f64`,
+/// `NaN` = nodata) and warps it with [`warp_values_f64`]. Returns the values and the coverage on
+/// the target window, or `None` when the source does not meet it. This is how a file in another
+/// CRS or on another lattice is put on a study grid, window by window.
+pub fn warp_window(
+    src: &Grid,
+    target: &Grid,
+    target_window: Window,
+    resampling: Resampling,
+    read: impl FnOnce(Window) -> Result<Vec<f64>>,
+) -> Result<Option<(Vec<f64>, Vec<bool>)>> {
+    target.check_window(target_window)?;
+    if target_window.is_empty() {
+        return Ok(None);
+    }
+    let Some(sw) = source_window(src, target, target_window, 2)? else { return Ok(None) };
+    let values = read(sw)?;
+    let sg = src.subgrid(sw)?;
+    let tg = target.subgrid(target_window)?;
+    let (v, cov) = warp_values_f64(&sg, &values, &tg, resampling)?;
+    if !cov.iter().any(|&c| c) {
+        return Ok(None);
+    }
+    Ok(Some((v, cov)))
+}
+
+/// For nearest-neighbour warping: which source cell each cell of a target window takes.
+///
+/// Made once per (source grid, target window) by warping a band of cell indices with GDAL's
+/// nearest resampling (the transformer and the rounding of `gdalwarp -r near`), then applied to
+/// every layer and date on that grid by a gather: the layers of a granule, and the granules of a
+/// tile over the years, share their grid, so one warp serves them all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NearestMap {
+    /// The source window read.
+    pub source_window: Window,
+    /// Per target cell (row-major over the target window): the row-major index into the source
+    /// window, or `u32::MAX` when the cell falls outside the source.
+    pub index: Vec<u32>,
+}
+
+impl NearestMap {
+    /// Sentinel of [`NearestMap::index`] for a target cell outside the source.
+    pub const OUTSIDE: u32 = u32::MAX;
+}
+
+fn grid_key(g: &Grid) -> (usize, usize, [u64; 6], String) {
+    (g.rows(), g.cols(), g.transform().to_gdal().map(f64::to_bits), g.crs().as_str().to_string())
+}
+
+/// The [`NearestMap`] of `target_window` of `target` over `src` (cached per grid pair, at most a
+/// few hundred entries); `None` when the source does not meet the window.
+pub fn nearest_map(src: &Grid, target: &Grid, target_window: Window) -> Result<Option<std::sync::Arc<NearestMap>>> {
+    type Key = ((usize, usize, [u64; 6], String), (usize, usize, [u64; 6], String));
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<Key, Option<std::sync::Arc<NearestMap>>>>> =
+        std::sync::OnceLock::new();
+    target.check_window(target_window)?;
+    let tg = target.subgrid(target_window)?;
+    let key = (grid_key(src), grid_key(&tg));
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(m) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(m);
+    }
+    let map = match source_window(src, target, target_window, 1)? {
+        None => None,
+        Some(sw) => {
+            let sg = src.subgrid(sw)?;
+            let ids: Vec<f64> = (0..sw.len()).map(|i| i as f64).collect();
+            let (v, cov) = warp_values_f64(&sg, &ids, &tg, Resampling::Nearest)?;
+            let index: Vec<u32> =
+                v.iter().zip(&cov).map(|(&x, &c)| if c && x >= 0.0 && x < sw.len() as f64 { x as u32 } else { NearestMap::OUTSIDE }).collect();
+            if index.iter().all(|&i| i == NearestMap::OUTSIDE) {
+                None
+            } else {
+                Some(std::sync::Arc::new(NearestMap { source_window: sw, index }))
+            }
+        }
+    };
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= 512 {
+            c.clear();
+        }
+        c.insert(key, map.clone());
+    }
+    Ok(map)
 }
 
 /// Lower-case hex SHA-256 of a file's bytes, streamed (for output manifests).

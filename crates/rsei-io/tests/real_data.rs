@@ -288,10 +288,13 @@ fn mosaicking_onto_a_larger_grid() {
     let n = b01.read_into(&study, rsei_core::Window::new(2, 4, 2, 2), &mut part).unwrap();
     assert_eq!(n, 1);
     assert_eq!(part, vec![-1.0, -1.0, -1.0, 0.0485]);
-    // half a cell off the lattice: refused
-    let off = rsei_core::Grid::new(10, 10, rsei_core::GeoTransform::new(t.x0 + 0.5 * t.dx, t.dx, t.y0, t.dy), Crs::modis_sinusoidal());
-    let e = b01.read_into(&off, off.full_window(), &mut vec![0.0; 100]).unwrap_err().to_string();
-    assert!(e.contains("lattice") && e.contains("MOD09A1"), "{e}");
+    // a quarter of a cell off the lattice: warped by nearest neighbour (no longer refused); each
+    // target cell centre lies in the file cell of the same row and column
+    let off = rsei_core::Grid::new(10, 10, rsei_core::GeoTransform::new(t.x0 + 0.25 * t.dx, t.dx, t.y0, t.dy), Crs::modis_sinusoidal());
+    assert!(!b01.on_lattice_of(&off).unwrap());
+    let mut warped = vec![0.0f32; 100];
+    assert_eq!(b01.read_into(&off, off.full_window(), &mut warped).unwrap(), 100);
+    assert_eq!(warped, b01.read_f32(rsei_core::Window::new(0, 0, 10, 10)).unwrap());
 }
 
 mod inventory {

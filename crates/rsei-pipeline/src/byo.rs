@@ -145,6 +145,7 @@ pub fn run(args: &IndicatorRequest) -> Result<YearSummary> {
         composite: "indicators supplied by the user".into(),
         warnings: out.model.warnings.clone(),
         folder: PathBuf::from("."),
+        sensor: None,
     };
     let sp = dir.join("summary.json");
     rsei_core::fsutil::write_atomic(&sp, &serde_json::to_vec_pretty(&summary)?)?;

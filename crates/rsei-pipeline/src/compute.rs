@@ -111,7 +111,32 @@ pub struct YearSummary {
     pub warnings: Vec<String>,
     /// Output folder, relative to the run's output folder (outputs can be moved as a whole).
     pub folder: PathBuf,
+    /// The sensors of a Landsat / Sentinel-2 run (absent for MODIS, whose products are in `qa`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensor: Option<SensorRecord>,
 }
+
+/// The sensors behind one area and year, recorded in `summary.json` (`sensor`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SensorRecord {
+    /// Profile ids of the scenes used (`landsat-oli-c2l2`, …), sorted, unique.
+    pub profiles: Vec<String>,
+    /// Spacecraft of the scenes used.
+    pub platforms: Vec<String>,
+    /// Product levels (`L2SP`, `L2A baseline 04.00`).
+    pub levels: Vec<String>,
+    /// Source of the wetness coefficients.
+    pub wetness: String,
+    /// Where LST comes from.
+    pub heat: String,
+    /// Scenes read.
+    pub scenes: usize,
+    /// QA outcome over the scenes (cells × scenes inside the grid).
+    pub qa: rsei_core::sensor::SensorQaReport,
+    /// Cells of the study grid (m).
+    pub cell_size_m: f64,
+}
+
 
 
 /// Default cells per strip (full-width rows of the 500 m grid).

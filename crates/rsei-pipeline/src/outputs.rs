@@ -165,8 +165,14 @@ pub fn write_year(
         std::fs::remove_file(&manifest).with_context(|| format!("removing {}", manifest.display()))?;
     }
     let g = &ind.grid;
-    let cont = raster_opts(opts, prov, false);
-    let cls = raster_opts(opts, prov, true);
+    let mut cont = raster_opts(opts, prov, false);
+    let mut cls = raster_opts(opts, prov, true);
+    if let Some(sensor) = &summary.sensor {
+        // scene runs: every raster names the sensor profiles and levels it was made from
+        let tag = format!("{} ({})", sensor.profiles.join(", "), sensor.levels.join(", "));
+        cont = cont.with_tag("SENSOR", tag.clone());
+        cls = cls.with_tag("SENSOR", tag);
+    }
     let inside = |v: &[f32]| -> Vec<f32> { v.iter().zip(&ind.inside).map(|(&x, &i)| if i { x } else { f32::NAN }).collect() };
     // The rasters are written in parallel (GDAL's encoders are single-threaded); each job builds
     // its values only when it runs, so at most one copy per thread is in memory. Files are listed
@@ -198,7 +204,11 @@ pub fn write_year(
             write_bands(
                 &p,
                 g,
-                &[("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])],
+                &if summary.sensor.is_some() {
+                    [("valid reflectance observations (scenes)", &ind.count_mod09[..]), ("unused", &ind.count_mod13[..]), ("valid LST observations", &ind.count_mod11[..])]
+                } else {
+                    [("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])]
+                },
                 &o,
             )
             .with_context(|| format!("writing {}", p.display()))?;
@@ -221,7 +231,10 @@ pub fn write_year(
         .into_iter()
         .map(|f| serde_json::json!({"file": f.path.file_name().map(|n| n.to_string_lossy().into_owned()), "bytes": f.bytes, "sha256": f.sha256}))
         .collect();
-    let m = serde_json::json!({ "provenance": prov, "outputs": outputs });
+    let m = match &summary.sensor {
+        Some(sensor) => serde_json::json!({ "provenance": prov, "sensor": sensor, "outputs": outputs }),
+        None => serde_json::json!({ "provenance": prov, "outputs": outputs }),
+    };
     rsei_core::fsutil::write_atomic(&manifest, &serde_json::to_vec_pretty(&m)?).with_context(|| format!("writing {}", manifest.display()))?;
     Ok(())
 }

@@ -236,6 +236,7 @@ fn finish_year(
         composite: opts.composite.describe(ind.year),
         warnings,
         folder: PathBuf::from(area.slug()).join(ind.year.to_string()),
+        sensor: None,
     };
     let prov = Provenance::new(req, area, ind)?;
     progress.message(&format!("{} {}: writing outputs", area.name, ind.year));
