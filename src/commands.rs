@@ -120,6 +120,10 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     };
     progress.finish();
     print_results(&rows?, &args.out);
+    let reads = rsei_io::read::read_counts();
+    if !quiet && reads.windows > 0 {
+        println!("granule layers read: {} windows, {:.1} M cells decoded", reads.windows, reads.cells as f64 / 1e6);
+    }
     Ok(())
 }
 

@@ -127,7 +127,12 @@ pub fn validate_study(study: &Path, out: Option<&Path>, observer: &dyn StudyObse
 pub fn run_study(req: &StudyRequest, observer: &dyn StudyObserver) -> Result<StudyRun> {
     let plan = validate_study(&req.study, req.out.as_deref(), observer)?;
     observer.log(&describe(&plan));
+    let reads = rsei_io::read::read_counts();
     let mut report = runner::run(&plan, RunSettings { force: req.force }, observer)?;
+    let reads = rsei_io::read::read_counts().since(&reads);
+    if reads.windows > 0 {
+        observer.log(&format!("granule layers read: {} windows, {:.1} M cells decoded", reads.windows, reads.cells as f64 / 1e6));
+    }
     if let Err(e) = crate::report_html::write_report(&plan.output, &crate::report_html::ReportOptions::default()) {
         report.failed.push(("report.html".into(), e.chain_text()));
     }
