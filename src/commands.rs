@@ -9,6 +9,7 @@ use rsei_pipeline::options::RunInputs;
 use rsei_pipeline::progress::Progress;
 use rsei_pipeline::run::{self, YearSummary};
 use rsei_pipeline::study::{check, describe, run_study, Plan, StudyRequest};
+use rsei_pipeline::budget::MemoryBudget;
 use rsei_pipeline::{ComputeRequest, Context, DemoRequest, Error, IndicatorRequest, Result};
 
 use rsei_pipeline::parse::{normalisation as parse_normalisation, years as parse_years};
@@ -67,6 +68,7 @@ fn print_results(rows: &[YearSummary], out: &Path) {
 /// `rsei compute`.
 pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let options = args.options()?;
+    let memory = args.memory.as_deref().map(MemoryBudget::parse).transpose()?.unwrap_or_default();
     let years = parse_years(&args.years)?;
     let areas = args.areas.load()?;
     let progress = Reporter::new(quiet);
@@ -116,7 +118,7 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
         rsei_pipeline::scenes::run(&req, &progress)
     } else {
         let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
-        run::run(&req, &progress)
+        run::run_with(&req, &run::ComputeSettings { memory, ..Default::default() }, &progress).map(|(rows, _)| rows)
     };
     progress.finish();
     print_results(&rows?, &args.out);
@@ -279,7 +281,8 @@ pub fn validate(args: &ValidateArgs) -> Result<()> {
 /// `rsei run STUDY`.
 pub fn run(args: &RunArgs, quiet: bool) -> Result<()> {
     let bars = StudyBars::new(quiet);
-    let done = run_study(&StudyRequest { study: args.study.clone(), out: args.out.clone(), force: args.force }, &bars)?;
+    let memory = args.memory.as_deref().map(MemoryBudget::parse).transpose()?;
+    let done = run_study(&StudyRequest { study: args.study.clone(), out: args.out.clone(), force: args.force, memory }, &bars)?;
     print_study_results(&done.plan);
     let report = &done.report;
     if !report.failed.is_empty() {

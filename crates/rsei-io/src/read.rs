@@ -880,6 +880,27 @@ impl LayerReader {
         Ok(self.lattice(target)?.is_some())
     }
 
+    /// When `target` has this file's cells exactly (same CRS, cell size and lattice), the window of
+    /// `target` the file covers, clipped to `target` (`Some` of an empty window when they do not
+    /// meet); `None` when the file would be resampled or warped onto `target`. A read of that
+    /// window through [`LayerReader::read_into`] decodes each of the file's cells under it once,
+    /// and the values of any part of it are those a read of that part alone would paste.
+    pub fn lattice_window(&self, target: &Grid) -> Result<Option<Window>> {
+        let Some((k, ro, co)) = self.lattice(target)? else { return Ok(None) };
+        if k != 1 {
+            return Ok(None);
+        }
+        let (fr, fc) = (self.grid.rows() as i64, self.grid.cols() as i64);
+        let r0 = ro.max(0);
+        let c0 = co.max(0);
+        let r1 = (ro + fr).min(target.rows() as i64);
+        let c1 = (co + fc).min(target.cols() as i64);
+        if r1 <= r0 || c1 <= c0 {
+            return Ok(Some(Window::new(0, 0, 0, 0)));
+        }
+        Ok(Some(Window::new(r0 as usize, c0 as usize, (r1 - r0) as usize, (c1 - c0) as usize)))
+    }
+
     /// The resampling used when this file is warped onto a grid off its lattice.
     pub fn resampling(&self) -> Resampling {
         self.resampling

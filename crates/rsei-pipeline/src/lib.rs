@@ -52,8 +52,10 @@
 
 #![deny(missing_docs)]
 
+pub(crate) mod apply;
 pub mod archive;
 pub mod area;
+pub mod budget;
 pub mod byo;
 pub mod compute;
 pub mod demo;
@@ -61,6 +63,7 @@ pub mod drivers;
 pub mod error;
 pub mod mining;
 pub mod mining_charts;
+pub mod onepass;
 pub mod options;
 pub mod outputs;
 pub mod parse;

@@ -111,6 +111,9 @@ pub struct StudySection {
     pub output: Option<PathBuf>,
     /// Target years of every area (required unless every `[[area]]` gives its own).
     pub years: Option<Years>,
+    /// What `rsei run` may hold in memory (`"2GiB"`, `"800MB"`; default 2 GiB; `--memory`
+    /// overrides it). Changes how the work is cut, never a result.
+    pub memory: Option<crate::budget::MemoryBudget>,
 }
 
 /// `[data]`: where the MODIS granules and the land cover are.

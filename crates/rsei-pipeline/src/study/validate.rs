@@ -107,6 +107,8 @@ pub struct Plan {
     pub archive: Archive,
     /// How the archive was obtained (scan or cache).
     pub scan: ArchiveScan,
+    /// The memory budget of the run (`[study] memory`).
+    pub memory: crate::budget::MemoryBudget,
 }
 
 /// The outcome of checking a study file.
@@ -599,6 +601,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
         drivers: drivers_plan,
         archive,
         scan,
+        memory: st.memory.unwrap_or_default(),
     })
 }
 
