@@ -10,7 +10,6 @@
 //! |---|---|---|---|
 //! | [`ComputeRequest`] | [`run::run`] | `Vec<`[`run::YearSummary`]`>` | RSEI per area and year from a MODIS archive |
 //! | [`scenes::SceneRequest`] | [`scenes::run`] | `Vec<`[`run::YearSummary`]`>` | RSEI per area and year from Landsat C2 L2 / Sentinel-2 L2A scenes |
-//! | [`scenes::SceneRequest`] | [`scenes::run`] | `Vec<`[`run::YearSummary`]`>` | RSEI per area and year from Landsat C2 L2 / Sentinel-2 L2A scenes |
 //! | [`IndicatorRequest`] | [`byo::run`] | [`run::YearSummary`] | RSEI from four indicator rasters made elsewhere |
 //! | [`MiningRequest`] | [`mining::run`] | [`mining::MiningSummary`] | mines vs city, distance rings, size classes, latitude profile |
 //! | [`DriversRequest`] | [`drivers::run`] | [`drivers::DriverRunSummary`] | driver stack, Pearson r, random forest, ranking |
