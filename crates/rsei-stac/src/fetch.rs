@@ -245,6 +245,12 @@ impl Fetcher<'_> {
         Ok((tasks, notes))
     }
 
+    /// The number of assets a fetch of `items` reads (a window per COG layer, or one HDF granule):
+    /// what [`FetchProgress::total`] is told.
+    pub fn task_count(&self, items: &[Item], layers: &dyn Fn(&Item) -> Vec<Layer>) -> Result<usize> {
+        Ok(self.tasks(items, layers)?.0.len())
+    }
+
     /// The assets of `items` (their `layers` over `bounds`) that an offline run would not find
     /// in the cache, described for messages (nothing is fetched or marked as used).
     pub fn missing_offline(&self, items: &[Item], layers: &dyn Fn(&Item) -> Vec<Layer>, bounds: &Bounds) -> Result<Vec<String>> {
