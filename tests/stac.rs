@@ -386,3 +386,11 @@ fn bad_data_stac_keys_are_reported_with_their_line_and_column() {
     let r = refused(d, "down.toml", city, "[data.stac]\nurl = \"http://127.0.0.1:9/api\"\nmax_retries = 0");
     assert!(r.contains("down.toml:7:7: error: cannot reach the catalogue http://127.0.0.1:9/api"), "{r}");
 }
+
+#[test]
+fn the_study_documentation_names_every_key_of_data_stac() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/STUDY.md")).unwrap();
+    let keys = serde_json::to_value(rsei_stac::CatalogueOptions::default()).unwrap();
+    let missing: Vec<&String> = keys.as_object().unwrap().keys().filter(|k| !doc.contains(&format!("| `{k}` |"))).collect();
+    assert!(missing.is_empty(), "docs/STUDY.md has no row for the [data.stac] key(s) {missing:?}");
+}
