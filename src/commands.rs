@@ -8,7 +8,7 @@ use rsei_pipeline::mining::{AreaInput, MiningRequest, MiningSummary};
 use rsei_pipeline::options::RunInputs;
 use rsei_pipeline::progress::Progress;
 use rsei_pipeline::run::{self, YearSummary};
-use rsei_pipeline::study::{check, describe, run_study, Plan, StudyRequest};
+use rsei_pipeline::study::{check_with, describe, run_study, CheckSettings, Plan, StudyRequest};
 use rsei_pipeline::{ComputeRequest, Context, DemoRequest, Error, IndicatorRequest, Result};
 
 use rsei_pipeline::parse::{normalisation as parse_normalisation, years as parse_years};
@@ -257,9 +257,12 @@ pub fn drivers(args: &DriversArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// `rsei validate STUDY`: prints every problem; fails (exit code 2) when there is an error.
-pub fn validate(args: &ValidateArgs) -> Result<()> {
-    let c = check(&args.study, None);
+/// `rsei validate STUDY`: prints every problem; fails (exit code 2) when there is an error. A
+/// catalogue is searched only when its cache does not hold the answer (with a progress bar).
+pub fn validate(args: &ValidateArgs, quiet: bool) -> Result<()> {
+    let progress = Reporter::new(quiet);
+    let c = check_with(&args.study, None, &CheckSettings { progress: Some(&progress), ..CheckSettings::default() });
+    progress.finish();
     if !c.diagnostics.is_empty() {
         print!("{}", c.report());
     }

@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         Command::Indicators(a) => commands::indicators(&a),
         Command::Mining(a) => commands::mining(&a, cli.quiet),
         Command::Drivers(a) => commands::drivers(&a, cli.quiet),
-        Command::Validate(a) => commands::validate(&a),
+        Command::Validate(a) => commands::validate(&a, cli.quiet),
         Command::Run(a) => commands::run(&a, cli.quiet),
         Command::Report { out } => commands::report(&out),
         Command::Demo(d) => commands::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),

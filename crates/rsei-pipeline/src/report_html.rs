@@ -123,6 +123,21 @@ struct YearFile {
 #[derive(Debug, Clone, Deserialize)]
 struct InputFileJson {
     path: PathBuf,
+    /// The catalogue asset a fetched input holds (studies with `[data.stac]`).
+    #[serde(default)]
+    stac: Option<StacAssetJson>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct StacAssetJson {
+    href: String,
+}
+
+impl InputFileJson {
+    /// Where the input comes from: the asset URL of a file fetched from a catalogue, else its path.
+    fn source(&self) -> PathBuf {
+        self.stac.as_ref().map_or_else(|| self.path.clone(), |s| PathBuf::from(&s.href))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -674,7 +689,7 @@ fn all_inputs(st: &Study) -> Vec<PathBuf> {
     for a in &st.areas {
         for y in &a.years {
             if let Some((p, _)) = &y.manifest {
-                v.extend(p.inputs.iter().map(|i| i.path.clone()));
+                v.extend(p.inputs.iter().map(InputFileJson::source));
                 v.extend(p.landcover.iter().map(|i| i.path.clone()));
             }
         }
@@ -686,10 +701,15 @@ fn all_inputs(st: &Study) -> Vec<PathBuf> {
         v.extend(d.m.inputs.iter().map(|i| i.path.clone()));
     }
     // paths inside a study's manifests are relative to its output folder
-    let mut v: Vec<PathBuf> = v.into_iter().map(|p| if p.is_relative() { st.out_dir.join(p) } else { p }).collect();
+    let mut v: Vec<PathBuf> = v.into_iter().map(|p| if p.is_relative() && !is_url(&p) { st.out_dir.join(p) } else { p }).collect();
     v.sort();
     v.dedup();
     v
+}
+
+/// Whether an input is the URL of a catalogue asset.
+fn is_url(p: &Path) -> bool {
+    p.to_string_lossy().contains("://")
 }
 
 fn provenance(st: &Study) -> Provenance {
@@ -701,7 +721,7 @@ fn provenance(st: &Study) -> Provenance {
             p.synthetic_files += 1;
         }
         // a README.txt in one of the three folders above the file
-        for dir in f.ancestors().skip(1).take(3) {
+        for dir in f.ancestors().skip(1).take(if is_url(f) { 0 } else { 3 }) {
             if !checked.insert(dir.to_path_buf()) {
                 continue;
             }
@@ -2039,7 +2059,7 @@ mod tests {
             areas: vec![],
             drivers: Some(DriverRun {
                 dir: dir.clone(),
-                m: DriverManifestFile { inputs: vec![InputFileJson { path: dir.join("data/modis/MOD09A1/a.tif") }], ..DriverManifestFile::default() },
+                m: DriverManifestFile { inputs: vec![InputFileJson { path: dir.join("data/modis/MOD09A1/a.tif"), stac: None }], ..DriverManifestFile::default() },
                 areas: vec![],
             }),
             notes: vec![],

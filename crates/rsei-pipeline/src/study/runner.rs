@@ -12,6 +12,9 @@
 //!   report.html            the study report, rewritten at the end of every run
 //! ```
 //!
+//! With `[data.stac]`, the windows of the catalogue's assets are fetched first (or found in the
+//! cache), and the units reading them are keyed by the asset versions ([`super::stac`]).
+//!
 //! Order: every unit's key is computed first (input files hashed once, through the cache); each
 //! unit is then reused or recomputed (its old outputs removed first), and the log says which and
 //! why. RSEI units run in parallel (rayon; each is itself parallel over dates), then the mining and
@@ -187,7 +190,7 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &dyn StudyObserver) -> R
     }
     let all: Vec<PathBuf> = all.into_iter().collect();
     progress.log(&format!("checking {} input file(s)", all.len()));
-    let hashes: BTreeMap<PathBuf, String> = all.iter().cloned().zip(cache.hash_all(&all)?).collect();
+    let hashes: BTreeMap<PathBuf, String> = all.iter().cloned().zip(super::stac::input_hashes(&all, plan.stac.as_ref().map(|s| &s.assets), cache)?).collect();
     let h = |p: &Path| -> Result<&String> { hashes.get(p).ok_or_else(|| Error::msg(format!("no checksum of {}", p.display()))) };
     let set_hash = |files: &[PathBuf]| -> Result<String> {
         // content only (order and place of the files do not matter)
@@ -387,6 +390,9 @@ fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &dyn UnitObser
         rec.rows.insert(TABLES[0].into(), table_rows(&crate::outputs::pca_table(std::slice::from_ref(s))));
         rec.rows.insert(TABLES[1].into(), table_rows(&crate::outputs::summary_table(std::slice::from_ref(s))));
         let m = plan.output.join(&s.folder).join("manifest.json");
+        if let Some(stac) = &plan.stac {
+            super::stac::annotate_manifest(&m, &stac.assets)?;
+        }
         finish_manifest(&m, &plan.output, Some(&rec))?;
     }
     Ok(())
@@ -518,6 +524,44 @@ fn chain(e: &Error) -> String {
     e.chain_text()
 }
 
+/// The plan with the granules of its catalogue fetched into its archive (the plan itself when it
+/// has no catalogue).
+fn fetch_catalogue(plan: &Plan, progress: &dyn StudyObserver) -> Result<Option<Plan>> {
+    let Some(stac) = &plan.stac else { return Ok(None) };
+    for n in &stac.notes {
+        progress.log(n);
+    }
+    let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
+    let task = progress.task("catalogue");
+    let fetched = super::stac::fetch(stac, &areas, &plan.archive, task.as_ref());
+    drop(task);
+    let f = fetched?;
+    for n in &f.notes {
+        if n.starts_with("warning") {
+            progress.println(n);
+        } else {
+            progress.log(n);
+        }
+    }
+    let n_local = plan.archive.inventory.granules.len();
+    progress.log(&format!(
+        "{} granule(s) from {} item(s) of {}: {} asset window(s), {} from the cache, {} fetched ({:.1} MiB)",
+        f.archive.inventory.granules.len() - n_local,
+        stac.items.len(),
+        stac.options.url,
+        f.stats.assets,
+        f.stats.from_cache,
+        f.stats.fetched,
+        f.stats.bytes_fetched as f64 / (1 << 20) as f64
+    ));
+    let mut p = plan.clone();
+    p.archive = f.archive;
+    if let Some(s) = &mut p.stac {
+        s.assets = f.assets;
+    }
+    Ok(Some(p))
+}
+
 /// Runs a checked study (see the module documentation).
 pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> Result<RunReport> {
     let out = &plan.output;
@@ -532,6 +576,8 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
         remove_temp_files(&out.join(pa.area.slug()));
     }
     super::validate::save_inventory(plan)?;
+    let with_catalogue = fetch_catalogue(plan, progress)?;
+    let plan = with_catalogue.as_ref().unwrap_or(plan);
     let cache = HashCache::load(&state.join("hashes.json"));
     let units = plan_units(plan, &cache, progress)?;
     cache.save()?;
