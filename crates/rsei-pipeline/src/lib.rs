@@ -15,6 +15,7 @@
 //! | [`StudyRequest`] | [`study::run_study`] | [`study::StudyRun`] | a whole study file, resumable, with its report |
 //! | [`ReportOptions`] | [`report_html::write_report`] | path of `report.html` | the self-contained HTML report of an output folder |
 //! | [`DemoRequest`] | [`demo::run_demo`] | [`demo::DemoRun`] | synthetic archive + the demo study |
+//! | [`analyses`] requests | `analyses::<name>::run` | summaries | pooled time series, trends, change, geographical detector, spatial autocorrelation |
 //!
 //! A compute and a mining analysis without the command line (see also `examples/library.rs`):
 //!
@@ -47,6 +48,7 @@
 //! Layers: `rsei-core` (numbers, no GDAL) ← `rsei-io` (GDAL) · `rsei-forest` · `rsei-report`
 //! ← this crate ← the `rsei` command line (see ARCHITECTURE in the repository's docs).
 
+pub mod analyses;
 pub mod archive;
 pub mod area;
 pub mod byo;

@@ -1127,6 +1127,17 @@ fn methods(st: &Study, prov: &Provenance) -> Section {
         let norm = match o.rsei.normalisation {
             Normalisation::MinMax => "over the valid pixels of the area and year (min\u{2013}max, Eq. 1 of the source study)".to_string(),
             Normalisation::Percentile { lo, hi } => format!("after clipping each indicator to its {}th and {}th percentiles over the valid pixels (the bounds used are recorded in each summary.json)", fx(Some(lo), 0), fx(Some(hi), 0)),
+            Normalisation::Fixed { ndvi, wet, ndbsi, lst } => format!(
+                "between fixed bounds, the same for every area and year (NDVI [{}, {}], WET [{}, {}], NDBSI [{}, {}], LST [{}, {}] \u{b0}C), values outside clipped to [0, 1]",
+                fx(Some(ndvi[0]), 2),
+                fx(Some(ndvi[1]), 2),
+                fx(Some(wet[0]), 2),
+                fx(Some(wet[1]), 2),
+                fx(Some(ndbsi[0]), 2),
+                fx(Some(ndbsi[1]), 2),
+                fx(Some(lst[0]), 1),
+                fx(Some(lst[1]), 1)
+            ),
         };
         model.para(format!("Each indicator I is scaled to [0, 1] {norm}:"));
         model.blocks.push(Block::Equation { id: Some("eq-norm".into()), markup: "NI = (I \u{2212} I_{min}) / (I_{max} \u{2212} I_{min})".into() });
