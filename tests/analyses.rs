@@ -487,3 +487,40 @@ fn autocorrelation_refuses_an_empty_year() {
     assert!(e.to_string().contains("Demo City") && e.to_string().contains("0 valid cell(s)") && e.to_string().contains("2019"), "{e}");
     assert!(e.is_usage());
 }
+
+#[test]
+fn cli_commands_run_and_name_bad_inputs() {
+    let t = TempDir::new("cli");
+    let r = results().display().to_string();
+    let a = demo().join("data/vectors/city.geojson").display().to_string();
+    let base = |cmd: &str| -> Vec<String> { ["--quiet", cmd, "--rsei", &r, "--area", &a, "--name-field", "name_en", "--where", "name_en = 'Second City'"].iter().map(|s| s.to_string()).collect() };
+    let run = |mut v: Vec<String>, extra: &[&str]| {
+        v.extend(extra.iter().map(|s| s.to_string()));
+        rsei(&v.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = t.path().join("change").display().to_string();
+    let o = run(base("change"), &["--from", "2019", "--to", "2022", "--tolerance", "0.01", "--out", &out]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Second City 2019 → 2022 (per-year PCA RSEI)"), "{}", text(&o));
+    let m = json(&t.path().join("change/manifest.json"));
+    assert_eq!(m["options"]["tolerance"], 0.01);
+    assert_eq!(m["years"], serde_json::json!([2019, 2022]));
+    assert!(t.path().join("change/difference_2019_2022.tif").is_file());
+    let out = t.path().join("trend").display().to_string();
+    let o = run(base("trend"), &["--years", "2019-2021", "--out", &out]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(stderr(&o).contains("at least 4 years") && stderr(&o).contains("Second City"), "{}", stderr(&o));
+    let o = run(base("trend"), &["--significance", "bonferroni"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--significance"), "{}", stderr(&o));
+    let o = run(base("geodetector"), &["--factors", "GDP,XYZ", "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("factor \"XYZ\" is not a driver"), "{}", stderr(&o));
+    let o = run(base("autocorrelation"), &["--distance-band", "300", "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("distance_band_m"), "{}", stderr(&o));
+    let o = run(base("timeseries"), &["--normalisation", "fixed:0:1:0:1", "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("normalisation"), "{}", stderr(&o));
+    assert!(!t.path().join("trend").exists(), "nothing written by a refused command");
+}
