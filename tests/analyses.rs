@@ -44,11 +44,12 @@ fn area(name: &str) -> StudyArea {
     load_areas(&src).unwrap().into_iter().find(|a| a.name == name).unwrap()
 }
 
-/// The pooled time series of Demo City in its default place (the trend and change tests read it).
+/// The pooled time series of Demo City computed again by the library, into a folder of its own
+/// (the demo study wrote its own into `Demo_City/timeseries`, which the trend and change tests read).
 fn pooled() -> &'static timeseries::TimeSeriesSummary {
     static F: OnceLock<timeseries::TimeSeriesSummary> = OnceLock::new();
     F.get_or_init(|| {
-        let req = TimeSeriesRequest { rsei_dir: results(), area: area("Demo City"), area_file: None, years: None, options: TimeSeriesOptions::default(), out_dir: None };
+        let req = TimeSeriesRequest { rsei_dir: results(), area: area("Demo City"), area_file: None, years: None, options: TimeSeriesOptions::default(), out_dir: Some(demo().join("ts-check")) };
         timeseries::run(&req, &Silent).unwrap()
     })
 }
@@ -124,13 +125,18 @@ fn pooled_time_series_matches_the_pooled_compute_and_the_per_year_models() {
         assert_eq!(r.max_abs_diff, mx);
         assert!(r.sign_ok, "{:?}", r.sign_notes);
     }
+    // the study unit of the demo wrote the same files
+    for f in s.files.iter().filter(|f| !f.ends_with(".json") || f.as_str() == "drift.json") {
+        let (a, b) = (std::fs::read(demo().join("ts-check").join(f)).unwrap(), std::fs::read(results().join("Demo_City/timeseries").join(f)).unwrap());
+        assert!(a == b, "{f} differs between the library call and the study unit");
+    }
     // the tables say the same
     let drift = std::fs::read_to_string(results().join("Demo_City/timeseries/drift.csv")).unwrap();
     assert_eq!(drift.lines().count(), 6, "{drift}");
     assert!(!drift.contains("NaN"));
     let m = json(&results().join("Demo_City/timeseries/manifest.json"));
     assert!(m["outputs"].as_array().unwrap().iter().any(|o| o["file"] == "drift.csv"));
-    assert_eq!(m["inputs"].as_array().unwrap().len(), 25, "4 indicators and water × 5 years");
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 26, "4 indicators and water × 5 years, and the area file");
 }
 
 #[test]
@@ -523,4 +529,51 @@ fn cli_commands_run_and_name_bad_inputs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("normalisation"), "{}", stderr(&o));
     assert!(!t.path().join("trend").exists(), "nothing written by a refused command");
+}
+
+/// The analysis folders of the demo study, per area.
+const FOLDERS: [&str; 5] = ["timeseries", "trend", "change", "geodetector", "autocorrelation"];
+
+#[test]
+fn the_demo_study_runs_the_analyses_as_units_and_reuses_them() {
+    // every analysis of both areas, with a study key in its manifest and every listed output there
+    for a in ["Demo_City", "Second_City"] {
+        for f in FOLDERS {
+            let dir = results().join(a).join(f);
+            let m = json(&dir.join("manifest.json"));
+            assert_eq!(m["unit"]["parts"]["kind"], f, "{a}/{f}");
+            assert_eq!(m["unit"]["key"].as_str().unwrap().len(), 64);
+            for o in m["outputs"].as_array().unwrap() {
+                let p = dir.join(o["file"].as_str().unwrap());
+                assert_eq!(std::fs::metadata(&p).unwrap().len(), o["bytes"].as_u64().unwrap(), "{}", p.display());
+            }
+            assert!(!m.to_string().contains(&results().display().to_string()), "{a}/{f}: paths inside the output are relative");
+        }
+        // the demo's trend and change read the pooled RSEI
+        assert_eq!(json(&results().join(a).join("trend/summary.json"))["source"], "pooled");
+        assert_eq!(json(&results().join(a).join("change/summary.json"))["source"], "pooled");
+    }
+    // a copy of the demo: everything reused; an option of [change] recomputes the change units only;
+    // a missing output recomputes its unit
+    let t = TempDir::new("study");
+    copy_dir(&demo().join("data"), &t.path().join("data"));
+    copy_dir(&results(), &t.path().join("results"));
+    let study = t.path().join("study.toml");
+    std::fs::copy(demo().join("study.toml"), &study).unwrap();
+    let run = || {
+        let o = rsei(&["run", &study.display().to_string()]);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    let log = run();
+    assert!(log.contains("26 unit(s): 26 reused, 0 to compute"), "{log}");
+    let text0 = std::fs::read_to_string(&study).unwrap();
+    std::fs::write(&study, text0.replace("[change]\nsource = \"pooled\"", "[change]\nsource = \"pooled\"\ntolerance = 0.1")).unwrap();
+    std::fs::remove_file(t.path().join("results/Second_City/geodetector/fig_q.svg")).unwrap();
+    let log = run();
+    assert!(log.contains("compute  Demo City change (options changed)") && log.contains("compute  Second City change (options changed)"), "{log}");
+    assert!(log.contains("compute  Second City geodetector (outputs missing)"), "{log}");
+    assert!(log.contains("26 unit(s): 23 reused, 3 to compute"), "{log}");
+    assert_eq!(json(&t.path().join("results/Demo_City/change/summary.json"))["difference"]["tolerance"], 0.1);
+    assert!(t.path().join("results/Second_City/geodetector/fig_q.svg").is_file());
 }

@@ -19,11 +19,13 @@
 //! - [`diag`]: problems with places, "did you mean", the printed report.
 //! - [`schema`]: the typed sections of a study file.
 //! - [`walk`]: the walk of a table against its typed sections.
+//! - [`analyses`]: the sections and units of the analyses beyond the source study.
 //! - [`validate`]: `rsei validate`, producing a [`validate::Plan`].
 //! - [`units`]: units of work, their keys, the checksum cache.
 //! - [`runner`]: `rsei run`.
 //! - [`progress`]: what a run tells its caller ([`StudyObserver`]).
 
+pub mod analyses;
 pub mod diag;
 pub mod progress;
 pub mod runner;
@@ -57,6 +59,7 @@ pub fn describe(plan: &Plan) -> String {
     if let Some(d) = &plan.drivers {
         what.push(format!("drivers {}", d.year));
     }
+    what.extend(plan.analyses.present().iter().map(|w| w.label().to_string()));
     format!(
         "study {:?}: {} area(s) ({}), years {}; {}; {} granules in the data; output {}",
         plan.name,
