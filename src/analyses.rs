@@ -344,7 +344,7 @@ pub fn run_geodetector(a: &GeodetectorArgs, quiet: bool) -> Result<()> {
             println!("{:<12} {:<10} {:>3} {:>8.4} {:>10.3e}", r.name, m, k, r.factor.q, r.factor.p_value);
         }
         if let Some(best) = s.report.pairs.iter().max_by(|x, y| x.interaction.q12.total_cmp(&y.interaction.q12)) {
-            println!("strongest interaction: {} ∩ {} q = {:.4} ({})", best.a, best.b, best.interaction.q12, best.interaction.kind.label());
+            println!("strongest interaction: {} ∩ {} q = {:.4} ({})", best.a, best.b, best.interaction.q12, geodetector::interaction_words(best.interaction.kind));
         }
         done(&s.out_dir);
         Ok(())

@@ -577,3 +577,43 @@ fn the_demo_study_runs_the_analyses_as_units_and_reuses_them() {
     assert_eq!(json(&t.path().join("results/Demo_City/change/summary.json"))["difference"]["tolerance"], 0.1);
     assert!(t.path().join("results/Second_City/geodetector/fig_q.svg").is_file());
 }
+
+#[test]
+fn the_demo_report_shows_the_analyses() {
+    let html = std::fs::read_to_string(results().join("report.html")).unwrap();
+    for a in ["demo-city", "second-city"] {
+        for s in ["beyond", "timeseries", "trend", "change", "geodetector", "autocorrelation"] {
+            assert!(html.contains(&format!("id=\"{a}-{s}\"")), "{a}-{s} missing");
+        }
+        for f in ["timeseries", "trend", "change", "gd", "autocorrelation"] {
+            assert!(html.contains(&format!("id=\"fig-{a}-{f}\"")), "figure fig-{a}-{f} missing");
+        }
+    }
+    assert!(html.contains("id=\"methods-beyond\""));
+    assert!(!html.contains(">??<"), "unresolved cross-reference");
+    // the numbers shown are those of the summaries
+    let ts = json(&results().join("Demo_City/timeseries/summary.json"));
+    let angle = format!("at most {:.2}\u{b0}", ts["max_angle_deg"].as_f64().unwrap());
+    assert!(html.contains(&angle), "{angle}");
+    let gd = json(&results().join("Second_City/geodetector/summary.json"));
+    let top = gd["report"]["factors"].as_array().unwrap().iter().max_by(|a, b| a["factor"]["q"].as_f64().unwrap().total_cmp(&b["factor"]["q"].as_f64().unwrap())).unwrap();
+    let q = format!("{} (q = {:.3})", top["name"].as_str().unwrap(), top["factor"]["q"].as_f64().unwrap());
+    assert!(html.contains(&q), "{q}");
+    let ch = json(&results().join("Demo_City/change/summary.json"));
+    let imp = format!("{:.1} % of the {:.1} km\u{b2}", 100.0 * ch["transfer"]["share_improved"].as_f64().unwrap(), ch["transfer"]["total_area_km2"].as_f64().unwrap());
+    assert!(html.contains(&imp), "{imp}");
+    for r in ["Mann, H.B. (1945)", "Wang, J.F.; Xu, C.D. (2017)", "Anselin, L. (1995)", "Zheng, Z.; Wu, Z."] {
+        assert!(html.contains(r), "reference {r}");
+    }
+    // a missing analysis leaves its part out; a summary that cannot be read is an error naming it
+    let t = TempDir::new("report");
+    let out = t.path().join("results");
+    copy_dir(&results(), &out);
+    std::fs::remove_dir_all(out.join("Second_City/change")).unwrap();
+    let p = rsei_pipeline::report_html::write_report(&out, &rsei_pipeline::ReportOptions::default()).unwrap();
+    let html = std::fs::read_to_string(p).unwrap();
+    assert!(!html.contains("id=\"second-city-change\"") && html.contains("id=\"demo-city-change\"") && html.contains("id=\"second-city-trend\""));
+    std::fs::write(out.join("Demo_City/trend/summary.json"), "{\"area\": 3}").unwrap();
+    let e = rsei_pipeline::report_html::write_report(&out, &rsei_pipeline::ReportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("Demo_City/trend/summary.json") && e.contains("unexpected content"), "{e}");
+}

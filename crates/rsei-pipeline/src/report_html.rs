@@ -1708,6 +1708,9 @@ fn area_section(a: &Area, st: &Study, opts: &ReportOptions) -> Result<Section> {
             s.subsections.push(drivers_subsection(a, da)?);
         }
     }
+    if let Some(b) = area_dir(a).map(|d| crate::analyses::report::area_subsection(d, &a.id, &a.name)).transpose()?.flatten() {
+        s.subsections.push(b);
+    }
 
     // --- notes
     let mut notes: Vec<String> = Vec::new();
@@ -1817,6 +1820,16 @@ fn across_section(st: &Study) -> Result<Option<Section>> {
     Ok(Some(s))
 }
 
+/// The folder of an area (the parent of its year folders).
+fn area_dir(a: &Area) -> Option<&Path> {
+    a.years.first().and_then(|y| y.dir.parent())
+}
+
+/// The analyses beyond the source study found in the areas' folders.
+fn analyses_found(st: &Study) -> Vec<&'static str> {
+    crate::analyses::report::present(&st.areas.iter().filter_map(area_dir).collect::<Vec<_>>())
+}
+
 fn references(st: &Study) -> Section {
     let mut refs = vec![
         "Breiman, L. (2001). Random forests. *Machine Learning* 45, 5\u{2013}32.".to_string(),
@@ -1829,6 +1842,8 @@ fn references(st: &Study) -> Section {
     if st.drivers.is_none() {
         refs.retain(|r| !r.starts_with("Breiman") && !r.starts_with("Liaw"));
     }
+    refs.extend(crate::analyses::report::references(&analyses_found(st)));
+    refs.sort();
     let mut s = Section::new("references", "References");
     s.numbered = false;
     s.class = Some("references".into());
@@ -1864,6 +1879,9 @@ fn key_results(st: &Study) -> Vec<Block> {
         if let Some(da) = st.drivers.as_ref().and_then(|d| d.areas.iter().find(|x| x.s.area == a.name)) {
             let top = da.s.forest.importance.iter().filter(|i| i.rank == Some(1.0)).map(|i| esc(&i.driver)).collect::<Vec<_>>();
             parts.push(format!("random forest R\u{b2} {}{}", fx(Some(da.s.forest.r2), 2), if top.is_empty() { String::new() } else { format!(", most important driver {}", and_list(&top)) }));
+        }
+        if let Some(d) = area_dir(a) {
+            parts.extend(crate::analyses::report::key_phrases(d).unwrap_or_default());
         }
         items.push(format!("**{}** ({{ref:{}}}): {}.", esc(&a.name), a.id, parts.join("; ")));
     }
@@ -1906,7 +1924,9 @@ pub fn build_document(out_dir: &Path, opts: &ReportOptions) -> Result<Document> 
     }
     doc.summary_title = Some("Key results".into());
     doc.summary = key_results(&st);
-    doc.sections.push(methods(&st, &prov));
+    let mut m = methods(&st, &prov);
+    m.subsections.extend(crate::analyses::report::methods_subsection(&analyses_found(&st)));
+    doc.sections.push(m);
     for a in &st.areas {
         doc.sections.push(area_section(a, &st, opts)?);
     }

@@ -189,6 +189,18 @@ fn read_stack(dir: &Path, area: &str) -> Result<DriverStack> {
     Ok(DriverStack { year: s.year, names: s.drivers.into_iter().map(|d| d.name).collect(), grid, layers, rsei: r.into_data(), files: vec![summary, stack, rsei_p] })
 }
 
+/// The interaction type in words ("bi-variable enhancement", …).
+pub fn interaction_words(k: rsei_core::geodetector::InteractionKind) -> &'static str {
+    use rsei_core::geodetector::InteractionKind as K;
+    match k {
+        K::NonlinearWeaken => "nonlinear weakening",
+        K::UniWeaken => "univariate weakening",
+        K::Independent => "independent",
+        K::BiEnhance => "bivariate enhancement",
+        K::NonlinearEnhance => "nonlinear enhancement",
+    }
+}
+
 fn kind_of(name: &str, o: &GeodetectorOptions) -> FactorKind {
     if o.categorical.iter().any(|c| c == name) {
         FactorKind::Categorical

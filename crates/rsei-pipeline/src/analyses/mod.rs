@@ -28,3 +28,4 @@ pub mod trend;
 pub mod change;
 pub mod geodetector;
 pub mod autocorrelation;
+pub mod report;
