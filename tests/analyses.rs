@@ -617,3 +617,21 @@ fn the_demo_report_shows_the_analyses() {
     let e = rsei_pipeline::report_html::write_report(&out, &rsei_pipeline::ReportOptions::default()).unwrap_err().to_string();
     assert!(e.contains("Demo_City/trend/summary.json") && e.contains("unexpected content"), "{e}");
 }
+
+#[test]
+fn the_documentation_names_every_key_of_the_analyses() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/STUDY.md")).unwrap();
+    let keys = |v: Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let all = [
+        keys(serde_json::to_value(TimeSeriesOptions::default()).unwrap()),
+        keys(serde_json::to_value(TrendOptions::default()).unwrap()),
+        keys(serde_json::to_value(ChangeOptions::default()).unwrap()),
+        keys(serde_json::to_value(GeodetectorOptions::default()).unwrap()),
+        keys(serde_json::to_value(AutocorrelationOptions::default()).unwrap()),
+    ];
+    let missing: Vec<&String> = all.iter().flatten().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
+    assert!(missing.is_empty(), "docs/STUDY.md does not document {missing:?}");
+    for s in ["[timeseries]", "[trend]", "[change]", "[geodetector]", "[autocorrelation]"] {
+        assert!(doc.contains(&format!("`{s}`")), "{s}");
+    }
+}
