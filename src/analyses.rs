@@ -131,6 +131,21 @@ pub fn run_timeseries(a: &TimeSeriesArgs, quiet: bool) -> Result<()> {
     })
 }
 
+/// After `rsei compute --pooled`: the drift of each year's own loadings from the pooled ones and
+/// the sign check, per area (`OUT/<area>/timeseries/`, without rasters: the compute wrote the
+/// pooled RSEI), printed as `rsei timeseries` prints them.
+pub fn pooled_drift(out: &Path, areas: &[StudyArea], area_file: &Path, years: &[i32], rsei: &rsei_core::model::RseiOptions, progress: &Reporter) -> Result<()> {
+    let o = TimeSeriesOptions { normalisation: rsei.normalisation, histogram_bins: rsei.histogram_bins, rasters: false };
+    for a in areas {
+        let req = TimeSeriesRequest { rsei_dir: out.to_path_buf(), area: a.clone(), area_file: Some(area_file.to_path_buf()), years: Some(years.to_vec()), options: o.clone(), out_dir: None };
+        let s = timeseries::run(&req, progress)?;
+        notes(progress, &s.area, &s.notes);
+        let drift: Vec<String> = s.drift.iter().map(|r| format!("{} {:.2}°{}", r.year, r.angle_deg, if r.sign_ok { "" } else { " (sign check failed)" })).collect();
+        println!("{}: angle of each year's own PC1 to the pooled one: {}; in {}", s.area, drift.join(", "), s.out_dir.display());
+    }
+    Ok(())
+}
+
 /// Arguments of `rsei trend`.
 #[derive(Args, Debug, Clone)]
 pub struct TrendArgs {

@@ -100,6 +100,11 @@ fn pooled_time_series_matches_the_pooled_compute_and_the_per_year_models() {
         &t.path().display().to_string(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
+    // the pooled compute adds the drift and the sign check (without rasters: it wrote the pooled RSEI)
+    assert!(text(&o).contains("Demo City: angle of each year's own PC1 to the pooled one: 2018 "), "{}", text(&o));
+    let cs = json(&t.path().join("Demo_City/timeseries/summary.json"));
+    assert_eq!(cs["drift"], serde_json::to_value(&s.drift).unwrap());
+    assert!(!t.path().join("Demo_City/timeseries/rsei_2018.tif").exists());
     for y in 2018..=2022 {
         let sj = json(&t.path().join(format!("Demo_City/{y}/summary.json")));
         let pc1: Vec<f64> = sj["model"]["pc1"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();

@@ -151,6 +151,11 @@ pub struct StudyFacts {
     pub drivers: Option<(Vec<String>, String, f64)>,
     /// Whether the file has a `[drivers]` table (valid or not).
     pub has_drivers_table: bool,
+    /// The model options of `[rsei]` when its PCA is pooled over the years (`pooled = true`): the
+    /// time series then runs even without a `[timeseries]` section, with the same normalisation
+    /// and without rasters (the RSEI units already hold the pooled RSEI), for the drift of the
+    /// per-year loadings and the sign check.
+    pub pooled_rsei: Option<rsei_core::model::RseiOptions>,
 }
 
 struct Checked<'d, T> {
@@ -231,6 +236,11 @@ pub fn check(root: &toml_edit::Table, vals: &toml::Table, facts: &StudyFacts, di
             if ok {
                 plan.timeseries = c.opts.clone();
             }
+        }
+    }
+    if let (Some(r), false) = (&facts.pooled_rsei, root.contains_key("timeseries")) {
+        if facts.areas.iter().all(|(_, y)| y.len() >= 2) {
+            plan.timeseries = Some(TimeSeriesOptions { normalisation: r.normalisation, histogram_bins: r.histogram_bins, rasters: false });
         }
     }
     if let Some(c) = walk::<TrendOptions>(root, vals, "trend", diags) {
@@ -406,7 +416,7 @@ mod tests {
         let doc = toml_edit::ImDocument::parse(text.to_string()).unwrap();
         let vals: toml::Table = toml::from_str(text).unwrap();
         let mut diags = Vec::new();
-        let facts = StudyFacts { areas: vec![("A".into(), years)], drivers: None, has_drivers_table: false };
+        let facts = StudyFacts { areas: vec![("A".into(), years)], drivers: None, has_drivers_table: false, pooled_rsei: None };
         let plan = check(doc.as_table(), &vals, &facts, &mut diags);
         (plan, diags.iter().map(|d| d.message.clone()).collect())
     }
@@ -438,5 +448,12 @@ mod tests {
         assert!(matches!(p.timeseries.unwrap().normalisation, rsei_core::model::Normalisation::Fixed { .. }));
         let (_, d) = run_check("[timeseries]\nnormalisation = { fixed = { ndvi = [1.0, -0.2], wet = [-0.6, 0.2], ndbsi = [-0.6, 0.6], lst = [0.0, 50.0] } }\n", vec![2018, 2019]);
         assert!(d.iter().any(|m| m.contains("normalisation.fixed.ndvi")), "{d:?}");
+        // a pooled [rsei] model brings the drift and sign check without a [timeseries] section
+        let doc = toml_edit::ImDocument::parse(String::new()).unwrap();
+        let r = rsei_core::model::RseiOptions { pooled: true, normalisation: rsei_core::model::Normalisation::Percentile { lo: 1.0, hi: 99.0 }, histogram_bins: 1000 };
+        let facts = StudyFacts { areas: vec![("A".into(), vec![2018, 2019])], drivers: None, has_drivers_table: false, pooled_rsei: Some(r.clone()) };
+        let p = check(doc.as_table(), &toml::Table::new(), &facts, &mut Vec::new());
+        let ts = p.timeseries.unwrap();
+        assert_eq!((ts.normalisation, ts.histogram_bins, ts.rasters), (r.normalisation, 1000, false));
     }
 }

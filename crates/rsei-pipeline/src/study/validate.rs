@@ -576,6 +576,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
             (super::analyses::driver_names(d.dem.is_some(), &rasters, d.mines.is_some()), d.options.crs.clone(), d.options.resolution_m)
         }),
         has_drivers_table: drivers.tbl.is_some(),
+        pooled_rsei: rsei_opts.as_ref().map(|o| o.rsei.clone()).filter(|r| r.pooled),
     };
     let analyses_plan = super::analyses::check(root, &vals, &facts, &mut ctx.diags);
 
