@@ -120,6 +120,9 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     };
     progress.finish();
     print_results(&rows?, &args.out);
+    if options.rsei.pooled && years.len() > 1 {
+        crate::analyses::pooled_drift(&args.out, &areas, &args.areas.area, &years, &options.rsei, &progress)?;
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@
 //! | [`ReportOptions`] | [`report_html::write_report`] | path of `report.html` | the self-contained HTML report of an output folder |
 //! | [`DemoRequest`] | [`demo::run_demo`] | [`demo::DemoRun`] | synthetic archive + the demo study |
 //! | [`stac_input::StacRequest`] | [`stac_input::archive_from_stac`] | [`stac_input::StacArchive`] | an [`archive::Archive`] from a STAC catalogue (search, fetch, cache) |
+//! | [`analyses`] requests | `analyses::<name>::run` | summaries | pooled time series, trends, change, geographical detector, spatial autocorrelation |
 //!
 //! A compute and a mining analysis without the command line (see also `examples/library.rs`):
 //!
@@ -51,6 +52,7 @@
 
 #![deny(missing_docs)]
 
+pub mod analyses;
 pub mod archive;
 pub mod area;
 pub mod byo;

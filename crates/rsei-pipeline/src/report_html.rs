@@ -1156,6 +1156,17 @@ fn methods(st: &Study, prov: &Provenance) -> Section {
         let norm = match o.rsei.normalisation {
             Normalisation::MinMax => "over the valid pixels of the area and year (min\u{2013}max, Eq. 1 of the source study)".to_string(),
             Normalisation::Percentile { lo, hi } => format!("after clipping each indicator to its {}th and {}th percentiles over the valid pixels (the bounds used are recorded in each summary.json)", fx(Some(lo), 0), fx(Some(hi), 0)),
+            Normalisation::Fixed { ndvi, wet, ndbsi, lst } => format!(
+                "between fixed bounds, the same for every area and year (NDVI [{}, {}], WET [{}, {}], NDBSI [{}, {}], LST [{}, {}] \u{b0}C), values outside clipped to [0, 1]",
+                fx(Some(ndvi[0]), 2),
+                fx(Some(ndvi[1]), 2),
+                fx(Some(wet[0]), 2),
+                fx(Some(wet[1]), 2),
+                fx(Some(ndbsi[0]), 2),
+                fx(Some(ndbsi[1]), 2),
+                fx(Some(lst[0]), 1),
+                fx(Some(lst[1]), 1)
+            ),
         };
         model.para(format!("Each indicator I is scaled to [0, 1] {norm}:"));
         model.blocks.push(Block::Equation { id: Some("eq-norm".into()), markup: "NI = (I \u{2212} I_{min}) / (I_{max} \u{2212} I_{min})".into() });
@@ -1726,6 +1737,9 @@ fn area_section(a: &Area, st: &Study, opts: &ReportOptions) -> Result<Section> {
             s.subsections.push(drivers_subsection(a, da)?);
         }
     }
+    if let Some(b) = area_dir(a).map(|d| crate::analyses::report::area_subsection(d, &a.id, &a.name)).transpose()?.flatten() {
+        s.subsections.push(b);
+    }
 
     // --- notes
     let mut notes: Vec<String> = Vec::new();
@@ -1835,6 +1849,16 @@ fn across_section(st: &Study) -> Result<Option<Section>> {
     Ok(Some(s))
 }
 
+/// The folder of an area (the parent of its year folders).
+fn area_dir(a: &Area) -> Option<&Path> {
+    a.years.first().and_then(|y| y.dir.parent())
+}
+
+/// The analyses beyond the source study found in the areas' folders.
+fn analyses_found(st: &Study) -> Vec<&'static str> {
+    crate::analyses::report::present(&st.areas.iter().filter_map(area_dir).collect::<Vec<_>>())
+}
+
 fn references(st: &Study) -> Section {
     let mut refs = vec![
         "Breiman, L. (2001). Random forests. *Machine Learning* 45, 5\u{2013}32.".to_string(),
@@ -1847,6 +1871,8 @@ fn references(st: &Study) -> Section {
     if st.drivers.is_none() {
         refs.retain(|r| !r.starts_with("Breiman") && !r.starts_with("Liaw"));
     }
+    refs.extend(crate::analyses::report::references(&analyses_found(st)));
+    refs.sort();
     let mut s = Section::new("references", "References");
     s.numbered = false;
     s.class = Some("references".into());
@@ -1882,6 +1908,9 @@ fn key_results(st: &Study) -> Vec<Block> {
         if let Some(da) = st.drivers.as_ref().and_then(|d| d.areas.iter().find(|x| x.s.area == a.name)) {
             let top = da.s.forest.importance.iter().filter(|i| i.rank == Some(1.0)).map(|i| esc(&i.driver)).collect::<Vec<_>>();
             parts.push(format!("random forest R\u{b2} {}{}", fx(Some(da.s.forest.r2), 2), if top.is_empty() { String::new() } else { format!(", most important driver {}", and_list(&top)) }));
+        }
+        if let Some(d) = area_dir(a) {
+            parts.extend(crate::analyses::report::key_phrases(d).unwrap_or_default());
         }
         items.push(format!("**{}** ({{ref:{}}}): {}.", esc(&a.name), a.id, parts.join("; ")));
     }
@@ -1924,7 +1953,9 @@ pub fn build_document(out_dir: &Path, opts: &ReportOptions) -> Result<Document> 
     }
     doc.summary_title = Some("Key results".into());
     doc.summary = key_results(&st);
-    doc.sections.push(methods(&st, &prov));
+    let mut m = methods(&st, &prov);
+    m.subsections.extend(crate::analyses::report::methods_subsection(&analyses_found(&st)));
+    doc.sections.push(m);
     for a in &st.areas {
         doc.sections.push(area_section(a, &st, opts)?);
     }

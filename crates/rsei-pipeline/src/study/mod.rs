@@ -19,12 +19,14 @@
 //! - [`diag`]: problems with places, "did you mean", the printed report.
 //! - [`schema`]: the typed sections of a study file.
 //! - [`walk`]: the walk of a table against its typed sections.
+//! - [`analyses`]: the sections and units of the analyses beyond the source study.
 //! - [`validate`]: `rsei validate`, producing a [`validate::Plan`].
 //! - [`stac`]: `[data.stac]`, granules from a STAC catalogue (check, fetch, keys of the assets).
 //! - [`units`]: units of work, their keys, the checksum cache.
 //! - [`runner`]: `rsei run`.
 //! - [`progress`]: what a run tells its caller ([`StudyObserver`]).
 
+pub mod analyses;
 pub mod diag;
 pub mod progress;
 pub mod runner;
@@ -74,6 +76,7 @@ pub fn describe(plan: &Plan) -> String {
     let catalogue = plan.stac.as_ref().map_or_else(String::new, |s| {
         format!(" + {} item(s) from the catalogue {}{}", s.items.len(), s.options.url, if s.search_from_cache { " (search answered by the cache)" } else { "" })
     });
+    what.extend(plan.analyses.present().iter().map(|w| w.label().to_string()));
     format!(
         "study {:?}: {} area(s) ({}), years {}; {}; {} granules in the data{catalogue}; output {}",
         plan.name,

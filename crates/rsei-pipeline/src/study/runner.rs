@@ -7,6 +7,7 @@
 //!   <area>/mining/…        mining analysis of an area (as `rsei mining`)
 //!   <area>/drivers/…       driver analysis of an area (as `rsei drivers`), one unit per area
 //!   drivers/…              driver ranking of all areas, one unit after the areas' units
+//!   <area>/timeseries/ trend/ change/ geodetector/ autocorrelation/   the analyses of the study's sections, one unit per area
 //!   <area>/pca_table.*  <area>/rsei_summary.*            ┐ run-level tables
 //!   pca_table.*  rsei_summary.*  manifest.json           ┘
 //!   report.html            the study report, rewritten at the end of every run
@@ -32,6 +33,7 @@ use rayon::prelude::*;
 use rsei_report::table::Table;
 use serde_json::json;
 
+use super::analyses::{run_unit, unit_dir, UnitArea, Which};
 use super::progress::{StudyObserver, UnitObserver};
 use super::units::{
     area_hash, dataset_files, decode_cell, encode_cell, finish_manifest, outputs_present, read_manifest, record_of, sha256_hex, value_hash, HashCache, KeyParts, UnitRecord,
@@ -74,6 +76,8 @@ enum Kind {
     /// Tables, charts and ranking of the driver analyses of all areas.
     DriverRanking,
     Tables,
+    /// An analysis beyond the source study for one area (`[timeseries]`, `[trend]`, …).
+    Analysis { area: usize, which: Which },
 }
 
 struct Unit {
@@ -328,6 +332,44 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &dyn StudyObserver) -> R
         });
     }
 
+    // analyses beyond the source study: one unit per area and section; each reads the area's RSEI
+    // (and the time series for the pooled source, the area's driver analysis for the detector)
+    let drivers_of: Vec<Option<usize>> = (0..plan.areas.len()).map(|ai| units.iter().position(|u| u.kind == Kind::Drivers { area: ai })).collect();
+    for (ai, pa) in plan.areas.iter().enumerate() {
+        let mut timeseries_unit = None;
+        for which in plan.analyses.present() {
+            let mut deps = rsei_of[ai].clone();
+            if plan.analyses.reads_pooled(which) {
+                deps.extend(timeseries_unit);
+            }
+            if which == Which::Geodetector {
+                deps.extend(drivers_of[ai]);
+            }
+            let parts = KeyParts {
+                kind: which.name().into(),
+                software: SOFTWARE.into(),
+                options: value_hash(&plan.analyses.options_json(which))?,
+                inputs: String::new(),
+                areas: area_hashes[ai].clone(),
+                upstream: keys_of(&deps, &units),
+            };
+            let dir = unit_dir(out, &pa.area, which);
+            if which == Which::TimeSeries {
+                timeseries_unit = Some(units.len());
+            }
+            units.push(Unit {
+                kind: Kind::Analysis { area: ai, which },
+                label: format!("{} {}", pa.area.name, which.label()),
+                manifests: vec![dir.join("manifest.json")],
+                clear_dirs: vec![dir],
+                clear_files: Vec::new(),
+                key: parts.key(),
+                parts,
+                deps,
+            });
+        }
+    }
+
     let all_rsei: Vec<usize> = rsei_of.iter().flatten().copied().collect();
     let parts = KeyParts {
         kind: "tables".into(),
@@ -437,6 +479,15 @@ fn run_drivers(plan: &Plan, u: &Unit, area: usize, p: &dyn UnitObserver) -> Resu
         p.note(&format!("note: {} drivers: {n}", s.area));
     }
     finish_manifest(&plan.output.join(&s.folder).join("manifest.json"), &plan.output, Some(&u.record()))
+}
+
+fn run_analysis(plan: &Plan, u: &Unit, area: usize, which: Which, p: &dyn UnitObserver) -> Result<()> {
+    let pa = &plan.areas[area];
+    let notes = run_unit(&plan.output, &plan.analyses, &UnitArea { area: &pa.area, file: &pa.file, years: &pa.years }, which, p)?;
+    for n in &notes {
+        p.note(&format!("note: {} {}: {n}", pa.area.name, which.label()));
+    }
+    finish_manifest(&unit_dir(&plan.output, &pa.area, which).join("manifest.json"), &plan.output, Some(&u.record()))
 }
 
 fn run_driver_ranking(plan: &Plan, u: &Unit) -> Result<()> {
@@ -613,8 +664,8 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
     let mut skipped: BTreeSet<usize> = BTreeSet::new();
     let stages: [fn(&Kind) -> bool; 3] = [
         |k| matches!(k, Kind::Rsei { .. }),
-        |k| matches!(k, Kind::Mining { .. } | Kind::Drivers { .. }),
-        |k| matches!(k, Kind::DriverRanking | Kind::Tables),
+        |k| matches!(k, Kind::Mining { .. } | Kind::Drivers { .. } | Kind::Analysis { which: Which::TimeSeries, .. }),
+        |k| matches!(k, Kind::DriverRanking | Kind::Tables) || matches!(k, Kind::Analysis { which, .. } if *which != Which::TimeSeries),
     ];
     for in_stage in stages {
         let mut ready = Vec::new();
@@ -640,6 +691,7 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
                     Kind::Drivers { area } => run_drivers(plan, u, *area, p.as_ref()),
                     Kind::DriverRanking => run_driver_ranking(plan, u),
                     Kind::Tables => run_tables(plan, &units, u),
+                    Kind::Analysis { area, which } => run_analysis(plan, u, *area, *which, p.as_ref()),
                 });
                 p.done(if r.is_ok() { "computed" } else { "FAILED  " });
                 (i, r)

@@ -8,6 +8,7 @@
 //! [rsei]       every option of an RSEI run (`RseiRunOptions`: composite, qa, water, rsei, output …)
 //! [mining]     mines, layer, where, id_field, name_field, crs + the mining options (`MiningRunOptions`)
 //! [drivers]    year, dem, mines, barrier, [drivers.rasters] + the driver options (`DriverRunOptions`)
+//! [timeseries] [trend] [change] [geodetector] [autocorrelation]   the analyses' options (`super::analyses`)
 //! ```
 //!
 //! Every section type here has a `Default` whose serialisation lists its keys: the validator
@@ -307,8 +308,9 @@ pub struct DriverKeys {
     pub rasters: Option<BTreeMap<String, RasterEntry>>,
 }
 
-/// The top-level tables of a study file.
-pub const SECTIONS: [&str; 6] = ["study", "data", "area", "rsei", "mining", "drivers"];
+/// The top-level tables of a study file (the last five: the analyses beyond the source study,
+/// `super::analyses`).
+pub const SECTIONS: [&str; 11] = ["study", "data", "area", "rsei", "mining", "drivers", "timeseries", "trend", "change", "geodetector", "autocorrelation"];
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

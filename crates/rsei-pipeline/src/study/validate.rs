@@ -105,6 +105,8 @@ pub struct Plan {
     pub mining: Option<MiningPlan>,
     /// Driver analysis, when the study has one.
     pub drivers: Option<DriversPlan>,
+    /// The analyses beyond the source study (`[timeseries]`, `[trend]`, …).
+    pub analyses: super::analyses::AnalysesPlan,
     /// The inventory of the data folders.
     pub archive: Archive,
     /// How the archive was obtained (scan or cache).
@@ -302,7 +304,7 @@ fn parts_of(section: &str) -> Vec<Part> {
         "rsei" => vec![Part::of::<RseiRunOptions>()],
         "mining" => vec![Part::of::<MineKeys>(), Part::of::<MiningRunOptions>()],
         "drivers" => vec![Part::of::<DriverKeys>().with_maps(&["rasters"]), Part::of::<DriverRunOptions>()],
-        _ => Vec::new(),
+        s => super::analyses::parts_of(s),
     }
 }
 
@@ -631,6 +633,18 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
     // ---- [drivers]
     let drivers_plan = check_drivers(ctx, &drivers, mining_plan.as_ref(), &planned);
 
+    // ---- [timeseries], [trend], [change], [geodetector], [autocorrelation]
+    let facts = super::analyses::StudyFacts {
+        areas: planned.iter().map(|(p, _, _)| (p.area.name.clone(), p.years.clone())).collect(),
+        drivers: drivers_plan.as_ref().map(|d| {
+            let rasters: Vec<String> = d.rasters.iter().map(|r| r.name.clone()).collect();
+            (super::analyses::driver_names(d.dem.is_some(), &rasters, d.mines.is_some()), d.options.crs.clone(), d.options.resolution_m)
+        }),
+        has_drivers_table: drivers.tbl.is_some(),
+        pooled_rsei: rsei_opts.as_ref().map(|o| o.rsei.clone()).filter(|r| r.pooled),
+    };
+    let analyses_plan = super::analyses::check(root, &vals, &facts, &mut ctx.diags);
+
     let rsei_opts = rsei_opts?;
     Some(Plan {
         name,
@@ -641,6 +655,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         rsei: rsei_opts,
         mining: mining_plan,
         drivers: drivers_plan,
+        analyses: analyses_plan,
         archive,
         scan,
         stac: stac_plan,
