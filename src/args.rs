@@ -123,7 +123,8 @@ pub struct ComputeArgs {
     /// Land-cover classes that are water (default 0,11: IGBP water and wetlands as in MCD12C1).
     #[arg(long, value_delimiter = ',')]
     pub water_classes: Option<Vec<u8>>,
-    /// Normalisation: minmax (default) or percentile:LO:HI, e.g. percentile:1:99.
+    /// Normalisation: minmax (default), percentile:LO:HI (e.g. percentile:1:99) or fixed bounds
+    /// fixed:NDVI_LO:NDVI_HI:WET_LO:WET_HI:NDBSI_LO:NDBSI_HI:LST_LO:LST_HI.
     #[arg(long)]
     pub normalisation: Option<String>,
     /// One PCA over all years (comparable RSEI across years) instead of one per year.

@@ -8,7 +8,7 @@ use rsei_pipeline::mining::{AreaInput, MiningRequest, MiningSummary};
 use rsei_pipeline::options::RunInputs;
 use rsei_pipeline::progress::Progress;
 use rsei_pipeline::run::{self, YearSummary};
-use rsei_pipeline::study::{check, describe, run_study, Plan, StudyRequest};
+use rsei_pipeline::study::{check_with, describe, run_study, CheckSettings, Plan, StudyRequest};
 use rsei_pipeline::budget::MemoryBudget;
 use rsei_pipeline::{ComputeRequest, Context, DemoRequest, Error, IndicatorRequest, Result};
 
@@ -122,6 +122,9 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     };
     progress.finish();
     print_results(&rows?, &args.out);
+    if options.rsei.pooled && years.len() > 1 {
+        crate::analyses::pooled_drift(&args.out, &areas, &args.areas.area, &years, &options.rsei, &progress)?;
+    }
     let reads = rsei_io::read::read_counts();
     if !quiet && reads.windows > 0 {
         println!("granule layers read: {} windows, {:.1} M cells decoded", reads.windows, reads.cells as f64 / 1e6);
@@ -263,9 +266,12 @@ pub fn drivers(args: &DriversArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// `rsei validate STUDY`: prints every problem; fails (exit code 2) when there is an error.
-pub fn validate(args: &ValidateArgs) -> Result<()> {
-    let c = check(&args.study, None);
+/// `rsei validate STUDY`: prints every problem; fails (exit code 2) when there is an error. A
+/// catalogue is searched only when its cache does not hold the answer (with a progress bar).
+pub fn validate(args: &ValidateArgs, quiet: bool) -> Result<()> {
+    let progress = Reporter::new(quiet);
+    let c = check_with(&args.study, None, &CheckSettings { progress: Some(&progress), ..CheckSettings::default() });
+    progress.finish();
     if !c.diagnostics.is_empty() {
         print!("{}", c.report());
     }

@@ -3,6 +3,7 @@
 //! with terminal progress ([`progress`]). Errors are printed with their chain of causes; exit
 //! codes: 0 success, 1 failure of the work, 2 invalid arguments or inputs.
 
+mod analyses;
 mod args;
 mod commands;
 mod progress;
@@ -56,6 +57,16 @@ enum Command {
         /// Output folder of `rsei compute` (mining outputs in OUT/<area>/mining, drivers in OUT/drivers).
         out: PathBuf,
     },
+    /// One PCA over all years of an area (comparable RSEI), drift of each year's own loadings, sign check.
+    Timeseries(analyses::TimeSeriesArgs),
+    /// Per-pixel Theil–Sen slope and Mann–Kendall test with FDR classes, and the trend of the area's mean RSEI.
+    Trend(analyses::TrendArgs),
+    /// Grade transfer matrix (cells, km², flow diagram) and difference map between two years.
+    Change(analyses::ChangeArgs),
+    /// Geographical detector (factor, interaction, risk, ecological) on the driver stack of `rsei drivers`.
+    Geodetector(analyses::GeodetectorArgs),
+    /// Global Moran's I and LISA clusters of RSEI on the 1 km driver grid.
+    Autocorrelation(analyses::AutocorrelationArgs),
     /// Generate a synthetic MODIS archive of two small mining cities and run the demo study on it (RSEI, mining, drivers, report).
     Demo(DemoArgs),
     /// Show a results folder as a map in the browser: years, layers, comparison, time series at a click (read-only, offline).
@@ -90,9 +101,14 @@ fn main() -> ExitCode {
         Command::Indicators(a) => commands::indicators(&a),
         Command::Mining(a) => commands::mining(&a, cli.quiet),
         Command::Drivers(a) => commands::drivers(&a, cli.quiet),
-        Command::Validate(a) => commands::validate(&a),
+        Command::Validate(a) => commands::validate(&a, cli.quiet),
         Command::Run(a) => commands::run(&a, cli.quiet),
         Command::Report { out } => commands::report(&out),
+        Command::Timeseries(a) => analyses::run_timeseries(&a, cli.quiet),
+        Command::Trend(a) => analyses::run_trend(&a, cli.quiet),
+        Command::Change(a) => analyses::run_change(&a, cli.quiet),
+        Command::Geodetector(a) => analyses::run_geodetector(&a, cli.quiet),
+        Command::Autocorrelation(a) => analyses::run_autocorrelation(&a, cli.quiet),
         Command::Demo(d) => commands::demo(&d.out, d.seed, d.regenerate, cli.quiet).context("demo"),
         Command::Serve(a) => commands::serve(&a),
     };

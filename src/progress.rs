@@ -19,17 +19,23 @@ pub struct Reporter {
     quiet: bool,
 }
 
+/// The look of a [`Reporter`]'s bar.
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
 impl Reporter {
     /// A reporter; `quiet` hides the bar and the log lines (warnings are still printed).
     pub fn new(quiet: bool) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(8));
-            b.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} ETA {eta} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            b.set_style(bar_style());
             b
         });
+        Reporter::with_bar(bar, quiet)
+    }
+    /// A reporter drawing into `bar` (`None`: log lines, as without a terminal).
+    fn with_bar(bar: Option<ProgressBar>, quiet: bool) -> Self {
         Reporter { bar, done: AtomicU64::new(0), total: AtomicU64::new(0), last_logged: Mutex::new((0, Instant::now())), quiet }
     }
     /// Ends the bar.
@@ -94,7 +100,54 @@ impl StudyBars {
     }
 }
 
+/// A step of a study run shown as `rsei compute` shows it (a bar with ETA, or log lines); its bar
+/// is removed when it ends.
+struct TaskBar<'a> {
+    reporter: Reporter,
+    mp: Option<&'a MultiProgress>,
+}
+
+impl Drop for TaskBar<'_> {
+    fn drop(&mut self) {
+        if let Some(b) = &self.reporter.bar {
+            b.finish_and_clear();
+            if let Some(mp) = self.mp {
+                mp.remove(b);
+            }
+        }
+    }
+}
+
+impl Progress for TaskBar<'_> {
+    fn inc(&self, n: u64) {
+        self.reporter.inc(n);
+    }
+    fn add_total(&self, n: u64) {
+        self.reporter.add_total(n);
+    }
+    fn message(&self, msg: &str) {
+        self.reporter.message(msg);
+    }
+    fn println(&self, line: &str) {
+        match self.mp {
+            Some(mp) if mp.println(line).is_ok() => {}
+            _ => eprintln!("{line}"),
+        }
+    }
+}
+
 impl StudyObserver for StudyBars {
+    /// A step that is not a unit (the search and fetch of a catalogue): a bar with ETA.
+    fn task<'a>(&'a self, _label: &str) -> Box<dyn Progress + 'a> {
+        let bar = self.mp.as_ref().map(|mp| {
+            let b = mp.add(ProgressBar::new(0));
+            b.set_style(bar_style());
+            b.enable_steady_tick(std::time::Duration::from_millis(250));
+            b
+        });
+        Box::new(TaskBar { reporter: Reporter::with_bar(bar, self.quiet), mp: self.mp.as_ref() })
+    }
+
     /// Starts the overall bar for `n` units to compute.
     fn start(&self, n: usize) {
         self.total.store(n, Ordering::Relaxed);

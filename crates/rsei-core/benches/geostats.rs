@@ -1,10 +1,14 @@
-//! Geodetector and spatial-autocorrelation benchmark.
+//! Trend, geodetector and spatial-autocorrelation benchmark (`scripts/bench-geostats.sh` runs it
+//! beside the Python baselines of `benches/geostats_baseline.py`).
 //!
 //! ```text
-//! cargo bench -p rsei-core --bench geostats                          # 100k × 10 factors; 1000 × 1000 cells
-//! cargo bench -p rsei-core --bench geostats -- --cells 200000 --side 500 --permutations 999
+//! cargo bench -p rsei-core --bench geostats                          # 10 Mpx × 24 years; 100k × 10 factors; 1000 × 1000 cells
+//! cargo bench -p rsei-core --bench geostats -- --pixels 1000000 --years 24 --cells 200000 --side 500 --permutations 999
 //! ```
 //!
+//! * Trend: `--pixels` (default 10 000 000) series of `--years` (default 24) values — a per-pixel
+//!   slope, seasonal-free noise, 2 % missing values — then Mann–Kendall (tie-corrected) and the
+//!   Theil–Sen slope per pixel and Benjamini–Hochberg classes (`trend_stack`, default options).
 //! * Geodetector: a response and 10 continuous factors on `--cells` cells (default 100 000), each
 //!   factor discretised by the optimal discretisation (4 methods × k = 3..=8), then the factor and
 //!   risk detectors per factor and the interaction and ecological detectors for all 45 pairs.
@@ -17,7 +21,8 @@
 
 use std::time::Instant;
 
-use rsei_core::geodetector::{geodetector, Factor, GdOptions};
+use rsei_core::geodetector::{geodetector, Factor, GdOptions, Method, OptimalOptions};
+use rsei_core::trend::{trend_stack, StackOptions};
 use rsei_core::spatial::{lisa, moran, valid_cells, GridWeights, LisaOptions, MoranOptions};
 
 struct SplitMix(u64);
@@ -62,7 +67,35 @@ fn main() {
     let side = arg("--side", 1000);
     let perms = arg("--permutations", 999);
     let reps = arg("--reps", 1);
+    let pixels = arg("--pixels", 10_000_000);
+    let years = arg("--years", 24);
     println!("rayon threads: {}", rayon::current_num_threads());
+
+    // --- trend ----------------------------------------------------------------------------
+    if pixels > 0 {
+        let mut rng = SplitMix(3);
+        let slope: Vec<f32> = (0..pixels).map(|_| ((rng.unit() - 0.5) * 0.02) as f32).collect();
+        let layers: Vec<Vec<f32>> = (0..years)
+            .map(|t| {
+                slope
+                    .iter()
+                    .map(|&b| if rng.unit() < 0.02 { f32::NAN } else { (0.5 + f64::from(b) * t as f64 + 0.05 * rng.normal()) as f32 })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f32]> = layers.iter().map(Vec::as_slice).collect();
+        let (t, r) = best_of(reps, || trend_stack(&refs, &StackOptions::default()).expect("trend"));
+        let s = r.summary;
+        println!(
+            "trend: {pixels} pixels × {years} years, Mann–Kendall + Sen slope + BH FDR: {t:.3} s ({:.2} Mpx/s); tested {}, improvement {}, degradation {}, not significant {}",
+            pixels as f64 / t / 1e6,
+            s.tested,
+            s.improvement,
+            s.degradation,
+            s.not_significant
+        );
+        drop(r);
+    }
 
     // --- geodetector ----------------------------------------------------------------------
     let mut rng = SplitMix(42);
@@ -98,6 +131,11 @@ fn main() {
         let d = fr.discretization.as_ref().expect("discretised");
         println!("  {}: {:?} k={} q={:.4} p={:.3e}", fr.name, d.method, d.k, fr.factor.q, fr.factor.p_value);
     }
+    // the methods of the Python baseline (quantile and equal intervals, k 3..=8)
+    let two = OptimalOptions { methods: vec![Method::Quantile, Method::Equal], ..OptimalOptions::default() };
+    let fs2: Vec<Factor> = factors.iter().enumerate().map(|(i, v)| Factor { kind: rsei_core::geodetector::FactorKind::Optimal(two.clone()), ..Factor::optimal(&format!("x{i}"), v) }).collect();
+    let (t2, rep2) = best_of(reps, || geodetector(&y, &fs2, &GdOptions::default()).expect("geodetector"));
+    println!("geodetector, quantile and equal breaks only (2 methods × k 3..=8) + 4 detectors: {t2:.3} s (x0 q = {:.4})", rep2.factors[0].factor.q);
 
     // --- spatial --------------------------------------------------------------------------
     let mut rng = SplitMix(7);

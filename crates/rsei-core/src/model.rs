@@ -551,6 +551,51 @@ pub enum Normalisation {
         /// Upper percentile (%).
         hi: f64,
     },
+    /// Fixed bounds `[lo, hi]` per indicator, the same for every area and year (values outside are
+    /// clipped to [0, 1] after scaling): normalised indicators on one scale across years and areas
+    /// (e.g. NDVI `[-0.2, 1]`, LST `[0, 50]` °C). Fitted with the normalised-covariance pass.
+    Fixed {
+        /// NDVI `[lo, hi]`.
+        ndvi: [f64; 2],
+        /// WET `[lo, hi]`.
+        wet: [f64; 2],
+        /// NDBSI `[lo, hi]`.
+        ndbsi: [f64; 2],
+        /// LST `[lo, hi]` (°C).
+        lst: [f64; 2],
+    },
+}
+
+impl Normalisation {
+    /// The bounds of [`Normalisation::Fixed`] as [`NormBounds`] (clipped, exact), `None` for the
+    /// other normalisations. Errors: a bound that is not finite, or `lo ≥ hi`, naming the indicator.
+    pub fn fixed_bounds(&self) -> Result<Option<[NormBounds; 4]>> {
+        let Normalisation::Fixed { ndvi, wet, ndbsi, lst } = *self else { return Ok(None) };
+        let all = [ndvi, wet, ndbsi, lst];
+        for (k, b) in all.iter().enumerate() {
+            if !(b[0].is_finite() && b[1].is_finite() && b[0] < b[1]) {
+                return Err(CoreError::InvalidOption {
+                    name: format!("normalisation.fixed.{}", INDICATOR_NAMES[k].to_ascii_lowercase()),
+                    reason: format!("bounds [{}, {}] must be finite with lo < hi", b[0], b[1]),
+                });
+            }
+        }
+        Ok(Some(all.map(|b| NormBounds { lo: b[0], hi: b[1], resolution: 0.0, clipped: true })))
+    }
+
+    /// Checks the parameters (percentiles in order, fixed bounds finite and increasing).
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Normalisation::MinMax => Ok(()),
+            Normalisation::Percentile { lo, hi } => check_percentiles(lo, hi),
+            Normalisation::Fixed { .. } => self.fixed_bounds().map(|_| ()),
+        }
+    }
+
+    /// Whether the fit needs the normalised-covariance pass ([`NormalisedStats`]).
+    pub fn needs_normalised_pass(&self) -> bool {
+        !matches!(self, Normalisation::MinMax)
+    }
 }
 
 /// Options of the RSEI model.
@@ -712,6 +757,24 @@ pub fn fit(stats: &RseiStats, percentile: Option<&NormalisedStats>, opts: &RseiO
             let cov = p.moments.covariance_sample().ok_or_else(|| CoreError::NoValidPixels("fewer than two pixels".into()))?;
             (p.bounds, p.moments.mean, cov)
         }
+        Normalisation::Fixed { .. } => {
+            let fixed = opts.normalisation.fixed_bounds()?.ok_or_else(|| CoreError::InvalidOption { name: "normalisation".into(), reason: "fixed bounds missing".into() })?;
+            let p = percentile.ok_or_else(|| CoreError::InvalidOption {
+                name: "normalisation".into(),
+                reason: "fixed-bounds normalisation needs the normalised-covariance pass (NormalisedStats with the fixed bounds)".into(),
+            })?;
+            if p.bounds != fixed {
+                return Err(CoreError::InvalidOption { name: "normalised statistics".into(), reason: "were accumulated with other bounds than the fixed ones".into() });
+            }
+            if p.moments.n != n {
+                return Err(CoreError::InvalidOption {
+                    name: "normalised statistics".into(),
+                    reason: format!("cover {} pixels but the min/max pass covers {n}; both passes must see the same pixels", p.moments.n),
+                });
+            }
+            let cov = p.moments.covariance_sample().ok_or_else(|| CoreError::NoValidPixels("fewer than two pixels".into()))?;
+            (fixed, p.moments.mean, cov)
+        }
     };
     for k in 0..4 {
         if !(cov[k][k] > 0.0) {
@@ -869,6 +932,7 @@ impl RseiModel {
         let mut s = format!("PCA over {} pixels ({}, {})\n", self.n_pixels, if self.pooled { "pooled over years" } else { "one year" }, match self.normalisation {
             Normalisation::MinMax => "min-max normalisation".to_string(),
             Normalisation::Percentile { lo, hi } => format!("percentile normalisation {lo}–{hi} %"),
+            Normalisation::Fixed { .. } => "fixed-bounds normalisation".to_string(),
         });
         for k in 0..4 {
             s.push_str(&format!("  PC1 {:<5} {:+.3}\n", INDICATOR_NAMES[k], self.pc1[k]));
@@ -1072,6 +1136,14 @@ pub fn compute_rsei(ind: [&[f32]; 4], valid: Option<&[bool]>, rows: usize, cols:
             ns.update_rows(ind, valid, cols)?;
             Some(ns)
         }
+        Normalisation::Fixed { .. } => match opts.normalisation.fixed_bounds()? {
+            Some(b) => {
+                let mut ns = NormalisedStats::new(b);
+                ns.update_rows(ind, valid, cols)?;
+                Some(ns)
+            }
+            None => None,
+        },
     };
     let model = fit(&stats, percentile.as_ref(), opts)?;
     let mut rsei = vec![0f32; n];
@@ -1521,5 +1593,44 @@ mod tests {
             assert_eq!(bits(&a.rsei), bits(&c.rsei));
             assert_eq!(a.grades, b.grades);
         }
+    }
+
+    #[test]
+    fn fixed_bounds_scale_and_clip() {
+        // the hand example (NI values 0/1) with fixed bounds [0, 2] for every indicator: every NI
+        // is halved (0 or 0.5), so the covariance is C/4: the same PC1 (1, 1, −1, 0)/√3, λ1 = 1/4,
+        // the same contribution 0.75 and the same RSEI [0, 1, 0, 1]
+        let ni = hand_ni();
+        let fixed = Normalisation::Fixed { ndvi: [0.0, 2.0], wet: [0.0, 2.0], ndbsi: [0.0, 2.0], lst: [0.0, 2.0] };
+        let out = compute_rsei(refs(&ni), None, 2, 2, &RseiOptions { normalisation: fixed, ..Default::default() }).unwrap();
+        let m = &out.model;
+        assert_eq!(m.normalisation, fixed);
+        assert!(m.bounds.iter().all(|b| b.lo == 0.0 && b.hi == 2.0 && b.clipped));
+        for (k, e) in [S3, S3, -S3, 0.0].iter().enumerate() {
+            assert!((m.pc1[k] - e).abs() < 1e-12, "{:?}", m.pc1);
+        }
+        assert!((m.eigenvalues[0] - 0.25).abs() < 1e-12 && (m.pc1_contribution - 0.75).abs() < 1e-12);
+        assert!(m.means.iter().all(|&x| (x - 0.25).abs() < 1e-12));
+        assert_eq!(out.rsei, vec![0.0, 1.0, 0.0, 1.0]);
+        // bounds narrower than the data clip: NDVI in [0, 0.5] maps 1 → 1 (clipped) and 0 → 0, so
+        // with every indicator bounded [0, 0.5] the NI are still 0/1: the min–max result exactly
+        let narrow = Normalisation::Fixed { ndvi: [0.0, 0.5], wet: [0.0, 0.5], ndbsi: [0.0, 0.5], lst: [0.0, 0.5] };
+        let a = compute_rsei(refs(&ni), None, 2, 2, &RseiOptions { normalisation: narrow, ..Default::default() }).unwrap();
+        let b = compute_rsei(refs(&ni), None, 2, 2, &RseiOptions::default()).unwrap();
+        assert_eq!(a.model.pc1, b.model.pc1);
+        assert_eq!(a.model.covariance, b.model.covariance);
+        assert_eq!(a.rsei, b.rsei);
+        // bad bounds are named
+        let bad = Normalisation::Fixed { ndvi: [0.0, 1.0], wet: [0.0, 1.0], ndbsi: [0.5, 0.5], lst: [0.0, 1.0] };
+        let e = compute_rsei(refs(&ni), None, 2, 2, &RseiOptions { normalisation: bad, ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("normalisation.fixed.ndbsi"), "{e}");
+        assert!(Normalisation::Fixed { ndvi: [f64::NAN, 1.0], wet: [0.0, 1.0], ndbsi: [0.0, 1.0], lst: [0.0, 1.0] }.validate().is_err());
+        // fit refuses normalised statistics of other bounds
+        let mut st = RseiStats::default();
+        st.update_rows(refs(&ni), None, 2).unwrap();
+        let mut ns = NormalisedStats::new(narrow.fixed_bounds().unwrap().unwrap());
+        ns.update_rows(refs(&ni), None, 2).unwrap();
+        assert!(fit(&st, Some(&ns), &RseiOptions { normalisation: fixed, ..Default::default() }).is_err());
+        assert!(fit(&st, None, &RseiOptions { normalisation: fixed, ..Default::default() }).is_err());
     }
 }

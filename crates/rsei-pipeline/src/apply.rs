@@ -114,6 +114,16 @@ pub(crate) fn fit_pooled(years: &[(YearIndicators, Vec<bool>)], opts: &RseiRunOp
             }
             Some(ns)
         }
+        Normalisation::Fixed { .. } => match opts.rsei.normalisation.fixed_bounds()? {
+            Some(b) => {
+                let mut ns = NormalisedStats::new(b);
+                for (ind, usable) in years {
+                    ns.update_rows(ind.four(), Some(usable), ind.grid.cols())?;
+                }
+                Some(ns)
+            }
+            None => None,
+        },
     };
     Ok(model::fit(&stats, pct.as_ref(), &opts.rsei)?)
 }

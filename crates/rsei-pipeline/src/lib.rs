@@ -10,7 +10,6 @@
 //! |---|---|---|---|
 //! | [`ComputeRequest`] | [`run::run`] | `Vec<`[`run::YearSummary`]`>` | RSEI per area and year from a MODIS archive |
 //! | [`scenes::SceneRequest`] | [`scenes::run`] | `Vec<`[`run::YearSummary`]`>` | RSEI per area and year from Landsat C2 L2 / Sentinel-2 L2A scenes |
-//! | [`scenes::SceneRequest`] | [`scenes::run`] | `Vec<`[`run::YearSummary`]`>` | RSEI per area and year from Landsat C2 L2 / Sentinel-2 L2A scenes |
 //! | [`IndicatorRequest`] | [`byo::run`] | [`run::YearSummary`] | RSEI from four indicator rasters made elsewhere |
 //! | [`MiningRequest`] | [`mining::run`] | [`mining::MiningSummary`] | mines vs city, distance rings, size classes, latitude profile |
 //! | [`DriversRequest`] | [`drivers::run`] | [`drivers::DriverRunSummary`] | driver stack, Pearson r, random forest, ranking |
@@ -18,6 +17,7 @@
 //! | [`ReportOptions`] | [`report_html::write_report`] | path of `report.html` | the self-contained HTML report of an output folder |
 //! | [`DemoRequest`] | [`demo::run_demo`] | [`demo::DemoRun`] | synthetic archive + the demo study |
 //! | [`stac_input::StacRequest`] | [`stac_input::archive_from_stac`] | [`stac_input::StacArchive`] | an [`archive::Archive`] from a STAC catalogue (search, fetch, cache) |
+//! | [`analyses`] requests | `analyses::<name>::run` | summaries | pooled time series, trends, change, geographical detector, spatial autocorrelation |
 //!
 //! A compute and a mining analysis without the command line (see also `examples/library.rs`):
 //!
@@ -52,6 +52,7 @@
 
 #![deny(missing_docs)]
 
+pub mod analyses;
 pub(crate) mod apply;
 pub mod archive;
 pub mod area;

@@ -145,6 +145,7 @@ impl RseiRunOptions {
         if let rsei_core::model::Normalisation::Percentile { lo, hi } = self.rsei.normalisation {
             crate::ensure!(lo >= 0.0 && hi <= 100.0 && lo < hi, "normalisation percentiles need 0 ≤ lo < hi ≤ 100, got {lo} and {hi}");
         }
+        self.rsei.normalisation.validate()?;
         if let Some(r) = self.output.resolution {
             crate::ensure!(r.is_finite() && r > 0.0, "output resolution must be a positive number, got {r}");
             crate::ensure!(self.output.crs.is_some(), "an output resolution needs an output CRS (--crs)");

@@ -506,6 +506,7 @@ pub fn pca_table(rows: &[YearSummary]) -> Table {
         cells.push(Cell::Text(match m.normalisation {
             rsei_core::model::Normalisation::MinMax => "min-max".into(),
             rsei_core::model::Normalisation::Percentile { lo, hi } => format!("percentile {lo}-{hi}"),
+            rsei_core::model::Normalisation::Fixed { .. } => "fixed".into(),
         }));
         cells.push(Cell::Text(m.pooled.to_string()));
         cells.push(Cell::Text(m.warnings.join("; ")));

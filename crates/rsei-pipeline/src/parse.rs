@@ -58,7 +58,8 @@ pub fn years(s: &str) -> Result<Vec<i32>> {
     Ok(out)
 }
 
-/// Parses `minmax` or `percentile:LO:HI`.
+/// Parses `minmax`, `percentile:LO:HI` or `fixed:` and the eight bounds (lo, hi of NDVI, WET,
+/// NDBSI, LST).
 ///
 /// ```
 /// use rsei_core::model::Normalisation;
@@ -75,7 +76,16 @@ pub fn normalisation(s: &str) -> Result<Normalisation> {
         let hi: f64 = parts[2].parse().map_err(|_| bad("normalisation", format!("normalisation {s:?}: bad upper percentile")))?;
         return Ok(Normalisation::Percentile { lo, hi });
     }
-    Err(bad("normalisation", format!("normalisation {s:?}: use minmax or percentile:LO:HI (e.g. percentile:1:99)")))
+    if parts.len() == 9 && parts[0] == "fixed" {
+        let mut v = [0f64; 8];
+        for (k, p) in parts[1..].iter().enumerate() {
+            v[k] = p.parse().map_err(|_| bad("normalisation", format!("normalisation {s:?}: bound {} ({p:?}) is not a number", k + 1)))?;
+        }
+        let n = Normalisation::Fixed { ndvi: [v[0], v[1]], wet: [v[2], v[3]], ndbsi: [v[4], v[5]], lst: [v[6], v[7]] };
+        n.validate().map_err(|e| bad("normalisation", format!("normalisation {s:?}: {e}")))?;
+        return Ok(n);
+    }
+    Err(bad("normalisation", format!("normalisation {s:?}: use minmax, percentile:LO:HI (e.g. percentile:1:99) or fixed:NDVI_LO:NDVI_HI:WET_LO:WET_HI:NDBSI_LO:NDBSI_HI:LST_LO:LST_HI")))
 }
 
 /// One of a fixed set of named choices (case-insensitive) for the flag `--name`.

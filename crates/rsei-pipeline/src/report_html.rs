@@ -123,6 +123,21 @@ struct YearFile {
 #[derive(Debug, Clone, Deserialize)]
 struct InputFileJson {
     path: PathBuf,
+    /// The catalogue asset a fetched input holds (studies with `[data.stac]`).
+    #[serde(default)]
+    stac: Option<StacAssetJson>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct StacAssetJson {
+    href: String,
+}
+
+impl InputFileJson {
+    /// Where the input comes from: the asset URL of a file fetched from a catalogue, else its path.
+    fn source(&self) -> PathBuf {
+        self.stac.as_ref().map_or_else(|| self.path.clone(), |s| PathBuf::from(&s.href))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -674,7 +689,7 @@ fn all_inputs(st: &Study) -> Vec<PathBuf> {
     for a in &st.areas {
         for y in &a.years {
             if let Some((p, _)) = &y.manifest {
-                v.extend(p.inputs.iter().map(|i| i.path.clone()));
+                v.extend(p.inputs.iter().map(InputFileJson::source));
                 v.extend(p.landcover.iter().map(|i| i.path.clone()));
             }
         }
@@ -686,10 +701,15 @@ fn all_inputs(st: &Study) -> Vec<PathBuf> {
         v.extend(d.m.inputs.iter().map(|i| i.path.clone()));
     }
     // paths inside a study's manifests are relative to its output folder
-    let mut v: Vec<PathBuf> = v.into_iter().map(|p| if p.is_relative() { st.out_dir.join(p) } else { p }).collect();
+    let mut v: Vec<PathBuf> = v.into_iter().map(|p| if p.is_relative() && !is_url(&p) { st.out_dir.join(p) } else { p }).collect();
     v.sort();
     v.dedup();
     v
+}
+
+/// Whether an input is the URL of a catalogue asset.
+fn is_url(p: &Path) -> bool {
+    p.to_string_lossy().contains("://")
 }
 
 fn provenance(st: &Study) -> Provenance {
@@ -701,7 +721,7 @@ fn provenance(st: &Study) -> Provenance {
             p.synthetic_files += 1;
         }
         // a README.txt in one of the three folders above the file
-        for dir in f.ancestors().skip(1).take(3) {
+        for dir in f.ancestors().skip(1).take(if is_url(f) { 0 } else { 3 }) {
             if !checked.insert(dir.to_path_buf()) {
                 continue;
             }
@@ -1136,6 +1156,17 @@ fn methods(st: &Study, prov: &Provenance) -> Section {
         let norm = match o.rsei.normalisation {
             Normalisation::MinMax => "over the valid pixels of the area and year (min\u{2013}max, Eq. 1 of the source study)".to_string(),
             Normalisation::Percentile { lo, hi } => format!("after clipping each indicator to its {}th and {}th percentiles over the valid pixels (the bounds used are recorded in each summary.json)", fx(Some(lo), 0), fx(Some(hi), 0)),
+            Normalisation::Fixed { ndvi, wet, ndbsi, lst } => format!(
+                "between fixed bounds, the same for every area and year (NDVI [{}, {}], WET [{}, {}], NDBSI [{}, {}], LST [{}, {}] \u{b0}C), values outside clipped to [0, 1]",
+                fx(Some(ndvi[0]), 2),
+                fx(Some(ndvi[1]), 2),
+                fx(Some(wet[0]), 2),
+                fx(Some(wet[1]), 2),
+                fx(Some(ndbsi[0]), 2),
+                fx(Some(ndbsi[1]), 2),
+                fx(Some(lst[0]), 1),
+                fx(Some(lst[1]), 1)
+            ),
         };
         model.para(format!("Each indicator I is scaled to [0, 1] {norm}:"));
         model.blocks.push(Block::Equation { id: Some("eq-norm".into()), markup: "NI = (I \u{2212} I_{min}) / (I_{max} \u{2212} I_{min})".into() });
@@ -1706,6 +1737,9 @@ fn area_section(a: &Area, st: &Study, opts: &ReportOptions) -> Result<Section> {
             s.subsections.push(drivers_subsection(a, da)?);
         }
     }
+    if let Some(b) = area_dir(a).map(|d| crate::analyses::report::area_subsection(d, &a.id, &a.name)).transpose()?.flatten() {
+        s.subsections.push(b);
+    }
 
     // --- notes
     let mut notes: Vec<String> = Vec::new();
@@ -1815,6 +1849,16 @@ fn across_section(st: &Study) -> Result<Option<Section>> {
     Ok(Some(s))
 }
 
+/// The folder of an area (the parent of its year folders).
+fn area_dir(a: &Area) -> Option<&Path> {
+    a.years.first().and_then(|y| y.dir.parent())
+}
+
+/// The analyses beyond the source study found in the areas' folders.
+fn analyses_found(st: &Study) -> Vec<&'static str> {
+    crate::analyses::report::present(&st.areas.iter().filter_map(area_dir).collect::<Vec<_>>())
+}
+
 fn references(st: &Study) -> Section {
     let mut refs = vec![
         "Breiman, L. (2001). Random forests. *Machine Learning* 45, 5\u{2013}32.".to_string(),
@@ -1827,6 +1871,8 @@ fn references(st: &Study) -> Section {
     if st.drivers.is_none() {
         refs.retain(|r| !r.starts_with("Breiman") && !r.starts_with("Liaw"));
     }
+    refs.extend(crate::analyses::report::references(&analyses_found(st)));
+    refs.sort();
     let mut s = Section::new("references", "References");
     s.numbered = false;
     s.class = Some("references".into());
@@ -1862,6 +1908,9 @@ fn key_results(st: &Study) -> Vec<Block> {
         if let Some(da) = st.drivers.as_ref().and_then(|d| d.areas.iter().find(|x| x.s.area == a.name)) {
             let top = da.s.forest.importance.iter().filter(|i| i.rank == Some(1.0)).map(|i| esc(&i.driver)).collect::<Vec<_>>();
             parts.push(format!("random forest R\u{b2} {}{}", fx(Some(da.s.forest.r2), 2), if top.is_empty() { String::new() } else { format!(", most important driver {}", and_list(&top)) }));
+        }
+        if let Some(d) = area_dir(a) {
+            parts.extend(crate::analyses::report::key_phrases(d).unwrap_or_default());
         }
         items.push(format!("**{}** ({{ref:{}}}): {}.", esc(&a.name), a.id, parts.join("; ")));
     }
@@ -1904,7 +1953,9 @@ pub fn build_document(out_dir: &Path, opts: &ReportOptions) -> Result<Document> 
     }
     doc.summary_title = Some("Key results".into());
     doc.summary = key_results(&st);
-    doc.sections.push(methods(&st, &prov));
+    let mut m = methods(&st, &prov);
+    m.subsections.extend(crate::analyses::report::methods_subsection(&analyses_found(&st)));
+    doc.sections.push(m);
     for a in &st.areas {
         doc.sections.push(area_section(a, &st, opts)?);
     }
@@ -2039,7 +2090,7 @@ mod tests {
             areas: vec![],
             drivers: Some(DriverRun {
                 dir: dir.clone(),
-                m: DriverManifestFile { inputs: vec![InputFileJson { path: dir.join("data/modis/MOD09A1/a.tif") }], ..DriverManifestFile::default() },
+                m: DriverManifestFile { inputs: vec![InputFileJson { path: dir.join("data/modis/MOD09A1/a.tif"), stac: None }], ..DriverManifestFile::default() },
                 areas: vec![],
             }),
             notes: vec![],

@@ -188,22 +188,27 @@ pub fn search(cat: &Catalogue, req: &StacRequest<'_>, progress: &dyn Progress) -
     let n_found = found.len();
     let items: Vec<Item> = found.into_iter().filter(|it| item_wanted(it, req.options, req.years)).collect();
     if items.is_empty() {
-        let plat = match req.options.platforms {
-            Platforms::Terra => Platform::Terra,
-            Platforms::Aqua => Platform::Aqua,
-            Platforms::Both => Platform::Terra,
-        };
-        return Err(stac_error(StacError::EmptySearch {
-            what: format!(
-                "{} item(s) matched {} but none is a {:?} granule of the products read ({}) dated in the composite windows",
-                n_found,
-                rsei_stac::catalogue::describe_search(&req.catalogue.url, &params),
-                plat,
-                products_needed(req.options).iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
-            ),
-        }));
+        return Err(stac_error(none_wanted(n_found, req, &params)));
     }
     Ok((items, params, bounds))
+}
+
+/// The error of a search whose `n_found` items are all left out by [`item_wanted`].
+pub fn none_wanted(n_found: usize, req: &StacRequest<'_>, params: &SearchParams) -> StacError {
+    let plat = match req.options.platforms {
+        Platforms::Terra => Platform::Terra,
+        Platforms::Aqua => Platform::Aqua,
+        Platforms::Both => Platform::Terra,
+    };
+    StacError::EmptySearch {
+        what: format!(
+            "{} item(s) matched {} but none is a {:?} granule of the products read ({}) dated in the composite windows",
+            n_found,
+            rsei_stac::catalogue::describe_search(&req.catalogue.url, params),
+            plat,
+            products_needed(req.options).iter().map(|k| k.code()).collect::<Vec<_>>().join(", ")
+        ),
+    }
 }
 
 struct FetchBar<'a>(&'a dyn Progress);

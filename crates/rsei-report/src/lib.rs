@@ -7,6 +7,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`chart`] | declarative [`Chart`]s (lines ± bands, scatter + 1:1, grouped/horizontal bars, areas, histograms, box plots, heat maps, reference lines) → [`to_svg`] / [`to_png`] |
+//! | [`sankey`] | two-column flow diagrams (e.g. grade transfers between two years) → SVG / PNG |
 //! | [`map`] | RSEI raster → PNG or SVG map image with legend, scale bar, north arrow, outlines |
 //! | [`table`] | typed [`Table`]s → CSV (RFC 4180), JSON, HTML; the [`ToTable`] / [`TableRow`] traits |
 //! | [`output`] | atomic `write_svg`, `write_png`, `write_csv`, `write_json` |
@@ -31,6 +32,7 @@ pub mod html;
 pub mod map;
 pub mod output;
 mod raster;
+pub mod sankey;
 mod scene;
 mod svg;
 pub mod table;

@@ -57,7 +57,10 @@ fn areas_years_layers_and_tables() {
     assert_eq!(a["id"], "Demo_City");
     assert_eq!(a["years"], serde_json::json!([2018, 2019, 2020, 2021, 2022]));
     let layers: Vec<&str> = a["layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
-    assert_eq!(layers, ["rsei", "grade", "ndvi", "wet", "ndbsi", "lst", "mndwi", "change", "trend"]);
+    assert_eq!(layers[..9], ["rsei", "grade", "ndvi", "wet", "ndbsi", "lst", "mndwi", "change", "trend"]);
+    // then the rasters of the demo's trend and change analyses (trend/, change/), one layer for all years
+    assert!(layers[9..].iter().all(|l| l.starts_with("trend.") || l.starts_with("change.")), "{layers:?}");
+    assert!(layers.contains(&"trend.sen_slope") && layers.contains(&"change.difference_2018_2022"), "{layers:?}");
     let b = a["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>();
     assert!(b[0] > 115.0 && b[2] < 118.5 && b[1] > 39.0 && b[3] < 40.5, "{b:?}");
     assert_eq!(a["problems"], serde_json::json!([]));

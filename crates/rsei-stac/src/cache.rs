@@ -120,19 +120,37 @@ impl Cache {
 
     /// Offline: the most recently used entry of `href` whose bounds contain `bounds`.
     pub fn lookup_offline(&self, href: &str, bounds: Option<[f64; 4]>) -> Option<PathBuf> {
-        let key = {
-            let idx = self.index.lock().ok()?;
-            idx.entries
-                .iter()
-                .filter(|(_, e)| e.href == href && match (e.bounds, bounds) {
-                    (None, _) => true,
-                    (Some(_), None) => false,
-                    (Some(o), Some(i)) => contains(o, i),
-                })
-                .max_by_key(|(_, e)| e.last_used)
-                .map(|(k, _)| k.clone())?
-        };
-        self.touch(&key)
+        self.lookup_offline_entry(href, bounds).map(|(p, _)| p)
+    }
+
+    /// The key of the entry [`Cache::lookup_offline`] would use, without using it.
+    fn offline_key(&self, href: &str, bounds: Option<[f64; 4]>) -> Option<String> {
+        let idx = self.index.lock().ok()?;
+        idx.entries
+            .iter()
+            .filter(|(_, e)| e.href == href && match (e.bounds, bounds) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(o), Some(i)) => contains(o, i),
+            })
+            .filter(|(_, e)| self.dir.join(&e.file).is_file())
+            .max_by_key(|(_, e)| e.last_used)
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Offline: as [`Cache::lookup_offline`], with the entry (the ETag and size the remote file
+    /// had when it was fetched: the version of the asset the cached file holds).
+    pub fn lookup_offline_entry(&self, href: &str, bounds: Option<[f64; 4]>) -> Option<(PathBuf, Entry)> {
+        let key = self.offline_key(href, bounds)?;
+        let p = self.touch(&key)?;
+        let e = self.index.lock().ok()?.entries.get(&key).cloned()?;
+        Some((p, e))
+    }
+
+    /// Whether an offline lookup of `href` over `bounds` would find a file (nothing is marked as
+    /// used: for checks before a run).
+    pub fn has_offline(&self, href: &str, bounds: Option<[f64; 4]>) -> bool {
+        self.offline_key(href, bounds).is_some()
     }
 
     /// Stores `bytes` as the file `name` of an entry and returns its path; then trims the cache to
@@ -251,6 +269,10 @@ mod tests {
         assert!(c2.lookup("http://h/b.tif", Some("e2"), Some(100), b).is_none());
         assert!(c2.lookup_offline("http://h/b.tif", Some([1.0, 1.0, 9.0, 9.0])).is_some());
         assert!(c2.lookup_offline("http://h/b.tif", Some([-1.0, 1.0, 9.0, 9.0])).is_none());
+        // the entry tells the version of the file it holds
+        let (_, e) = c2.lookup_offline_entry("http://h/b.tif", Some([1.0, 1.0, 9.0, 9.0])).unwrap();
+        assert_eq!((e.etag.as_deref(), e.size), (Some("e1"), Some(100)));
+        assert!(c2.has_offline("http://h/c.tif", b) && !c2.has_offline("http://h/a.tif", b));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{key_of, Cache, DEFAULT_LIMIT_BYTES};
@@ -47,7 +48,8 @@ pub struct CatalogueOptions {
     pub token_endpoint: String,
     /// Cache folder (default: `.rsei-cache` under the output folder, chosen by the caller).
     pub cache_dir: Option<PathBuf>,
-    /// Cache size limit in bytes.
+    /// Cache size limit in bytes (deserialised from a number of bytes or a size such as `"10GiB"`).
+    #[serde(deserialize_with = "size_or_bytes")]
     pub cache_limit_bytes: u64,
     /// Run from the cache only.
     pub offline: bool,
@@ -114,6 +116,27 @@ impl CatalogueOptions {
     }
 }
 
+/// A number of bytes, or a size such as `"10GiB"` ([`parse_size`]).
+fn size_or_bytes<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    struct V;
+    impl Visitor<'_> for V {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a size in bytes (10737418240) or a text such as \"10GiB\" or \"500MB\"")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom(format!("a size cannot be negative: {v}")))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<u64, E> {
+            parse_size(v).ok_or_else(|| E::custom(format!("{v:?} is not a size: use bytes or a size such as \"10GiB\" or \"500MB\"")))
+        }
+    }
+    d.deserialize_any(V)
+}
+
 /// Parses a size such as `500MB`, `10GiB`, `2G` or `1048576` into bytes.
 pub fn parse_size(s: &str) -> Option<u64> {
     let t = s.trim().to_ascii_lowercase();
@@ -151,6 +174,19 @@ pub fn describe_search(url: &str, p: &SearchParams) -> String {
     )
 }
 
+/// The items of a search answer, sorted by product, tile, date and id; none is [`StacError::EmptySearch`].
+fn parse_items(url: &str, p: &SearchParams, raw: &[RawItem]) -> Result<Vec<Item>> {
+    if raw.is_empty() {
+        return Err(StacError::EmptySearch { what: describe_search(url, p) });
+    }
+    let mut items = Vec::with_capacity(raw.len());
+    for r in raw {
+        items.push(Item::from_json(&r.json, &r.base, r.collection_hint.as_deref())?);
+    }
+    items.sort_by(|a, b| (a.product, a.tile, a.date, &a.id).cmp(&(b.product, b.tile, b.date, &b.id)));
+    Ok(items)
+}
+
 impl Catalogue {
     /// Opens the cache and sets up HTTP and signing; `default_cache` is used when the options name none.
     pub fn new(options: CatalogueOptions, default_cache: PathBuf) -> Result<Catalogue> {
@@ -178,11 +214,30 @@ impl Catalogue {
         Ok(Catalogue { options, http, signer, cache })
     }
 
+    /// The catalogue URL and the cache key of a search.
+    fn search_key(&self, p: &SearchParams) -> (String, String) {
+        let url = self.options.url.trim_end_matches('/').to_string();
+        let key = key_of(&[&url, &serde_json::to_string(p).unwrap_or_default()]);
+        (url, key)
+    }
+
+    /// Searches, unless the cache holds the answer of the same search (then no request is made);
+    /// the flag tells whether the answer came from the cache. For checks before a run, which
+    /// should not need the network when the cache can answer.
+    pub fn search_prefer_cache(&self, p: &SearchParams, on_page: &dyn Fn(usize)) -> Result<(Vec<Item>, bool)> {
+        let (url, key) = self.search_key(p);
+        let path = self.cache.search_path(&key);
+        if let Ok(bytes) = std::fs::read(&path) {
+            let raw: Vec<RawItem> = serde_json::from_slice(&bytes).map_err(|e| StacError::Cache { path: path.clone(), reason: format!("damaged search answer: {e}") })?;
+            return Ok((parse_items(&url, p, &raw)?, true));
+        }
+        Ok((self.search(p, on_page)?, false))
+    }
+
     /// Searches (or, offline, reads the cached answer of the same search) and parses the items.
     /// No item at all is [`StacError::EmptySearch`].
     pub fn search(&self, p: &SearchParams, on_page: &dyn Fn(usize)) -> Result<Vec<Item>> {
-        let url = self.options.url.trim_end_matches('/').to_string();
-        let key = key_of(&[&url, &serde_json::to_string(p).unwrap_or_default()]);
+        let (url, key) = self.search_key(p);
         let raw: Vec<RawItem> = if self.options.offline {
             let path = self.cache.search_path(&key);
             let bytes = std::fs::read(&path).map_err(|_| StacError::NotCached { what: format!("the search of {}", describe_search(&url, p)), cache: self.cache.dir().to_path_buf() })?;
@@ -198,15 +253,7 @@ impl Catalogue {
             self.cache.put_search(&key, &json)?;
             raw
         };
-        if raw.is_empty() {
-            return Err(StacError::EmptySearch { what: describe_search(&url, p) });
-        }
-        let mut items = Vec::with_capacity(raw.len());
-        for r in &raw {
-            items.push(Item::from_json(&r.json, &r.base, r.collection_hint.as_deref())?);
-        }
-        items.sort_by(|a, b| (a.product, a.tile, a.date, &a.id).cmp(&(b.product, b.tile, b.date, &b.id)));
-        Ok(items)
+        parse_items(&url, p, &raw)
     }
 
     /// The fetcher of this catalogue.
@@ -237,5 +284,19 @@ mod tests {
         assert_eq!(parse_size("500MB"), Some(500 << 20));
         assert_eq!(parse_size("2g"), Some(2 << 30));
         assert_eq!(parse_size("lots"), None);
+    }
+
+    #[test]
+    fn cache_limit_as_bytes_or_size() {
+        let o: CatalogueOptions = serde_json::from_str(r#"{"url": "u", "cache_limit_bytes": "500MB"}"#).unwrap();
+        assert_eq!(o.cache_limit_bytes, 500 << 20);
+        let o: CatalogueOptions = serde_json::from_str(r#"{"url": "u", "cache_limit_bytes": 2097152}"#).unwrap();
+        assert_eq!(o.cache_limit_bytes, 2 << 20);
+        let o: CatalogueOptions = serde_json::from_str(r#"{"url": "u"}"#).unwrap();
+        assert_eq!(o.cache_limit_bytes, DEFAULT_LIMIT_BYTES);
+        let e = serde_json::from_str::<CatalogueOptions>(r#"{"url": "u", "cache_limit_bytes": "lots"}"#).unwrap_err();
+        assert!(e.to_string().contains("not a size"), "{e}");
+        assert!(serde_json::from_str::<CatalogueOptions>(r#"{"url": "u", "cache_limit_bytes": -1}"#).is_err());
+        assert!(serde_json::from_str::<CatalogueOptions>(r#"{"urll": "u"}"#).unwrap_err().to_string().contains("unknown field"));
     }
 }

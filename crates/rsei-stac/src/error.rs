@@ -38,7 +38,7 @@ pub enum StacError {
     #[error("Planetary Computer SAS token for {account}/{container} from {url}: {reason}")]
     Token { account: String, container: String, url: String, reason: String },
     /// Offline, and the cache lacks something the run needs.
-    #[error("offline: {what} is not in the cache {}; run once without --offline to fetch it", .cache.display())]
+    #[error("offline: {what} is not in the cache {}; run once without --offline (in a study file: without `offline = true`) to fetch it", .cache.display())]
     NotCached { what: String, cache: PathBuf },
     /// The cache folder cannot be written (full disk, permissions).
     #[error("cache {}: {reason}", .path.display())]

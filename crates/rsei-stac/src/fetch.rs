@@ -13,6 +13,8 @@ use rsei_io::remote::{clear_vsicurl_cache, copy_window, vsicurl, VsiCurlOptions}
 use rsei_io::scan::Granule;
 use rsei_io::LayerSource;
 
+use serde::{Deserialize, Serialize};
+
 use crate::cache::{safe_name, Cache};
 use crate::error::{Result, StacError};
 use crate::http::{redact, Http};
@@ -59,8 +61,45 @@ pub struct FetchStats {
     pub bytes_fetched: u64,
 }
 
-/// A fetched file and whether it came from the cache; `None` when the asset misses the bounds.
-type TaskResult = Result<Option<(PathBuf, bool)>>;
+/// The version of a remote asset a fetched file holds: what identifies the input of a result
+/// (the cached file's own bytes also depend on the window asked for).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AssetVersion {
+    /// Item id.
+    pub item: String,
+    /// Asset key in the item.
+    pub asset: String,
+    /// Asset URL without signature.
+    pub href: String,
+    /// ETag of the remote file when it was read (online: answered by a HEAD request; offline:
+    /// recorded by the cache).
+    pub etag: Option<String>,
+    /// Size of the remote file in bytes, likewise.
+    pub size: Option<u64>,
+}
+
+/// A fetched file, whether it came from the cache, and the asset version it holds.
+struct Got {
+    path: PathBuf,
+    cached: bool,
+    version: AssetVersion,
+}
+
+/// A fetched file; `None` when the asset misses the bounds.
+type TaskResult = Result<Option<Got>>;
+
+/// What [`Fetcher::fetch`] gives.
+#[derive(Clone, Debug, Default)]
+pub struct Fetched {
+    /// The granules (sorted by product, tile, date), their layers in local files.
+    pub granules: Vec<Granule>,
+    /// Warnings and notes (encoding checks, items left out).
+    pub notes: Vec<String>,
+    /// Counts of the fetch.
+    pub stats: FetchStats,
+    /// The asset version held by each file of the granules.
+    pub versions: BTreeMap<PathBuf, AssetVersion>,
+}
 
 /// One asset to fetch for one item.
 enum Task<'i> {
@@ -97,12 +136,13 @@ impl Fetcher<'_> {
         }
     }
 
-    fn fetch_cog(&self, item: &Item, key: &str, href: &str, bounds: &Bounds, stats: &Mutex<FetchStats>) -> Result<Option<(PathBuf, bool)>> {
+    fn fetch_cog(&self, item: &Item, key: &str, href: &str, bounds: &Bounds, stats: &Mutex<FetchStats>) -> TaskResult {
         let b = Some(bounds_arr(bounds));
         let aerr = |reason: String| StacError::Asset { item: item.id.clone(), key: key.into(), url: redact(href), reason };
+        let version = |etag: Option<String>, size: Option<u64>| AssetVersion { item: item.id.clone(), asset: key.into(), href: redact(href), etag, size };
         if self.offline {
-            return match self.cache.lookup_offline(href, b) {
-                Some(p) => Ok(Some((p, true))),
+            return match self.cache.lookup_offline_entry(href, b) {
+                Some((path, e)) => Ok(Some(Got { path, cached: true, version: version(e.etag, e.size) })),
                 None => Err(StacError::NotCached {
                     what: format!("the window of asset {key:?} of item {} ({})", item.id, redact(href)),
                     cache: self.cache.dir().to_path_buf(),
@@ -112,19 +152,19 @@ impl Fetcher<'_> {
         let mut attempt = 0;
         loop {
             let (signed, etag, size) = self.head_signed(&format!("asset {key:?} of item {}", item.id), href).map_err(|e| aerr(e.to_string()))?;
-            if let Some(p) = self.cache.lookup(href, etag.as_deref(), size, b) {
-                return Ok(Some((p, true)));
+            if let Some(path) = self.cache.lookup(href, etag.as_deref(), size, b) {
+                return Ok(Some(Got { path, cached: true, version: version(etag, size) }));
             }
             let name = if signed.contains("://") { vsicurl(&signed) } else { signed.clone() };
             match copy_window(&name, &redact(href), bounds, &self.vsicurl) {
                 Ok(None) => return Ok(None),
                 Ok(Some(w)) => {
                     let fname = format!("{}_{}.tif", item.id, key);
-                    let p = self.cache.insert(href, etag.as_deref(), size, b, &fname, &w.bytes)?;
+                    let path = self.cache.insert(href, etag.as_deref(), size, b, &fname, &w.bytes)?;
                     if let Ok(mut s) = stats.lock() {
                         s.bytes_fetched += w.bytes.len() as u64;
                     }
-                    return Ok(Some((p, false)));
+                    return Ok(Some(Got { path, cached: false, version: version(etag, size) }));
                 }
                 Err(e) if attempt < self.http.retry.max_retries => {
                     clear_vsicurl_cache();
@@ -138,17 +178,18 @@ impl Fetcher<'_> {
         }
     }
 
-    fn fetch_hdf(&self, item: &Item, key: &str, href: &str, stats: &Mutex<FetchStats>) -> Result<(PathBuf, bool)> {
+    fn fetch_hdf(&self, item: &Item, key: &str, href: &str, stats: &Mutex<FetchStats>) -> Result<Got> {
         let aerr = |reason: String| StacError::Asset { item: item.id.clone(), key: key.into(), url: redact(href), reason };
+        let version = |etag: Option<String>, size: Option<u64>| AssetVersion { item: item.id.clone(), asset: key.into(), href: redact(href), etag, size };
         if self.offline {
-            return self.cache.lookup_offline(href, None).map(|p| (p, true)).ok_or_else(|| StacError::NotCached {
+            return self.cache.lookup_offline_entry(href, None).map(|(path, e)| Got { path, cached: true, version: version(e.etag, e.size) }).ok_or_else(|| StacError::NotCached {
                 what: format!("the HDF granule {key:?} of item {} ({})", item.id, redact(href)),
                 cache: self.cache.dir().to_path_buf(),
             });
         }
         let (signed, etag, size) = self.head_signed(&format!("asset {key:?} of item {}", item.id), href).map_err(|e| aerr(e.to_string()))?;
-        if let Some(p) = self.cache.lookup(href, etag.as_deref(), size, None) {
-            return Ok((p, true));
+        if let Some(path) = self.cache.lookup(href, etag.as_deref(), size, None) {
+            return Ok(Got { path, cached: true, version: version(etag, size) });
         }
         let bytes = if signed.contains("://") {
             self.http.download(&format!("asset {key:?} of item {}", item.id), &signed).map_err(|e| aerr(e.to_string()))?
@@ -157,18 +198,25 @@ impl Fetcher<'_> {
         };
         let fname = href.split('?').next().unwrap_or(href).rsplit('/').next().unwrap_or("granule.hdf").to_string();
         let fname = if fname.to_ascii_lowercase().ends_with(".hdf") { fname } else { format!("{}.hdf", item.id) };
-        let p = self.cache.insert(href, etag.as_deref(), size, None, &safe_name(&fname), &bytes)?;
+        let path = self.cache.insert(href, etag.as_deref(), size, None, &safe_name(&fname), &bytes)?;
         if let Ok(mut s) = stats.lock() {
             s.bytes_fetched += bytes.len() as u64;
         }
-        Ok((p, false))
+        Ok(Got { path, cached: false, version: version(etag, size) })
     }
 
     /// Fetches the `layers` of every item over `bounds` (sinusoidal metres) and returns the
     /// granules (sorted by product, tile, date), remarks, and counts. Items whose tile does not
     /// reach `bounds` are left out.
     pub fn granules(&self, items: &[Item], layers: &dyn Fn(&Item) -> Vec<Layer>, bounds: &Bounds, progress: &dyn FetchProgress) -> Result<(Vec<Granule>, Vec<String>, FetchStats)> {
-        let mut tasks: Vec<Task<'_>> = Vec::new();
+        let f = self.fetch(items, layers, bounds, progress)?;
+        Ok((f.granules, f.notes, f.stats))
+    }
+
+    /// The fetch tasks of the items: a window per COG layer, or the whole HDF granule; remarks of
+    /// the encoding checks.
+    fn tasks<'i>(&self, items: &'i [Item], layers: &dyn Fn(&Item) -> Vec<Layer>) -> Result<(Vec<Task<'i>>, Vec<String>)> {
+        let mut tasks: Vec<Task<'i>> = Vec::new();
         let mut notes = Vec::new();
         for it in items {
             let want = layers(it);
@@ -194,6 +242,32 @@ impl Fetcher<'_> {
                 });
             }
         }
+        Ok((tasks, notes))
+    }
+
+    /// The number of assets a fetch of `items` reads (a window per COG layer, or one HDF granule):
+    /// what [`FetchProgress::total`] is told.
+    pub fn task_count(&self, items: &[Item], layers: &dyn Fn(&Item) -> Vec<Layer>) -> Result<usize> {
+        Ok(self.tasks(items, layers)?.0.len())
+    }
+
+    /// The assets of `items` (their `layers` over `bounds`) that an offline run would not find
+    /// in the cache, described for messages (nothing is fetched or marked as used).
+    pub fn missing_offline(&self, items: &[Item], layers: &dyn Fn(&Item) -> Vec<Layer>, bounds: &Bounds) -> Result<Vec<String>> {
+        let (tasks, _) = self.tasks(items, layers)?;
+        let b = Some(bounds_arr(bounds));
+        Ok(tasks
+            .iter()
+            .filter_map(|t| match t {
+                Task::Cog { item, key, href, .. } => (!self.cache.has_offline(href, b)).then(|| format!("the window of asset {key:?} of item {} ({})", item.id, redact(href))),
+                Task::Hdf { item, key, href } => (!self.cache.has_offline(href, None)).then(|| format!("the HDF granule {key:?} of item {} ({})", item.id, redact(href))),
+            })
+            .collect())
+    }
+
+    /// As [`Fetcher::granules`], with the version of the remote asset each local file holds.
+    pub fn fetch(&self, items: &[Item], layers: &dyn Fn(&Item) -> Vec<Layer>, bounds: &Bounds, progress: &dyn FetchProgress) -> Result<Fetched> {
+        let (tasks, mut notes) = self.tasks(items, layers)?;
         progress.total(tasks.len() as u64);
         let stats = Mutex::new(FetchStats { assets: tasks.len(), ..FetchStats::default() });
         let results: Vec<Mutex<Option<TaskResult>>> = tasks.iter().map(|_| Mutex::new(None)).collect();
@@ -211,7 +285,7 @@ impl Fetcher<'_> {
                         Task::Hdf { item, key, href } => (self.fetch_hdf(item, key, href, &stats).map(Some), format!("{} {key}", item.id)),
                     };
                     match &r {
-                        Ok(x) => progress.done(&label, x.as_ref().is_some_and(|(_, c)| *c)),
+                        Ok(x) => progress.done(&label, x.as_ref().is_some_and(|g| g.cached)),
                         Err(_) => failed.store(true, Ordering::Relaxed),
                     }
                     if let Ok(mut slot) = results[i].lock() {
@@ -222,7 +296,7 @@ impl Fetcher<'_> {
         });
         self.cache.save()?;
         // the first error in task order
-        let mut paths: Vec<Option<(PathBuf, bool)>> = Vec::with_capacity(tasks.len());
+        let mut paths: Vec<Option<Got>> = Vec::with_capacity(tasks.len());
         for slot in results {
             match slot.into_inner().ok().flatten() {
                 Some(Ok(p)) => paths.push(p),
@@ -233,8 +307,9 @@ impl Fetcher<'_> {
         let mut st = stats.into_inner().unwrap_or_default();
         let mut by_item: BTreeMap<(rsei_io::Product, rsei_io::Tile, rsei_io::ModisDate, String), Granule> = BTreeMap::new();
         let mut skipped = Vec::new();
+        let mut versions = BTreeMap::new();
         for (t, p) in tasks.iter().zip(paths) {
-            let Some((path, cached)) = p else {
+            let Some(Got { path, cached, version }) = p else {
                 if let Task::Cog { item, .. } = t {
                     skipped.push(item.id.clone());
                 }
@@ -274,6 +349,7 @@ impl Fetcher<'_> {
                     }
                 }
             }
+            versions.insert(path.clone(), version);
             g.files.push(path);
         }
         skipped.sort();
@@ -297,7 +373,9 @@ impl Fetcher<'_> {
             granules.push(g);
         }
         granules.sort_by_key(|g| (g.product, g.tile, g.date));
-        Ok((granules, notes, st))
+        let kept: std::collections::BTreeSet<&PathBuf> = granules.iter().flat_map(|g| g.files.iter()).collect();
+        versions.retain(|p, _| kept.contains(p));
+        Ok(Fetched { granules, notes, stats: st, versions })
     }
 }
 

@@ -147,19 +147,44 @@ fn static_catalogue_windows_equal_the_local_granule_then_offline() {
     let gets_before = srv.count("GET", ".tif");
     let cat2 = catalogue(&format!("{}/catalog.json", srv.base()), cache.path(), |_| {});
     let items2 = cat2.search(&params("modis-09A1-061"), &|_| {}).unwrap();
-    let (_, _, st2) = cat2.fetcher().granules(&items2, &required, &bounds(), &NoProgress).unwrap();
-    assert_eq!((st2.fetched, st2.from_cache), (0, 9));
+    let f2 = cat2.fetcher().fetch(&items2, &required, &bounds(), &NoProgress).unwrap();
+    assert_eq!((f2.stats.fetched, f2.stats.from_cache), (0, 9));
     assert_eq!(srv.count("GET", ".tif"), gets_before);
+    // each file holds a known version of its asset: the server's ETag and size
+    assert_eq!(f2.versions.len(), 9);
+    for (path, v) in &f2.versions {
+        assert!(f2.granules[0].files.contains(path));
+        assert_eq!(v.item, ID);
+        let served = root.join(format!("acct/cont/MOD09A1/{ID}_{}.tif", v.asset));
+        assert_eq!(v.size, Some(std::fs::metadata(&served).unwrap().len()), "{}", v.asset);
+        assert!(v.etag.as_deref().is_some_and(|e| e.contains(&v.size.unwrap().to_string())), "{v:?}");
+        assert!(v.href.starts_with(&srv.base()) && v.href.ends_with(&format!("{}.tif", v.asset)), "{v:?}");
+    }
+    // a check before a run: the cached search answers without a request
+    let searches = srv.log().len();
+    let (items_c, from_cache) = cat2.search_prefer_cache(&params("modis-09A1-061"), &|_| {}).unwrap();
+    assert!(from_cache && items_c == items2);
+    assert_eq!(srv.log().len(), searches);
     // offline, with the server gone
     let base = srv.base();
     drop(srv);
     let off = catalogue(&format!("{base}/catalog.json"), cache.path(), |o| o.offline = true);
     let items3 = off.search(&params("modis-09A1-061"), &|_| {}).unwrap();
-    let (gs3, _, st3) = off.fetcher().granules(&items3, &required, &bounds(), &NoProgress).unwrap();
-    assert_eq!(st3.from_cache, 9);
-    assert_same_as_local(&gs3[0]);
+    assert!(off.fetcher().missing_offline(&items3, &required, &bounds()).unwrap().is_empty());
+    let f3 = off.fetcher().fetch(&items3, &required, &bounds(), &NoProgress).unwrap();
+    assert_eq!(f3.stats.from_cache, 9);
+    assert_same_as_local(&f3.granules[0]);
+    // offline, the cache tells the versions it holds: the same as online
+    let mut v2: Vec<_> = f2.versions.values().cloned().collect();
+    let mut v3: Vec<_> = f3.versions.values().cloned().collect();
+    v2.sort();
+    v3.sort();
+    assert_eq!(v2, v3);
     // offline with a window never fetched: the error names the asset and the cache
     let other = Bounds::new(754_000.0, 5_102_000.0, 770_000.0, 5_127_000.0);
+    let missing = off.fetcher().missing_offline(&items3, &required, &other).unwrap();
+    assert_eq!(missing.len(), 9, "{missing:?}");
+    assert!(missing[0].contains(ID), "{missing:?}");
     let e = off.fetcher().granules(&items3, &required, &other, &NoProgress).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, StacError::NotCached { .. }) && msg.contains("sur_refl_b0") && msg.contains(ID) && msg.contains("--offline"), "{msg}");

@@ -205,7 +205,7 @@ impl YearRows for TiledYear<'_, '_> {
     }
 }
 
-/// The percentile passes over some years (`None` for min–max normalisation).
+/// The percentile or fixed-bounds passes over some years (`None` for min–max normalisation).
 fn percentile(years: &[TiledYear<'_, '_>], stats: &RseiStats, opts: &crate::options::RseiRunOptions) -> Result<Option<NormalisedStats>> {
     match opts.rsei.normalisation {
         Normalisation::MinMax => Ok(None),
@@ -220,6 +220,16 @@ fn percentile(years: &[TiledYear<'_, '_>], stats: &RseiStats, opts: &crate::opti
             }
             Ok(Some(ns))
         }
+        Normalisation::Fixed { .. } => match opts.rsei.normalisation.fixed_bounds()? {
+            Some(b) => {
+                let mut ns = NormalisedStats::new(b);
+                for y in years {
+                    y.normalised(&mut ns)?;
+                }
+                Ok(Some(ns))
+            }
+            None => Ok(None),
+        },
     }
 }
 

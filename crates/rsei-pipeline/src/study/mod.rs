@@ -19,15 +19,19 @@
 //! - [`diag`]: problems with places, "did you mean", the printed report.
 //! - [`schema`]: the typed sections of a study file.
 //! - [`walk`]: the walk of a table against its typed sections.
+//! - [`analyses`]: the sections and units of the analyses beyond the source study.
 //! - [`validate`]: `rsei validate`, producing a [`validate::Plan`].
+//! - [`stac`]: `[data.stac]`, granules from a STAC catalogue (check, fetch, keys of the assets).
 //! - [`units`]: units of work, their keys, the checksum cache.
 //! - [`runner`]: `rsei run`.
 //! - [`progress`]: what a run tells its caller ([`StudyObserver`]).
 
+pub mod analyses;
 pub mod diag;
 pub mod progress;
 pub mod runner;
 pub mod schema;
+pub mod stac;
 pub mod units;
 pub mod validate;
 pub mod walk;
@@ -38,7 +42,7 @@ use crate::error::{Error, Result};
 
 pub use progress::{SilentStudy, StudyEvent, StudyObserver, StudyRecorder, UnitObserver};
 pub use runner::{RunReport, RunSettings};
-pub use validate::{check, Check, Plan};
+pub use validate::{check, check_with, Check, CheckSettings, Plan};
 
 /// A checked study, ready to run: areas loaded, archive scanned once, options typed.
 ///
@@ -69,8 +73,12 @@ pub fn describe(plan: &Plan) -> String {
     if let Some(d) = &plan.drivers {
         what.push(format!("drivers {}", d.year));
     }
+    let catalogue = plan.stac.as_ref().map_or_else(String::new, |s| {
+        format!(" + {} item(s) from the catalogue {}{}", s.items.len(), s.options.url, if s.search_from_cache { " (search answered by the cache)" } else { "" })
+    });
+    what.extend(plan.analyses.present().iter().map(|w| w.label().to_string()));
     format!(
-        "study {:?}: {} area(s) ({}), years {}; {}; {} granules in the data; output {}",
+        "study {:?}: {} area(s) ({}), years {}; {}; {} granules in the data{catalogue}; output {}",
         plan.name,
         plan.areas.len(),
         names.join(", "),
@@ -114,9 +122,12 @@ pub struct StudyRun {
 }
 
 /// Checks a study file; an invalid study is an [`Error::Study`] (its problems, each with line and
-/// column, were already told to `observer`) and nothing is written.
+/// column, were already told to `observer`) and nothing is written. A catalogue (`[data.stac]`)
+/// is searched afresh (unless offline), its progress told to `observer`.
 pub fn validate_study(study: &Path, out: Option<&Path>, observer: &dyn StudyObserver) -> Result<Plan> {
-    let c = check(study, out);
+    let task = observer.task("catalogue");
+    let c = check_with(study, out, &CheckSettings { search: stac::SearchMode::Fresh, progress: Some(task.as_ref()) });
+    drop(task);
     if !c.diagnostics.is_empty() {
         observer.println(c.report().trim_end_matches('\n'));
     }

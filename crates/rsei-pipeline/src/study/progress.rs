@@ -20,6 +20,29 @@ pub trait StudyObserver: Sync {
     fn unit<'a>(&'a self, label: &str) -> Box<dyn UnitObserver + 'a>;
     /// The run is over (bars can be cleared).
     fn finish(&self);
+    /// The progress of a step of the run that is not a unit (the search and the fetch of a
+    /// catalogue), labelled; it ends when dropped. By default its messages go to the log and its
+    /// counts are not shown.
+    fn task<'a>(&'a self, label: &str) -> Box<dyn Progress + 'a> {
+        Box::new(LogTask { parent: self, label: label.to_string() })
+    }
+}
+
+/// A step told through [`StudyObserver::log`] (the default of [`StudyObserver::task`]).
+struct LogTask<'a, O: StudyObserver + ?Sized> {
+    parent: &'a O,
+    label: String,
+}
+
+impl<O: StudyObserver + ?Sized> Progress for LogTask<'_, O> {
+    fn inc(&self, _: u64) {}
+    fn add_total(&self, _: u64) {}
+    fn message(&self, msg: &str) {
+        self.parent.log(&format!("{}: {msg}", self.label));
+    }
+    fn println(&self, line: &str) {
+        self.parent.println(line);
+    }
 }
 
 /// The progress of one unit of a study run.

@@ -7,10 +7,14 @@
 //!   <area>/mining/…        mining analysis of an area (as `rsei mining`)
 //!   <area>/drivers/…       driver analysis of an area (as `rsei drivers`), one unit per area
 //!   drivers/…              driver ranking of all areas, one unit after the areas' units
+//!   <area>/timeseries/ trend/ change/ geodetector/ autocorrelation/   the analyses of the study's sections, one unit per area
 //!   <area>/pca_table.*  <area>/rsei_summary.*            ┐ run-level tables
 //!   pca_table.*  rsei_summary.*  manifest.json           ┘
 //!   report.html            the study report, rewritten at the end of every run
 //! ```
+//!
+//! With `[data.stac]`, the windows of the catalogue's assets are fetched first (or found in the
+//! cache), and the units reading them are keyed by the asset versions ([`super::stac`]).
 //!
 //! Order: every unit's key is computed first (input files hashed once, through the cache); each
 //! unit is then reused or recomputed (its old outputs removed first), and the log says which and
@@ -29,6 +33,7 @@ use rayon::prelude::*;
 use rsei_report::table::Table;
 use serde_json::json;
 
+use super::analyses::{run_unit, unit_dir, UnitArea, Which};
 use super::progress::{StudyObserver, UnitObserver};
 use super::units::{
     area_hash, dataset_files, decode_cell, encode_cell, finish_manifest, outputs_present, read_manifest, record_of, sha256_hex, value_hash, HashCache, KeyParts, UnitRecord,
@@ -77,6 +82,8 @@ enum Kind {
     /// Tables, charts and ranking of the driver analyses of all areas.
     DriverRanking,
     Tables,
+    /// An analysis beyond the source study for one area (`[timeseries]`, `[trend]`, …).
+    Analysis { area: usize, which: Which },
 }
 
 struct Unit {
@@ -193,7 +200,7 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &dyn StudyObserver) -> R
     }
     let all: Vec<PathBuf> = all.into_iter().collect();
     progress.log(&format!("checking {} input file(s)", all.len()));
-    let hashes: BTreeMap<PathBuf, String> = all.iter().cloned().zip(cache.hash_all(&all)?).collect();
+    let hashes: BTreeMap<PathBuf, String> = all.iter().cloned().zip(super::stac::input_hashes(&all, plan.stac.as_ref().map(|s| &s.assets), cache)?).collect();
     let h = |p: &Path| -> Result<&String> { hashes.get(p).ok_or_else(|| Error::msg(format!("no checksum of {}", p.display()))) };
     let set_hash = |files: &[PathBuf]| -> Result<String> {
         // content only (order and place of the files do not matter)
@@ -331,6 +338,44 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &dyn StudyObserver) -> R
         });
     }
 
+    // analyses beyond the source study: one unit per area and section; each reads the area's RSEI
+    // (and the time series for the pooled source, the area's driver analysis for the detector)
+    let drivers_of: Vec<Option<usize>> = (0..plan.areas.len()).map(|ai| units.iter().position(|u| u.kind == Kind::Drivers { area: ai })).collect();
+    for (ai, pa) in plan.areas.iter().enumerate() {
+        let mut timeseries_unit = None;
+        for which in plan.analyses.present() {
+            let mut deps = rsei_of[ai].clone();
+            if plan.analyses.reads_pooled(which) {
+                deps.extend(timeseries_unit);
+            }
+            if which == Which::Geodetector {
+                deps.extend(drivers_of[ai]);
+            }
+            let parts = KeyParts {
+                kind: which.name().into(),
+                software: SOFTWARE.into(),
+                options: value_hash(&plan.analyses.options_json(which))?,
+                inputs: String::new(),
+                areas: area_hashes[ai].clone(),
+                upstream: keys_of(&deps, &units),
+            };
+            let dir = unit_dir(out, &pa.area, which);
+            if which == Which::TimeSeries {
+                timeseries_unit = Some(units.len());
+            }
+            units.push(Unit {
+                kind: Kind::Analysis { area: ai, which },
+                label: format!("{} {}", pa.area.name, which.label()),
+                manifests: vec![dir.join("manifest.json")],
+                clear_dirs: vec![dir],
+                clear_files: Vec::new(),
+                key: parts.key(),
+                parts,
+                deps,
+            });
+        }
+    }
+
     let all_rsei: Vec<usize> = rsei_of.iter().flatten().copied().collect();
     let parts = KeyParts {
         kind: "tables".into(),
@@ -391,6 +436,9 @@ fn record_rsei(plan: &Plan, u: &Unit, rows: &[YearSummary]) -> Result<()> {
         rec.rows.insert(TABLES[0].into(), table_rows(&crate::outputs::pca_table(std::slice::from_ref(s))));
         rec.rows.insert(TABLES[1].into(), table_rows(&crate::outputs::summary_table(std::slice::from_ref(s))));
         let m = plan.output.join(&s.folder).join("manifest.json");
+        if let Some(stac) = &plan.stac {
+            super::stac::annotate_manifest(&m, &stac.assets)?;
+        }
         finish_manifest(&m, &plan.output, Some(&rec))?;
     }
     Ok(())
@@ -480,6 +528,15 @@ fn run_drivers(plan: &Plan, u: &Unit, area: usize, p: &dyn UnitObserver) -> Resu
     finish_manifest(&plan.output.join(&s.folder).join("manifest.json"), &plan.output, Some(&u.record()))
 }
 
+fn run_analysis(plan: &Plan, u: &Unit, area: usize, which: Which, p: &dyn UnitObserver) -> Result<()> {
+    let pa = &plan.areas[area];
+    let notes = run_unit(&plan.output, &plan.analyses, &UnitArea { area: &pa.area, file: &pa.file, years: &pa.years }, which, p)?;
+    for n in &notes {
+        p.note(&format!("note: {} {}: {n}", pa.area.name, which.label()));
+    }
+    finish_manifest(&unit_dir(&plan.output, &pa.area, which).join("manifest.json"), &plan.output, Some(&u.record()))
+}
+
 fn run_driver_ranking(plan: &Plan, u: &Unit) -> Result<()> {
     let (d, inputs) = driver_inputs(plan)?;
     let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
@@ -565,6 +622,44 @@ fn chain(e: &Error) -> String {
     e.chain_text()
 }
 
+/// The plan with the granules of its catalogue fetched into its archive (the plan itself when it
+/// has no catalogue).
+fn fetch_catalogue(plan: &Plan, progress: &dyn StudyObserver) -> Result<Option<Plan>> {
+    let Some(stac) = &plan.stac else { return Ok(None) };
+    for n in &stac.notes {
+        progress.log(n);
+    }
+    let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
+    let task = progress.task("catalogue");
+    let fetched = super::stac::fetch(stac, &areas, &plan.archive, task.as_ref());
+    drop(task);
+    let f = fetched?;
+    for n in &f.notes {
+        if n.starts_with("warning") {
+            progress.println(n);
+        } else {
+            progress.log(n);
+        }
+    }
+    let n_local = plan.archive.inventory.granules.len();
+    progress.log(&format!(
+        "{} granule(s) from {} item(s) of {}: {} asset window(s), {} from the cache, {} fetched ({:.1} MiB)",
+        f.archive.inventory.granules.len() - n_local,
+        stac.items.len(),
+        stac.options.url,
+        f.stats.assets,
+        f.stats.from_cache,
+        f.stats.fetched,
+        f.stats.bytes_fetched as f64 / (1 << 20) as f64
+    ));
+    let mut p = plan.clone();
+    p.archive = f.archive;
+    if let Some(s) = &mut p.stac {
+        s.assets = f.assets;
+    }
+    Ok(Some(p))
+}
+
 /// Runs a checked study (see the module documentation).
 pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> Result<RunReport> {
     let out = &plan.output;
@@ -579,6 +674,8 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
         remove_temp_files(&out.join(pa.area.slug()));
     }
     super::validate::save_inventory(plan)?;
+    let with_catalogue = fetch_catalogue(plan, progress)?;
+    let plan = with_catalogue.as_ref().unwrap_or(plan);
     let cache = HashCache::load(&state.join("hashes.json"));
     let units = plan_units(plan, &cache, progress)?;
     cache.save()?;
@@ -616,8 +713,8 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
     let mut skipped: BTreeSet<usize> = BTreeSet::new();
     let stages: [fn(&Kind) -> bool; 3] = [
         |k| matches!(k, Kind::Rsei { .. }),
-        |k| matches!(k, Kind::Mining { .. } | Kind::Drivers { .. }),
-        |k| matches!(k, Kind::DriverRanking | Kind::Tables),
+        |k| matches!(k, Kind::Mining { .. } | Kind::Drivers { .. } | Kind::Analysis { which: Which::TimeSeries, .. }),
+        |k| matches!(k, Kind::DriverRanking | Kind::Tables) || matches!(k, Kind::Analysis { which, .. } if *which != Which::TimeSeries),
     ];
     for in_stage in stages {
         let mut ready = Vec::new();
@@ -656,6 +753,7 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
                     Kind::Drivers { area } => run_drivers(plan, u, *area, p.as_ref()),
                     Kind::DriverRanking => run_driver_ranking(plan, u),
                     Kind::Tables => run_tables(plan, &units, u),
+                    Kind::Analysis { area, which } => run_analysis(plan, u, *area, *which, p.as_ref()),
                 });
                 p.done(if r.is_ok() { "computed" } else { "FAILED  " });
                 (i, r)

@@ -3,10 +3,12 @@
 //! ```text
 //! [study]      name, output, years                       what and where
 //! [data]       modis (folder or list), landcover         MODIS granules, optional land cover
+//! [data.stac]  url, collections, cache_dir, offline …     MODIS granules from a STAC catalogue
 //! [[area]]     file, layer, where, name_field, dissolve, crs, years   (repeat: several sources)
 //! [rsei]       every option of an RSEI run (`RseiRunOptions`: composite, qa, water, rsei, output …)
 //! [mining]     mines, layer, where, id_field, name_field, crs + the mining options (`MiningRunOptions`)
 //! [drivers]    year, dem, mines, barrier, [drivers.rasters] + the driver options (`DriverRunOptions`)
+//! [timeseries] [trend] [change] [geodetector] [autocorrelation]   the analyses' options (`super::analyses`)
 //! ```
 //!
 //! Every section type here has a `Default` whose serialisation lists its keys: the validator
@@ -120,10 +122,20 @@ pub struct StudySection {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataSection {
-    /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG), scanned recursively. Required.
+    /// Folder(s) of MODIS granules (HDF4-EOS or per-layer GeoTIFF/COG), scanned recursively.
+    /// Required unless `stac` is given.
     pub modis: Option<Paths>,
     /// Land-cover raster whose water classes (`[rsei.water] landcover_water_classes`) join the water mask.
     pub landcover: Option<PathBuf>,
+    /// `[data.stac]`: a STAC catalogue providing the granules (with `modis`: those the folders lack).
+    pub stac: Option<rsei_stac::CatalogueOptions>,
+}
+
+impl DataSection {
+    /// A section with every key, sub-keys of `[data.stac]` included: the keys the validator knows.
+    pub fn with_every_key() -> DataSection {
+        DataSection { stac: Some(rsei_stac::CatalogueOptions::default()), ..DataSection::default() }
+    }
 }
 
 /// One `[[area]]`: a polygon source giving one study area per feature (or one dissolved area).
@@ -299,8 +311,9 @@ pub struct DriverKeys {
     pub rasters: Option<BTreeMap<String, RasterEntry>>,
 }
 
-/// The top-level tables of a study file.
-pub const SECTIONS: [&str; 6] = ["study", "data", "area", "rsei", "mining", "drivers"];
+/// The top-level tables of a study file (the last five: the analyses beyond the source study,
+/// `super::analyses`).
+pub const SECTIONS: [&str; 11] = ["study", "data", "area", "rsei", "mining", "drivers", "timeseries", "trend", "change", "geodetector", "autocorrelation"];
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -9,7 +9,8 @@
 //!    one 500 m cell; area names are unique and give distinct output folders; the mine layer holds
 //!    polygons; the driver files exist and their names are valid; the driver year is a study year.
 //! 4. **Data** (one scan of the MODIS folders, or the inventory an earlier run of the same output
-//!    folder saved for exactly the same files, sizes and times): each area overlaps the tiles of the archive; each
+//!    folder saved for exactly the same files, sizes and times; with `[data.stac]`, the items of
+//!    the catalogue's search, see [`super::stac`]): each area overlaps the tiles of the archive; each
 //!    target year has granules of every product it needs in its composite window over the area
 //!    (errors name the products and years); seasons or tiles missing from a window are warnings.
 //!
@@ -29,6 +30,7 @@ use toml_edit::{ImDocument, Item, TableLike};
 
 use super::diag::{self, Diagnostic};
 use super::schema::{AreaEntry, DataSection, DriverKeys, MineKeys, MinesRef, StudySection, SECTIONS};
+use super::stac::{CheckInput, SearchMode, StacPlan};
 use super::walk::{item_span, key_span, unknown_key, value_span, walk_section, Part};
 use crate::archive::Archive;
 use crate::area::{load_areas, AreaSource, StudyArea};
@@ -103,12 +105,17 @@ pub struct Plan {
     pub mining: Option<MiningPlan>,
     /// Driver analysis, when the study has one.
     pub drivers: Option<DriversPlan>,
+    /// The analyses beyond the source study (`[timeseries]`, `[trend]`, …).
+    pub analyses: super::analyses::AnalysesPlan,
     /// The inventory of the data folders.
     pub archive: Archive,
     /// How the archive was obtained (scan or cache).
     pub scan: ArchiveScan,
     /// The memory budget of the run (`[study] memory`).
     pub memory: crate::budget::MemoryBudget,
+    /// The STAC catalogue of `[data.stac]`, when the study reads one (its granules join the
+    /// archive when `rsei run` fetches them).
+    pub stac: Option<StacPlan>,
 }
 
 /// The outcome of checking a study file.
@@ -258,8 +265,23 @@ fn check_crs(def: &str) -> Result<(), String> {
     rsei_io::crs::normalize_crs(&rsei_core::Crs::new(def)).map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// Checks the study file `file`; `output` overrides its `[study] output`.
+/// How [`check_with`] checks.
+#[derive(Clone, Copy, Default)]
+pub struct CheckSettings<'a> {
+    /// How the catalogue of `[data.stac]` is searched (default: the cached answer when there is one).
+    pub search: SearchMode,
+    /// Told about the search of a catalogue (`None`: nothing is told).
+    pub progress: Option<&'a dyn crate::progress::Progress>,
+}
+
+/// Checks the study file `file`; `output` overrides its `[study] output`. A catalogue
+/// (`[data.stac]`) is searched only when the cache does not hold the answer.
 pub fn check(file: &Path, output: Option<&Path>) -> Check {
+    check_with(file, output, &CheckSettings::default())
+}
+
+/// As [`check`], with the settings of the check.
+pub fn check_with(file: &Path, output: Option<&Path>, settings: &CheckSettings<'_>) -> Check {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
@@ -268,7 +290,7 @@ pub fn check(file: &Path, output: Option<&Path>) -> Check {
     };
     let dir = std::fs::canonicalize(file).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_else(|| PathBuf::from("."));
     let mut ctx = Ctx { text: &text, dir, diags: Vec::new() };
-    let plan = check_text(&mut ctx, file, output);
+    let plan = check_text(&mut ctx, file, output, settings);
     let mut diagnostics = ctx.diags;
     diag::sort(&text, &mut diagnostics);
     let plan = if diagnostics.iter().any(Diagnostic::is_error) { None } else { plan };
@@ -279,12 +301,12 @@ pub fn check(file: &Path, output: Option<&Path>) -> Check {
 fn parts_of(section: &str) -> Vec<Part> {
     match section {
         "study" => vec![Part::of::<StudySection>()],
-        "data" => vec![Part::of::<DataSection>()],
+        "data" => vec![Part::from_sample(DataSection::with_every_key())],
         "area" => vec![Part::of::<AreaEntry>()],
         "rsei" => vec![Part::of::<RseiRunOptions>()],
         "mining" => vec![Part::of::<MineKeys>(), Part::of::<MiningRunOptions>()],
         "drivers" => vec![Part::of::<DriverKeys>().with_maps(&["rasters"]), Part::of::<DriverRunOptions>()],
-        _ => Vec::new(),
+        s => super::analyses::parts_of(s),
     }
 }
 
@@ -324,7 +346,7 @@ struct AreaItem<'d> {
     entry: Option<AreaEntry>,
 }
 
-fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<Plan> {
+fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &CheckSettings<'_>) -> Option<Plan> {
     let text = ctx.text.to_string();
     let doc = match ImDocument::parse(text.clone()) {
         Ok(d) => d,
@@ -362,6 +384,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
     // ---- sections
     let study = walk_named(ctx, root, &vals, "study");
     let data = walk_named(ctx, root, &vals, "data");
+    super::stac::explain_misplaced_keys(&mut ctx.diags);
     let rsei = walk_named(ctx, root, &vals, "rsei");
     let mining = walk_named(ctx, root, &vals, "mining");
     let drivers = walk_named(ctx, root, &vals, "drivers");
@@ -440,8 +463,10 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
                 }
             }
         }
-        (None, Some(_)) if data.errors == 0 => ctx.err(data.span.clone(), "[data] needs `modis`: the folder(s) of MODIS granules"),
-        (None, None) => ctx.err(None, "the study has no [data] table: add one with `modis = \"folder of MODIS granules\"`"),
+        (None, Some(_)) if data.errors == 0 && dt.stac.is_none() => {
+            ctx.err(data.span.clone(), "[data] needs `modis` (the folder(s) of MODIS granules) or a [data.stac] table (a STAC catalogue: `url = …`)")
+        }
+        (None, None) => ctx.err(None, "the study has no [data] table: add one with `modis = \"folder of MODIS granules\"` (or a [data.stac] table with the `url` of a STAC catalogue)"),
         _ => {}
     }
     let landcover = match (&dt.landcover, data.tbl) {
@@ -573,12 +598,33 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
     if !archive.inventory.rejected.is_empty() {
         ctx.warn(modis_span.clone(), format!("{} file(s) in the MODIS folder(s) cannot be used (`rsei scan` lists them with the reason)", archive.inventory.rejected.len()));
     }
-    if !modis_dirs.is_empty() && archive.inventory.granules.is_empty() && ctx.diags.iter().all(|d| !d.message.starts_with("cannot scan")) {
-        ctx.err(modis_span.clone(), format!("no MOD09A1, MOD13A1 or MOD11A2 granule in {}", modis_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")));
-    } else if let Some(opts) = &rsei_opts {
+    // ---- [data.stac]: the search; its items join the coverage of the folders
+    let stac_plan = match &dt.stac {
+        Some(o) => check_catalogue(ctx, o, data.tbl, &planned, &grids, rsei_opts.as_ref(), &archive, settings),
+        None => None,
+    };
+    let coverage = stac_plan.as_ref().map(|s| {
+        let mut a = archive.clone();
+        a.folders.push(PathBuf::from(&s.options.url));
+        a.inventory.granules.extend(super::stac::item_granules(&s.items));
+        a.inventory.granules.sort_by_key(|g| (g.product, g.tile, g.date));
+        a
+    });
+    let no_local = !modis_dirs.is_empty() && archive.inventory.granules.is_empty() && ctx.diags.iter().all(|d| !d.message.starts_with("cannot scan"));
+    if no_local {
+        let msg = format!("no MOD09A1, MOD13A1 or MOD11A2 granule in {}", modis_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+        if dt.stac.is_some() {
+            ctx.warn(modis_span.clone(), format!("{msg}: every granule comes from the catalogue of [data.stac]"));
+        } else {
+            ctx.err(modis_span.clone(), msg);
+        }
+    }
+    // a catalogue that could not be searched has been reported: no coverage errors on top
+    let data_known = if dt.stac.is_some() { coverage.is_some() } else { !modis_dirs.is_empty() && !no_local };
+    if let (Some(opts), true) = (&rsei_opts, data_known) {
         for ((p, span, yspan), g) in planned.iter().zip(&grids) {
             if let Some(g) = g {
-                check_data(ctx, &archive, opts, p, g, span.clone(), yspan.clone());
+                check_data(ctx, coverage.as_ref().unwrap_or(&archive), opts, p, g, span.clone(), yspan.clone());
             }
         }
     }
@@ -588,6 +634,18 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
 
     // ---- [drivers]
     let drivers_plan = check_drivers(ctx, &drivers, mining_plan.as_ref(), &planned);
+
+    // ---- [timeseries], [trend], [change], [geodetector], [autocorrelation]
+    let facts = super::analyses::StudyFacts {
+        areas: planned.iter().map(|(p, _, _)| (p.area.name.clone(), p.years.clone())).collect(),
+        drivers: drivers_plan.as_ref().map(|d| {
+            let rasters: Vec<String> = d.rasters.iter().map(|r| r.name.clone()).collect();
+            (super::analyses::driver_names(d.dem.is_some(), &rasters, d.mines.is_some()), d.options.crs.clone(), d.options.resolution_m)
+        }),
+        has_drivers_table: drivers.tbl.is_some(),
+        pooled_rsei: rsei_opts.as_ref().map(|o| o.rsei.clone()).filter(|r| r.pooled),
+    };
+    let analyses_plan = super::analyses::check(root, &vals, &facts, &mut ctx.diags);
 
     let rsei_opts = rsei_opts?;
     Some(Plan {
@@ -599,10 +657,47 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>) -> Option<P
         rsei: rsei_opts,
         mining: mining_plan,
         drivers: drivers_plan,
+        analyses: analyses_plan,
         archive,
         scan,
         memory: st.memory.unwrap_or_default(),
+        stac: stac_plan,
     })
+}
+
+/// Checks `[data.stac]` (see [`super::stac::check`]) for the areas that have a grid.
+#[allow(clippy::too_many_arguments)]
+fn check_catalogue(
+    ctx: &mut Ctx<'_>,
+    options: &rsei_stac::CatalogueOptions,
+    data: Option<&dyn TableLike>,
+    planned: &[Planned],
+    grids: &[Option<StudyGrid>],
+    rsei: Option<&RseiRunOptions>,
+    archive: &Archive,
+    settings: &CheckSettings<'_>,
+) -> Option<StacPlan> {
+    let item = data.and_then(|t| t.get("stac"));
+    let areas: Vec<StudyArea> = planned.iter().zip(grids).filter(|(_, g)| g.is_some()).map(|((p, _, _), _)| p.area.clone()).collect();
+    let mut years: Vec<i32> = planned.iter().flat_map(|(p, _, _)| p.years.iter().copied()).collect();
+    years.sort_unstable();
+    years.dedup();
+    let dir = ctx.dir.clone();
+    let resolve_here = |p: &Path| resolve(&dir, p);
+    let silent = crate::progress::Silent;
+    let input = CheckInput {
+        options,
+        table: item.and_then(Item::as_table_like),
+        span: item.and_then(item_span).or_else(|| data.and_then(|t| key_span(t, "stac"))),
+        resolve: &resolve_here,
+        areas: &areas,
+        years: &years,
+        rsei,
+        local: &archive.inventory,
+        mode: settings.search,
+        progress: settings.progress.unwrap_or(&silent),
+    };
+    super::stac::check(&input, &mut ctx.diags)
 }
 
 /// How the archive of a plan was obtained.

@@ -34,7 +34,12 @@ fn check_as<T: DeserializeOwned>(v: toml::Value) -> Result<(), String> {
 impl Part {
     /// The part of type `T`.
     pub fn of<T: Default + Serialize + DeserializeOwned>() -> Part {
-        let keys = match serde_json::to_value(T::default()) {
+        Part::from_sample(T::default())
+    }
+    /// The part of type `T` whose keys (and sub-tables) are those of `sample`: for a type whose
+    /// default leaves out a sub-table (an `Option` of a table) that must be walked key by key.
+    pub fn from_sample<T: Serialize + DeserializeOwned>(sample: T) -> Part {
+        let keys = match serde_json::to_value(sample) {
             Ok(serde_json::Value::Object(m)) => m,
             _ => serde_json::Map::new(),
         };
