@@ -152,6 +152,10 @@ pub struct ComputeArgs {
     /// out of core in strips; results do not depend on it.
     #[arg(long)]
     pub memory: Option<String>,
+    /// Recompute everything instead of continuing an interrupted run of the same arguments from
+    /// its plan file (OUT/.rsei-pass.json)
+    #[arg(long)]
+    pub restart: bool,
 }
 
 impl ComputeArgs {

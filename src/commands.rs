@@ -118,7 +118,7 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
         rsei_pipeline::scenes::run(&req, &progress)
     } else {
         let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
-        run::run_with(&req, &run::ComputeSettings { memory, ..Default::default() }, &progress).map(|(rows, _)| rows)
+        run::run_with(&req, &run::ComputeSettings { memory, resume: !args.restart }, &progress).map(|(rows, _)| rows)
     };
     progress.finish();
     print_results(&rows?, &args.out);

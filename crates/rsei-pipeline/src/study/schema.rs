@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn section_defaults_list_every_key() {
         let keys = |v: serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-        assert_eq!(keys(serde_json::to_value(StudySection::default()).unwrap()), ["name", "output", "years"]);
+        assert_eq!(keys(serde_json::to_value(StudySection::default()).unwrap()), ["memory", "name", "output", "years"]);
         assert_eq!(keys(serde_json::to_value(AreaEntry::default()).unwrap()).len(), 7);
         assert!(keys(serde_json::to_value(AreaEntry::default()).unwrap()).contains(&"where".to_string()));
         assert!(keys(serde_json::to_value(DriverKeys::default()).unwrap()).contains(&"rasters".to_string()));
