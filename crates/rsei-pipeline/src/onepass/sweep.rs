@@ -6,7 +6,7 @@
 //!     the strips of the areas crossing the band (full area width, the band's rows)
 //!     events = (date, product) needed by any target (area, year) in the band, in date order
 //!     for each chunk of events (read in parallel):
-//!        each granule of the event: every layer decoded once over the union of the strips that
+//!        each granule of the event: every layer decoded once over boxes of the strips that
 //!        use it (a window of the tile) → each area's strip pasted from it → QA → observation
 //!        each target whose window holds the date adds the observation (dates in order)
 //!     a target whose last date has passed finishes its strip's composites → indicators
@@ -123,8 +123,46 @@ struct Event<'a> {
 /// One decoded layer of one granule: a window of the world lattice shared by every strip, or the
 /// open file when it must be warped onto each area's grid.
 enum Decoded {
-    Shared(Window, LayerBuf),
+    /// One decoded window per cluster of strips ([`clusters`]).
+    Shared(Vec<(Window, LayerBuf)>),
     Warped(rsei_io::LayerReader),
+}
+
+/// The bounding box of two windows.
+fn bbox(a: &Window, b: &Window) -> Window {
+    let (r0, c0) = (a.row.min(b.row), a.col.min(b.col));
+    let (r1, c1) = (a.row_end().max(b.row_end()), a.col_end().max(b.col_end()));
+    Window::new(r0, c0, r1 - r0, c1 - c0)
+}
+
+/// The windows to decode for strips `ws` of one granule: strips are merged into their bounding
+/// box while it overlaps them or adds at most a quarter of their cells (one box for neighbouring
+/// strips; separate boxes for areas far apart in a band, so the cells between them are not
+/// decoded). Every strip lies inside exactly one box; the boxes are disjoint.
+fn clusters(ws: &[Window]) -> Vec<Window> {
+    let mut boxes: Vec<(Window, usize)> = ws.iter().map(|w| (*w, w.len())).collect();
+    loop {
+        let mut merged = false;
+        'outer: for i in 0..boxes.len() {
+            for j in i + 1..boxes.len() {
+                let (a, b) = (boxes[i], boxes[j]);
+                let u = bbox(&a.0, &b.0);
+                let overlap = !a.0.intersection(&b.0).is_empty();
+                if overlap || 4 * u.len() <= 5 * (a.1 + b.1) {
+                    boxes[i] = (u, a.1 + b.1);
+                    boxes.swap_remove(j);
+                    merged = true;
+                    break 'outer;
+                }
+            }
+        }
+        if !merged {
+            break;
+        }
+    }
+    let mut out: Vec<Window> = boxes.into_iter().map(|(w, _)| w).collect();
+    out.sort_by_key(|w| (w.row, w.col));
+    out
 }
 
 /// An observation of one area's strip.
@@ -164,33 +202,28 @@ impl<'a> Sweep<'a> {
         let layers = layers_of(kind);
         let mut decoded: Vec<Vec<Decoded>> = Vec::with_capacity(granules.len());
         for g in &granules {
-            // the union of the strips that read this granule, on the world lattice
+            // the strips that read this granule, on the world lattice, decoded in boxes
             let users: Vec<Option<Window>> = ev.areas.iter().zip(&windows).filter(|((_, _, gs), _)| gs.iter().any(|x| std::ptr::eq(*x, *g))).map(|(_, w)| *w).collect();
-            let union = users.iter().try_fold(None::<Window>, |acc, w| {
-                let w = (*w)?;
-                Some(Some(match acc {
-                    None => w,
-                    Some(u) => {
-                        let (r0, c0) = (u.row.min(w.row), u.col.min(w.col));
-                        let (r1, c1) = (u.row_end().max(w.row_end()), u.col_end().max(w.col_end()));
-                        Window::new(r0, c0, r1 - r0, c1 - c0)
-                    }
-                }))
-            });
+            // (an area off the lattice makes every strip of the granule read through the warp)
+            let boxes: Option<Vec<Window>> = users.iter().copied().collect::<Option<Vec<Window>>>().map(|ws| clusters(&ws));
             let mut per_layer = Vec::with_capacity(layers.len());
             for &(layer, lk) in layers {
                 let r = open_layer(g, layer)?;
-                let shared = match union.flatten() {
-                    Some(u) => r.lattice_window(&wgrid)?.map(|fp| u.intersection(&fp)),
+                let shared = match &boxes {
+                    Some(bs) => r.lattice_window(&wgrid)?.map(|fp| bs.iter().map(|b| b.intersection(&fp)).collect::<Vec<_>>()),
                     None => None,
                 };
                 per_layer.push(match shared {
-                    Some(d) => {
-                        let mut buf = LayerBuf::new(lk, d.len());
-                        if !d.is_empty() {
-                            buf.paste(&r, &wgrid, d).with_context(|| format!("reading {} of {}", layer, g.label()))?;
+                    Some(ds) => {
+                        let mut parts = Vec::with_capacity(ds.len());
+                        for d in ds {
+                            let mut buf = LayerBuf::new(lk, d.len());
+                            if !d.is_empty() {
+                                buf.paste(&r, &wgrid, d).with_context(|| format!("reading {} of {}", layer, g.label()))?;
+                            }
+                            parts.push((d, buf));
                         }
-                        Decoded::Shared(d, buf)
+                        Decoded::Shared(parts)
                     }
                     None => Decoded::Warped(r),
                 });
@@ -207,10 +240,13 @@ impl<'a> Sweep<'a> {
                 let k = granules.iter().position(|x| std::ptr::eq(*x, *g)).unwrap_or(0);
                 for ((layer, _), (buf, dec)) in layers.iter().zip(bufs.iter_mut().zip(&decoded[k])) {
                     match (dec, ww) {
-                        (Decoded::Shared(d, src), Some(sw)) => {
-                            let rect = sw.intersection(d);
-                            if !rect.is_empty() {
-                                buf.copy_rect(*sw, src, *d, rect);
+                        (Decoded::Shared(parts), Some(sw)) => {
+                            // the strip lies in one box: the only part it intersects
+                            for (d, src) in parts {
+                                let rect = sw.intersection(d);
+                                if !rect.is_empty() {
+                                    buf.copy_rect(*sw, src, *d, rect);
+                                }
                             }
                         }
                         (Decoded::Warped(r), _) => {
@@ -437,5 +473,34 @@ fn sel_index(kind: ProductKind) -> usize {
         ProductKind::Mod13A1 => 1,
         ProductKind::Mod11A2 => 2,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_far_apart_are_decoded_in_separate_boxes() {
+        // two strips of one band 2 000 columns apart: two boxes, no cell between them decoded
+        let a = Window::new(0, 100, 512, 300);
+        let b = Window::new(10, 2400, 502, 200);
+        assert_eq!(clusters(&[b, a]), vec![a, b]);
+        // neighbours 20 columns apart: one box (it adds less than a quarter of their cells)
+        let c = Window::new(0, 420, 512, 300);
+        assert_eq!(clusters(&[a, c]), vec![Window::new(0, 100, 512, 620)]);
+        // overlapping strips: one box, whatever the order
+        let d = Window::new(100, 350, 100, 1000);
+        let boxes = clusters(&[d, a, b]);
+        assert_eq!(boxes, vec![Window::new(0, 100, 512, 1250), b]);
+        for w in [a, b, d] {
+            assert_eq!(boxes.iter().filter(|x| x.intersection(&w) == w).count(), 1, "{w:?} in {boxes:?}");
+        }
+        for (i, x) in boxes.iter().enumerate() {
+            for y in &boxes[i + 1..] {
+                assert!(x.intersection(y).is_empty(), "{boxes:?}");
+            }
+        }
+        assert!(clusters(&[]).is_empty());
     }
 }
