@@ -398,6 +398,10 @@ fn main() -> Result<()> {
     let (t1, m1, log) = timed(&["run", s])?;
     let units = log.lines().filter(|l| l.starts_with("compute ")).count();
     println!("fresh run: {t1:.1} s, peak memory {m1:.0} MiB, {units} units computed");
+    // the instrumented counter of rsei-io (`LayerReader` window reads), as the run logs it
+    if let Some(l) = log.lines().find(|l| l.contains("granule layers read")) {
+        println!("  {}", l.trim());
+    }
     let (t2, m2, _) = timed(&["run", s])?;
     println!("rerun, nothing to do: {t2:.1} s, peak memory {m2:.0} MiB");
     std::fs::write(&study, text(2.0))?;

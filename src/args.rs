@@ -148,6 +148,14 @@ pub struct ComputeArgs {
     /// Do not write PNG maps.
     #[arg(long)]
     pub no_map: bool,
+    /// Memory the run may use, e.g. 2GiB (default), 800MB: areas larger than it are computed
+    /// out of core in strips; results do not depend on it.
+    #[arg(long)]
+    pub memory: Option<String>,
+    /// Recompute everything instead of continuing an interrupted run of the same arguments from
+    /// its plan file (OUT/.rsei-pass.json)
+    #[arg(long)]
+    pub restart: bool,
 }
 
 impl ComputeArgs {
@@ -513,6 +521,10 @@ pub struct RunArgs {
     /// Recompute every unit, even those whose results are up to date.
     #[arg(long)]
     pub force: bool,
+    /// Memory the run may use, e.g. 2GiB, 800MB (default: `[study] memory` of the file, else
+    /// 2 GiB); results do not depend on it.
+    #[arg(long)]
+    pub memory: Option<String>,
 }
 
 /// Arguments of `rsei serve`.

@@ -9,6 +9,7 @@ use rsei_pipeline::options::RunInputs;
 use rsei_pipeline::progress::Progress;
 use rsei_pipeline::run::{self, YearSummary};
 use rsei_pipeline::study::{check_with, describe, run_study, CheckSettings, Plan, StudyRequest};
+use rsei_pipeline::budget::MemoryBudget;
 use rsei_pipeline::{ComputeRequest, Context, DemoRequest, Error, IndicatorRequest, Result};
 
 use rsei_pipeline::parse::{normalisation as parse_normalisation, years as parse_years};
@@ -67,6 +68,7 @@ fn print_results(rows: &[YearSummary], out: &Path) {
 /// `rsei compute`.
 pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let options = args.options()?;
+    let memory = args.memory.as_deref().map(MemoryBudget::parse).transpose()?.unwrap_or_default();
     let years = parse_years(&args.years)?;
     let areas = args.areas.load()?;
     let progress = Reporter::new(quiet);
@@ -116,12 +118,16 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
         rsei_pipeline::scenes::run(&req, &progress)
     } else {
         let req = ComputeRequest { archive: &archive, inputs: &inputs, areas: &areas, years: &years, options: &options, out_dir: &args.out };
-        run::run(&req, &progress)
+        run::run_with(&req, &run::ComputeSettings { memory, resume: !args.restart }, &progress).map(|(rows, _)| rows)
     };
     progress.finish();
     print_results(&rows?, &args.out);
     if options.rsei.pooled && years.len() > 1 {
         crate::analyses::pooled_drift(&args.out, &areas, &args.areas.area, &years, &options.rsei, &progress)?;
+    }
+    let reads = rsei_io::read::read_counts();
+    if !quiet && reads.windows > 0 {
+        println!("granule layers read: {} windows, {:.1} M cells decoded", reads.windows, reads.cells as f64 / 1e6);
     }
     Ok(())
 }
@@ -281,7 +287,8 @@ pub fn validate(args: &ValidateArgs, quiet: bool) -> Result<()> {
 /// `rsei run STUDY`.
 pub fn run(args: &RunArgs, quiet: bool) -> Result<()> {
     let bars = StudyBars::new(quiet);
-    let done = run_study(&StudyRequest { study: args.study.clone(), out: args.out.clone(), force: args.force }, &bars)?;
+    let memory = args.memory.as_deref().map(MemoryBudget::parse).transpose()?;
+    let done = run_study(&StudyRequest { study: args.study.clone(), out: args.out.clone(), force: args.force, memory }, &bars)?;
     print_study_results(&done.plan);
     let report = &done.report;
     if !report.failed.is_empty() {

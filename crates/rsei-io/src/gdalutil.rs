@@ -106,3 +106,18 @@ pub(crate) fn driver_option_has_value(driver: &str, option: &str, value: &str) -
     let end = rest.find("</Option>").unwrap_or(rest.len());
     rest[..end].contains(&format!(">{value}<"))
 }
+
+/// Caps GDAL's block cache at `bytes` (it never grows it): the cache is process-wide and by
+/// default 5 % of the machine's memory, which a memory budget must include.
+pub fn cap_block_cache(bytes: u64) -> u64 {
+    configure();
+    let want = i64::try_from(bytes).unwrap_or(i64::MAX);
+    // SAFETY: plain getters and setters of a process-wide integer.
+    unsafe {
+        let now = gdal_sys::GDALGetCacheMax64();
+        if want < now {
+            gdal_sys::GDALSetCacheMax64(want);
+        }
+        gdal_sys::GDALGetCacheMax64().max(0) as u64
+    }
+}

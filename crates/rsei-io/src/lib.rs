@@ -41,9 +41,10 @@ pub mod write;
 pub mod vector;
 
 pub use error::{IoError, Result};
+pub use gdalutil::cap_block_cache;
 pub use naming::{ModisDate, Tile};
 pub use products::{Layer, LayerSpec, Product, ProductKind};
 pub use read::{identify, Identity, LayerReader, LayerSource};
 pub use scan::{scan_dir, Granule, Inventory, Rejected, ScanOptions};
 pub use warp::{sha256_file, warp_raster, warp_to_grid, Resampling};
-pub use write::{write_bands, write_raster, Compression, OverviewResampling, Overviews, RasterFormat, WriteOptions};
+pub use write::{write_bands, write_bands_streamed, write_raster, Compression, OverviewResampling, Overviews, RasterFormat, WriteOptions};

@@ -48,6 +48,35 @@ use crate::naming::{parse_name, GranuleMetadata, ModisDate, ParsedName, Tile};
 use crate::warp::Resampling;
 use crate::products::{looks_like_modis_product, Layer, LayerSpec, Product, RawType, HANDLED_PRODUCTS};
 
+/// Pixel reads of [`LayerReader`] in this process so far: the instrumented counter behind the
+/// "granule reads" of the benchmarks (how often granule layers are decoded, and how much).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadCounts {
+    /// Layers opened ([`LayerReader::open`]).
+    pub opens: u64,
+    /// Windows of a layer read and decoded (one per read call that touches pixels).
+    pub windows: u64,
+    /// Cells in those windows.
+    pub cells: u64,
+}
+
+static OPENS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static WINDOWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static CELLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The [`ReadCounts`] of this process since it started (shared by every thread).
+pub fn read_counts() -> ReadCounts {
+    use std::sync::atomic::Ordering::Relaxed;
+    ReadCounts { opens: OPENS.load(Relaxed), windows: WINDOWS.load(Relaxed), cells: CELLS.load(Relaxed) }
+}
+
+impl ReadCounts {
+    /// What was read between `earlier` and `self`.
+    pub fn since(&self, earlier: &ReadCounts) -> ReadCounts {
+        ReadCounts { opens: self.opens - earlier.opens, windows: self.windows - earlier.windows, cells: self.cells - earlier.cells }
+    }
+}
+
 /// How a file holds its layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Container {
@@ -448,6 +477,7 @@ impl LayerReader {
             handled: source.product.layers().iter().map(|s| s.layer.id()).collect::<Vec<_>>().join(", "),
         })?;
         let ds = open_raster(&source.gdal_name, path)?;
+        OPENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if ds.raster_count() == 0 {
             return Err(enc("the dataset has no raster band".into()));
         }
@@ -643,6 +673,8 @@ impl LayerReader {
             return Ok(buf);
         }
         let band = self.ds.rasterband(1).map_err(|e| self.read_err(w, e))?;
+        WINDOWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CELLS.fetch_add(w.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let _q = QuietErrors::new();
         band.read_into_slice::<T>((w.col as isize, w.row as isize), (w.cols, w.rows), (w.cols, w.rows), &mut buf, None)
             .map_err(|e| self.read_err(w, e))?;
@@ -846,6 +878,27 @@ impl LayerReader {
     /// Whether `target` is on this file's lattice (pasted cell by cell) rather than warped.
     pub fn on_lattice_of(&self, target: &Grid) -> Result<bool> {
         Ok(self.lattice(target)?.is_some())
+    }
+
+    /// When `target` has this file's cells exactly (same CRS, cell size and lattice), the window of
+    /// `target` the file covers, clipped to `target` (`Some` of an empty window when they do not
+    /// meet); `None` when the file would be resampled or warped onto `target`. A read of that
+    /// window through [`LayerReader::read_into`] decodes each of the file's cells under it once,
+    /// and the values of any part of it are those a read of that part alone would paste.
+    pub fn lattice_window(&self, target: &Grid) -> Result<Option<Window>> {
+        let Some((k, ro, co)) = self.lattice(target)? else { return Ok(None) };
+        if k != 1 {
+            return Ok(None);
+        }
+        let (fr, fc) = (self.grid.rows() as i64, self.grid.cols() as i64);
+        let r0 = ro.max(0);
+        let c0 = co.max(0);
+        let r1 = (ro + fr).min(target.rows() as i64);
+        let c1 = (co + fc).min(target.cols() as i64);
+        if r1 <= r0 || c1 <= c0 {
+            return Ok(Some(Window::new(0, 0, 0, 0)));
+        }
+        Ok(Some(Window::new(r0 as usize, c0 as usize, (r1 - r0) as usize, (c1 - c0) as usize)))
     }
 
     /// The resampling used when this file is warped onto a grid off its lattice.

@@ -405,6 +405,123 @@ pub fn write_bands<T: WriteValue>(path: &Path, grid: &Grid, bands: &[(&str, &[T]
     })
 }
 
+/// Writes a stack of bands sharing `grid`, as [`write_bands`] does, but takes the values in strips
+/// of at most `strip_rows` full rows from `fill(band, window, out)` (`out` row-major over the
+/// window; float `NaN` = nodata), so memory is bounded by a strip whatever the size of the grid.
+/// The file holds the same values, metadata and layout as [`write_bands`] gives for the same
+/// bands. For a COG, the strips go to an uncompressed GeoTIFF beside the target first (removed
+/// after), which the COG driver then copies with its overviews.
+pub fn write_bands_streamed<T: WriteValue + Default>(
+    path: &Path,
+    grid: &Grid,
+    names: &[&str],
+    opts: &WriteOptions,
+    strip_rows: usize,
+    fill: &mut dyn FnMut(usize, rsei_core::Window, &mut [T]) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let werr = |reason: String| IoError::Write { path: path.to_path_buf(), reason };
+    crate::gdalutil::configure();
+    opts.validate()?;
+    if names.is_empty() {
+        return Err(werr("no band to write".into()));
+    }
+    if grid.is_empty() {
+        return Err(werr(format!("empty grid ({}×{} cells)", grid.rows(), grid.cols())));
+    }
+    if grid.rows() > i32::MAX as usize || grid.cols() > i32::MAX as usize {
+        return Err(werr(format!("grid of {}×{} cells is too large for GeoTIFF", grid.rows(), grid.cols())));
+    }
+    let nodata = resolve_nodata::<T>(opts.nodata).map_err(werr)?;
+    let srs = spatial_ref(grid.crs()).map_err(|e| werr(e.to_string()))?;
+    let (compression, note) = effective_compression(opts.compression);
+    let strip_rows = strip_rows.max(1);
+    let result: std::result::Result<(), AtomicError> = with_atomic(path, |tmp| {
+        let _q = QuietErrors::new();
+        let r = match opts.format {
+            RasterFormat::Cog => {
+                let src_path = rsei_core::fsutil::temp_path_for(&path.with_file_name(format!(
+                    "{}.src.tif",
+                    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                )));
+                let r = (|| -> Result<()> {
+                    let drv = DriverManager::get_driver_by_name("GTiff").map_err(gdal_err("GTiff driver"))?;
+                    let mut co = RasterCreationOptions::new();
+                    let mut add = |k: &str, v: &str| co.add_name_value(k, v).map_err(gdal_err("creation option"));
+                    add("TILED", "YES")?;
+                    add("BLOCKXSIZE", &opts.block_size.to_string())?;
+                    add("BLOCKYSIZE", &opts.block_size.to_string())?;
+                    add("BIGTIFF", "IF_SAFER")?;
+                    let mut ds = drv
+                        .create_with_band_type_with_options::<T, _>(&src_path, grid.cols(), grid.rows(), names.len(), &co)
+                        .map_err(gdal_err("creating the temporary GeoTIFF"))?;
+                    fill_streamed(&mut ds, grid, names, opts, note.as_deref(), nodata, &srs, strip_rows, fill)?;
+                    write_cog_from(&ds, tmp, opts, compression)
+                })();
+                let _ = std::fs::remove_file(&src_path);
+                r
+            }
+            RasterFormat::GTiff => (|| -> Result<()> {
+                let mut ds = create_gtiff::<T>(tmp, grid, names.len(), opts, compression)?;
+                fill_streamed(&mut ds, grid, names, opts, note.as_deref(), nodata, &srs, strip_rows, fill)?;
+                finish_gtiff(ds, grid, opts)
+            })(),
+        };
+        r.map_err(AtomicError::Inner)
+    });
+    result.map_err(|e| match e {
+        AtomicError::Inner(IoError::Write { reason, .. }) => werr(reason),
+        AtomicError::Inner(other) => other,
+        AtomicError::Fs(io) => werr(io.to_string()),
+    })
+}
+
+/// [`fill_dataset`] with the values of each band taken strip by strip from `fill`.
+#[allow(clippy::too_many_arguments)]
+fn fill_streamed<T: WriteValue + Default>(
+    ds: &mut Dataset,
+    grid: &Grid,
+    names: &[&str],
+    opts: &WriteOptions,
+    note: Option<&str>,
+    nodata: Option<T>,
+    srs: &gdal::spatial_ref::SpatialRef,
+    strip_rows: usize,
+    fill: &mut dyn FnMut(usize, rsei_core::Window, &mut [T]) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let werr = |reason: String| IoError::Write { path: Default::default(), reason };
+    set_dataset_metadata(ds, grid, opts, note, srs)?;
+    let cols = grid.cols();
+    for (i, name) in names.iter().enumerate() {
+        let mut band = ds.rasterband(i + 1).map_err(gdal_err("opening a band"))?;
+        set_band_metadata(&mut band, name, opts, nodata)?;
+        for w in grid.row_strips(strip_rows) {
+            let mut vals = vec![T::default(); w.len()];
+            fill(i, w, &mut vals).map_err(werr)?;
+            if T::IS_FLOAT {
+                if let Some(nd) = nodata {
+                    if let Some(pos) = vals.iter().position(|v| v.to_f64() == nd.to_f64()) {
+                        return Err(werr(format!(
+                            "band {} ({name:?}) holds the nodata value {} as valid data at cell (row {}, col {}); choose another nodata value",
+                            i + 1,
+                            nd.to_f64(),
+                            w.row + pos / cols,
+                            pos % cols
+                        )));
+                    }
+                    for v in vals.iter_mut() {
+                        if v.is_nan_value() {
+                            *v = nd;
+                        }
+                    }
+                }
+            }
+            let mut buf = Buffer::new((cols, w.rows), vals);
+            band.write((0, w.row as isize), (cols, w.rows), &mut buf).map_err(gdal_err("writing band data"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Error type for [`with_atomic`]: file-system errors of the temp/rename dance, or ours.
 enum AtomicError {
     Fs(std::io::Error),
@@ -432,17 +549,8 @@ fn gdal_err(context: &str) -> impl Fn(gdal::errors::GdalError) -> IoError + '_ {
     move |e| IoError::Write { path: Default::default(), reason: format!("{context}: {}", crate::error::gdal_message(&e)) }
 }
 
-/// Sets geotransform, CRS, tags and band contents/metadata on an open dataset.
-#[allow(clippy::too_many_arguments)]
-fn fill_dataset<T: WriteValue>(
-    ds: &mut Dataset,
-    grid: &Grid,
-    bands: &[(&str, &[T])],
-    opts: &WriteOptions,
-    note: Option<&str>,
-    nodata: Option<T>,
-    srs: &gdal::spatial_ref::SpatialRef,
-) -> Result<()> {
+/// Sets geotransform, CRS and tags on an open dataset.
+fn set_dataset_metadata(ds: &mut Dataset, grid: &Grid, opts: &WriteOptions, note: Option<&str>, srs: &gdal::spatial_ref::SpatialRef) -> Result<()> {
     ds.set_geo_transform(&grid.transform().to_gdal()).map_err(gdal_err("setting the geotransform"))?;
     ds.set_spatial_ref(srs).map_err(gdal_err("setting the CRS"))?;
     for (k, v) in &opts.tags {
@@ -454,25 +562,46 @@ fn fill_dataset<T: WriteValue>(
     if let Some(n) = note {
         ds.set_metadata_item(COMPRESSION_NOTE_TAG, n, "").map_err(gdal_err("setting the compression note"))?;
     }
+    Ok(())
+}
+
+/// Sets nodata, description, scale, offset and unit of a band.
+fn set_band_metadata<T: WriteValue>(band: &mut gdal::raster::RasterBand<'_>, name: &str, opts: &WriteOptions, nodata: Option<T>) -> Result<()> {
+    if let Some(nd) = nodata {
+        band.set_no_data_value(Some(nd.to_f64())).map_err(gdal_err("setting nodata"))?;
+    }
+    if !name.is_empty() {
+        band.set_description(name).map_err(gdal_err("setting the band description"))?;
+    }
+    if let Some(s) = opts.band.scale {
+        band.set_scale(s).map_err(gdal_err("setting the band scale"))?;
+    }
+    if let Some(o) = opts.band.offset {
+        band.set_offset(o).map_err(gdal_err("setting the band offset"))?;
+    }
+    if let Some(u) = &opts.band.unit {
+        set_band_unit(band, u)?;
+    }
+    Ok(())
+}
+
+/// Sets geotransform, CRS, tags and band contents/metadata on an open dataset.
+#[allow(clippy::too_many_arguments)]
+fn fill_dataset<T: WriteValue>(
+    ds: &mut Dataset,
+    grid: &Grid,
+    bands: &[(&str, &[T])],
+    opts: &WriteOptions,
+    note: Option<&str>,
+    nodata: Option<T>,
+    srs: &gdal::spatial_ref::SpatialRef,
+) -> Result<()> {
+    set_dataset_metadata(ds, grid, opts, note, srs)?;
     let cols = grid.cols();
     let strip_rows = (1 << 20) / cols.max(1) + 1; // about 1 Mi cells per write
     for (i, (name, data)) in bands.iter().enumerate() {
         let mut band = ds.rasterband(i + 1).map_err(gdal_err("opening a band"))?;
-        if let Some(nd) = nodata {
-            band.set_no_data_value(Some(nd.to_f64())).map_err(gdal_err("setting nodata"))?;
-        }
-        if !name.is_empty() {
-            band.set_description(name).map_err(gdal_err("setting the band description"))?;
-        }
-        if let Some(s) = opts.band.scale {
-            band.set_scale(s).map_err(gdal_err("setting the band scale"))?;
-        }
-        if let Some(o) = opts.band.offset {
-            band.set_offset(o).map_err(gdal_err("setting the band offset"))?;
-        }
-        if let Some(u) = &opts.band.unit {
-            set_band_unit(&mut band, u)?;
-        }
+        set_band_metadata(&mut band, name, opts, nodata)?;
         for w in grid.row_strips(strip_rows) {
             let src = &data[w.row * cols..w.row_end() * cols];
             let vals: Vec<T> = match nodata {
@@ -510,11 +639,16 @@ fn write_cog<T: WriteValue>(
     srs: &gdal::spatial_ref::SpatialRef,
 ) -> Result<()> {
     let mem = DriverManager::get_driver_by_name("MEM").map_err(gdal_err("MEM driver"))?;
-    let cog = DriverManager::get_driver_by_name("COG").map_err(gdal_err("COG driver (GDAL ≥ 3.1 needed)"))?;
     let mut ds = mem
         .create_with_band_type::<T, _>("", grid.cols(), grid.rows(), bands.len())
         .map_err(gdal_err("creating the in-memory dataset"))?;
     fill_dataset(&mut ds, grid, bands, opts, note, nodata, srs)?;
+    write_cog_from(&ds, tmp, opts, compression)
+}
+
+/// Copies a filled dataset into a COG at `tmp`.
+fn write_cog_from(ds: &Dataset, tmp: &Path, opts: &WriteOptions, compression: Compression) -> Result<()> {
+    let cog = DriverManager::get_driver_by_name("COG").map_err(gdal_err("COG driver (GDAL ≥ 3.1 needed)"))?;
     let mut co = RasterCreationOptions::new();
     let mut add = |k: &str, v: &str| co.add_name_value(k, v).map_err(gdal_err("creation option"));
     add("COMPRESS", compression.gdal_name())?;
@@ -549,6 +683,13 @@ fn write_gtiff<T: WriteValue>(
     nodata: Option<T>,
     srs: &gdal::spatial_ref::SpatialRef,
 ) -> Result<()> {
+    let mut ds = create_gtiff::<T>(tmp, grid, bands.len(), opts, compression)?;
+    fill_dataset(&mut ds, grid, bands, opts, note, nodata, srs)?;
+    finish_gtiff(ds, grid, opts)
+}
+
+/// A tiled GeoTIFF with the options' compression and predictor.
+fn create_gtiff<T: WriteValue>(tmp: &Path, grid: &Grid, n_bands: usize, opts: &WriteOptions, compression: Compression) -> Result<Dataset> {
     let drv = DriverManager::get_driver_by_name("GTiff").map_err(gdal_err("GTiff driver"))?;
     let mut co = RasterCreationOptions::new();
     let mut add = |k: &str, v: &str| co.add_name_value(k, v).map_err(gdal_err("creation option"));
@@ -567,10 +708,11 @@ fn write_gtiff<T: WriteValue>(
         add("PREDICTOR", if T::IS_FLOAT { "3" } else { "2" })?;
     }
     add("BIGTIFF", "IF_SAFER")?;
-    let mut ds = drv
-        .create_with_band_type_with_options::<T, _>(tmp, grid.cols(), grid.rows(), bands.len(), &co)
-        .map_err(gdal_err("creating the GeoTIFF"))?;
-    fill_dataset(&mut ds, grid, bands, opts, note, nodata, srs)?;
+    drv.create_with_band_type_with_options::<T, _>(tmp, grid.cols(), grid.rows(), n_bands, &co).map_err(gdal_err("creating the GeoTIFF"))
+}
+
+/// Builds the overviews of a written GeoTIFF and closes it.
+fn finish_gtiff(mut ds: Dataset, grid: &Grid, opts: &WriteOptions) -> Result<()> {
     if let Overviews::Auto(r) = opts.overviews {
         let factors = overview_factors(grid, opts.block_size);
         if !factors.is_empty() {

@@ -38,6 +38,88 @@ fn read_all_f64(path: &Path, band: usize) -> (Vec<f64>, Option<f64>) {
 mod writer {
     use super::*;
 
+    /// A streamed write gives the same file as the whole-array write: byte for byte for a COG
+    /// (the tiles are laid out by the COG driver), cell for cell for a plain GeoTIFF (whose tiles
+    /// land in the file in the order they were written): floats with NaN (nodata), classes,
+    /// several integer bands, with overviews, in strips that do not divide the grid.
+    #[test]
+    fn streamed_writes_equal_whole_writes() {
+        let same = |a: &Path, b: &Path, bands: usize, fmt: RasterFormat, what: &str| {
+            if fmt == RasterFormat::Cog {
+                assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "{what} {fmt:?}");
+            } else {
+                for band in 1..=bands {
+                    let (x, y) = (read_all_f64(a, band), read_all_f64(b, band));
+                    assert_eq!(x.1, y.1, "{what} nodata");
+                    assert!(x.0.iter().zip(&y.0).all(|(p, q)| p.to_bits() == q.to_bits()), "{what} {fmt:?} band {band}");
+                }
+                let (da, db) = (Dataset::open(a).unwrap(), Dataset::open(b).unwrap());
+                assert_eq!(da.metadata_item(PROVENANCE_TAG, ""), db.metadata_item(PROVENANCE_TAG, ""));
+                assert_eq!(da.rasterband(1).unwrap().overview_count().unwrap(), db.rasterband(1).unwrap().overview_count().unwrap());
+            }
+        };
+        let dir = tmp();
+        let grid = utm_grid(1100, 700);
+        let n = grid.len();
+        let f: Vec<f32> = (0..n).map(|i| if i % 97 == 3 { f32::NAN } else { ((i * 7919) % 10007) as f32 / 10007.0 - 0.3 }).collect();
+        let c: Vec<u8> = (0..n).map(|i| ((i / 700 + i % 700) / 37 % 6) as u8).collect();
+        let k: [Vec<u16>; 3] = std::array::from_fn(|b| (0..n).map(|i| ((i * (b + 3)) % 17) as u16).collect());
+        for fmt in [RasterFormat::Cog, RasterFormat::GTiff] {
+            let mut o = WriteOptions::continuous().with_format(fmt).with_tag("RSEI_LAYER", "ndvi");
+            o.band.description = Some("NDVI".into());
+            o.band.unit = Some("1".into());
+            o.provenance = Some(serde_json::json!({"inputs": 3, "area": "x"}));
+            let a = dir.path().join(format!("whole_{fmt:?}.tif"));
+            let b = dir.path().join(format!("streamed_{fmt:?}.tif"));
+            write_raster(&a, &Raster::new(grid.clone(), f.clone()).unwrap(), &o).unwrap();
+            rsei_io::write_bands_streamed(&b, &grid, &["NDVI"], &o, 301, &mut |band, w, out: &mut [f32]| {
+                assert_eq!(band, 0);
+                out.copy_from_slice(&f[w.row * 700..w.row_end() * 700]);
+                Ok(())
+            })
+            .unwrap();
+            same(&a, &b, 1, fmt, "float");
+
+            let mut o = WriteOptions::classes().with_format(fmt);
+            o.nodata = Some(255.0);
+            let a = dir.path().join(format!("cw_{fmt:?}.tif"));
+            let b = dir.path().join(format!("cs_{fmt:?}.tif"));
+            write_raster(&a, &Raster::new(grid.clone(), c.clone()).unwrap(), &o).unwrap();
+            rsei_io::write_bands_streamed(&b, &grid, &[""], &o, 128, &mut |_, w, out: &mut [u8]| {
+                out.copy_from_slice(&c[w.row * 700..w.row_end() * 700]);
+                Ok(())
+            })
+            .unwrap();
+            same(&a, &b, 1, fmt, "classes");
+
+            let o = WriteOptions::classes().with_format(fmt);
+            let a = dir.path().join(format!("kw_{fmt:?}.tif"));
+            let b = dir.path().join(format!("ks_{fmt:?}.tif"));
+            write_bands(&a, &grid, &[("one", &k[0][..]), ("two", &k[1][..]), ("three", &k[2][..])], &o).unwrap();
+            rsei_io::write_bands_streamed(&b, &grid, &["one", "two", "three"], &o, 1000, &mut |band, w, out: &mut [u16]| {
+                out.copy_from_slice(&k[band][w.row * 700..w.row_end() * 700]);
+                Ok(())
+            })
+            .unwrap();
+            same(&a, &b, 3, fmt, "counts");
+        }
+        // only the four outputs pairs × 2 formats remain: no temporary source left behind
+        assert_eq!(files_in(dir.path()).len(), 12);
+        // a valid float equal to nodata is refused, naming the cell, and nothing is left
+        let bad = dir.path().join("bad.tif");
+        let e = rsei_io::write_bands_streamed(&bad, &grid, &["x"], &WriteOptions::continuous(), 100, &mut |_, w, out: &mut [f32]| {
+            out.fill(0.0);
+            if w.row == 200 {
+                out[5] = -9999.0;
+            }
+            Ok(())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("nodata value -9999") && e.contains("row 200, col 5"), "{e}");
+        assert_eq!(files_in(dir.path()).len(), 12);
+    }
+
     #[test]
     fn float_roundtrip_cog_and_gtiff() {
         let dir = tmp();

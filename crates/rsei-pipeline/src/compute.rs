@@ -32,7 +32,7 @@ use rsei_core::{Bounds, GeoTransform, Grid, Raster, Window};
 use rsei_io::products::{Layer, ProductKind};
 use rsei_io::scan::Granule;
 use rsei_io::LayerReader;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::archive::{Archive, Selection};
 use crate::area::StudyArea;
@@ -79,7 +79,7 @@ pub struct RseiRequest<'a> {
 }
 
 /// Result of one area and year (also written as `summary.json`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct YearSummary {
     /// Name of the study area.
     pub area: String,
@@ -117,7 +117,7 @@ pub struct YearSummary {
 }
 
 /// The sensors behind one area and year, recorded in `summary.json` (`sensor`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SensorRecord {
     /// Profile ids of the scenes used (`landsat-oli-c2l2`, …), sorted, unique.
     pub profiles: Vec<String>,
@@ -174,6 +174,16 @@ impl StudyGrid {
         crate::ensure!(inside.len() == grid.len(), "inside mask has {} cells, grid {}", inside.len(), grid.len());
         Ok(StudyGrid { grid, grid_1km, inside })
     }
+    /// The grids covering `bounds` without an inside mask (`inside` is empty): for areas too
+    /// large for the memory budget, whose inside cells are computed strip by strip.
+    pub(crate) fn grids_only(bounds: &Bounds) -> StudyGrid {
+        let lattice = modis::tile_grid(0, 0, modis::Resolution::Km1);
+        let grid_1km = lattice.snapped_grid(bounds);
+        let t = *grid_1km.transform();
+        let cs = modis::Resolution::M500.cell_size_m();
+        let grid = Grid::new(2 * grid_1km.rows(), 2 * grid_1km.cols(), GeoTransform::new(t.x0, cs, t.y0, -cs), grid_1km.crs().clone());
+        StudyGrid { grid, grid_1km, inside: Vec::new() }
+    }
     /// Number of cells inside.
     pub fn inside_count(&self) -> usize {
         self.inside.iter().filter(|&&b| b).count()
@@ -181,7 +191,7 @@ impl StudyGrid {
 }
 
 /// QA outcome of one product over a composite window.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProductQa {
     /// Product name (`MOD09A1`, …).
     pub product: String,
@@ -255,50 +265,142 @@ fn nan_vec(n: usize) -> Vec<f32> {
     vec![f32::NAN; n]
 }
 
-/// Opens `layer` of `g` and pastes its part of `w` (a window of `grid`) into `out`.
-fn paste_f32(g: &Granule, layer: Layer, grid: &Grid, w: Window, out: &mut [f32]) -> Result<()> {
-    let src = g.layer(layer)?;
-    let r = LayerReader::open(src)?;
-    r.read_into(grid, w, out).with_context(|| format!("reading {} of {}", layer, g.label()))?;
-    Ok(())
+/// How one layer of a product is held while tiles are mosaicked: decoded floats, or raw DN with
+/// the value a cell keeps where no tile covers it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum LayerKind {
+    /// Decoded values (`NaN` where no tile covers the cell).
+    F32,
+    /// Raw unsigned DN (QA bit fields, LST DN), with the value of uncovered cells.
+    U32(u32),
+    /// Raw signed DN (pixel reliability), with the value of uncovered cells.
+    I32(i32),
 }
 
-fn paste_u32(g: &Granule, layer: Layer, grid: &Grid, w: Window, out: &mut [u32]) -> Result<()> {
-    let src = g.layer(layer)?;
-    let r = LayerReader::open(src)?;
-    r.read_into_raw_u32(grid, w, out).with_context(|| format!("reading {} of {}", layer, g.label()))?;
-    Ok(())
+/// The layers of each product an RSEI run reads, in reading order.
+pub(crate) fn layers_of(kind: ProductKind) -> &'static [(Layer, LayerKind)] {
+    const L09: [(Layer, LayerKind); 9] = [
+        (Layer::SurReflB01, LayerKind::F32),
+        (Layer::SurReflB02, LayerKind::F32),
+        (Layer::SurReflB03, LayerKind::F32),
+        (Layer::SurReflB04, LayerKind::F32),
+        (Layer::SurReflB05, LayerKind::F32),
+        (Layer::SurReflB06, LayerKind::F32),
+        (Layer::SurReflB07, LayerKind::F32),
+        (Layer::SurReflQc, LayerKind::U32(u32::MAX)),
+        (Layer::SurReflState, LayerKind::U32(u16::MAX as u32)),
+    ];
+    const L13: [(Layer, LayerKind); 2] = [(Layer::Ndvi, LayerKind::F32), (Layer::PixelReliability, LayerKind::I32(-1))];
+    const L11: [(Layer, LayerKind); 2] = [(Layer::LstDay, LayerKind::U32(0)), (Layer::QcDay, LayerKind::U32(0))];
+    match kind {
+        ProductKind::Mod13A1 => &L13,
+        ProductKind::Mod11A2 => &L11,
+        _ => &L09,
+    }
 }
 
-fn paste_i32(g: &Granule, layer: Layer, grid: &Grid, w: Window, out: &mut [i32]) -> Result<()> {
-    let src = g.layer(layer)?;
-    let r = LayerReader::open(src)?;
-    r.read_into_raw_i32(grid, w, out).with_context(|| format!("reading {} of {}", layer, g.label()))?;
-    Ok(())
+/// One layer of a mosaic (row-major over a window).
+#[derive(Clone, Debug)]
+pub(crate) enum LayerBuf {
+    /// Decoded values.
+    F32(Vec<f32>),
+    /// Raw unsigned DN.
+    U32(Vec<u32>),
+    /// Raw signed DN.
+    I32(Vec<i32>),
 }
 
-const BANDS: [Layer; 7] =
-    [Layer::SurReflB01, Layer::SurReflB02, Layer::SurReflB03, Layer::SurReflB04, Layer::SurReflB05, Layer::SurReflB06, Layer::SurReflB07];
+impl LayerBuf {
+    /// `n` cells that no tile covers yet.
+    pub fn new(kind: LayerKind, n: usize) -> LayerBuf {
+        match kind {
+            LayerKind::F32 => LayerBuf::F32(nan_vec(n)),
+            LayerKind::U32(v) => LayerBuf::U32(vec![v; n]),
+            LayerKind::I32(v) => LayerBuf::I32(vec![v; n]),
+        }
+    }
+    /// Pastes the part of window `w` of `grid` that `r`'s file covers (`LayerReader::read_into`).
+    pub fn paste(&mut self, r: &LayerReader, grid: &Grid, w: Window) -> rsei_io::Result<usize> {
+        match self {
+            LayerBuf::F32(v) => r.read_into(grid, w, v),
+            LayerBuf::U32(v) => r.read_into_raw_u32(grid, w, v),
+            LayerBuf::I32(v) => r.read_into_raw_i32(grid, w, v),
+        }
+    }
+    /// Copies the cells of rectangle `rect` from `src` (row-major over window `sw`) into `self`
+    /// (row-major over window `dw`); both windows and `rect` are in one grid's coordinates and
+    /// `rect` lies inside both.
+    pub fn copy_rect(&mut self, dw: Window, src: &LayerBuf, sw: Window, rect: Window) {
+        fn copy<T: Copy>(d: &mut [T], dw: Window, s: &[T], sw: Window, rect: Window) {
+            for r in rect.row..rect.row_end() {
+                let di = (r - dw.row) * dw.cols + (rect.col - dw.col);
+                let si = (r - sw.row) * sw.cols + (rect.col - sw.col);
+                d[di..di + rect.cols].copy_from_slice(&s[si..si + rect.cols]);
+            }
+        }
+        match (self, src) {
+            (LayerBuf::F32(d), LayerBuf::F32(s)) => copy(d, dw, s, sw, rect),
+            (LayerBuf::U32(d), LayerBuf::U32(s)) => copy(d, dw, s, sw, rect),
+            (LayerBuf::I32(d), LayerBuf::I32(s)) => copy(d, dw, s, sw, rect),
+            _ => debug_assert!(false, "copy_rect between layers of different kinds"),
+        }
+    }
+    fn f32(self) -> Vec<f32> {
+        match self {
+            LayerBuf::F32(v) => v,
+            _ => Vec::new(),
+        }
+    }
+    fn u32(self) -> Vec<u32> {
+        match self {
+            LayerBuf::U32(v) => v,
+            _ => Vec::new(),
+        }
+    }
+    fn i32(self) -> Vec<i32> {
+        match self {
+            LayerBuf::I32(v) => v,
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Empty mosaic buffers of `kind` over `n` cells.
+pub(crate) fn mosaic_buffers(kind: ProductKind, n: usize) -> Vec<LayerBuf> {
+    layers_of(kind).iter().map(|&(_, k)| LayerBuf::new(k, n)).collect()
+}
+
+/// Opens a layer of a granule.
+pub(crate) fn open_layer(g: &Granule, layer: Layer) -> Result<LayerReader> {
+    Ok(LayerReader::open(g.layer(layer)?)?)
+}
+
+/// Mosaics the tiles `gs` of one date over window `w` of `grid`, every layer of `kind`.
+fn mosaic(gs: &[&Granule], kind: ProductKind, grid: &Grid, w: Window) -> Result<Vec<LayerBuf>> {
+    let mut bufs = mosaic_buffers(kind, w.len());
+    for g in gs {
+        for ((layer, _), buf) in layers_of(kind).iter().zip(bufs.iter_mut()) {
+            let r = open_layer(g, *layer)?;
+            buf.paste(&r, grid, w).with_context(|| format!("reading {} of {}", layer, g.label()))?;
+        }
+    }
+    Ok(bufs)
+}
 
 /// One MOD09A1 date over a strip: the seven reflectances and the validity mask.
-struct Obs09 {
-    bands: [Vec<f32>; 7],
-    valid: Vec<bool>,
-    report: ValidityReport,
+pub(crate) struct Obs09 {
+    pub bands: [Vec<f32>; 7],
+    pub valid: Vec<bool>,
+    pub report: ValidityReport,
 }
 
-fn read_mod09(gs: &[&Granule], grid: &Grid, w: Window, opts: &RseiRunOptions) -> Result<Obs09> {
-    let n = w.len();
-    let mut bands: [Vec<f32>; 7] = std::array::from_fn(|_| nan_vec(n));
-    let mut qc = vec![u32::MAX; n];
-    let mut state = vec![u32::from(u16::MAX); n];
-    for g in gs {
-        for (k, layer) in BANDS.iter().enumerate() {
-            paste_f32(g, *layer, grid, w, &mut bands[k])?;
-        }
-        paste_u32(g, Layer::SurReflQc, grid, w, &mut qc)?;
-        paste_u32(g, Layer::SurReflState, grid, w, &mut state)?;
-    }
+/// The MOD09A1 observation of a mosaic (QA and reflectance range).
+pub(crate) fn obs09(bufs: Vec<LayerBuf>, opts: &RseiRunOptions) -> Result<Obs09> {
+    let mut it = bufs.into_iter();
+    let bands: [Vec<f32>; 7] = std::array::from_fn(|_| it.next().map(LayerBuf::f32).unwrap_or_default());
+    let qc = it.next().map(LayerBuf::u32).unwrap_or_default();
+    let state = it.next().map(LayerBuf::u32).unwrap_or_default();
+    let n = qc.len();
     let state16: Vec<u16> = state.iter().map(|&s| s.min(u32::from(u16::MAX)) as u16).collect();
     let mut valid = vec![false; n];
     let mut report = ValidityReport::default();
@@ -309,20 +411,23 @@ fn read_mod09(gs: &[&Granule], grid: &Grid, w: Window, opts: &RseiRunOptions) ->
     Ok(Obs09 { bands, valid, report })
 }
 
-struct Obs1 {
+fn read_mod09(gs: &[&Granule], grid: &Grid, w: Window, opts: &RseiRunOptions) -> Result<Obs09> {
+    obs09(mosaic(gs, ProductKind::Mod09A1, grid, w)?, opts)
+}
+
+/// One MOD13A1 or MOD11A2 date over a strip: the value and its validity mask.
+pub(crate) struct Obs1 {
     value: Vec<f32>,
     valid: Vec<bool>,
     report: ValidityReport,
 }
 
-fn read_mod13(gs: &[&Granule], grid: &Grid, w: Window, opts: &RseiRunOptions) -> Result<Obs1> {
-    let n = w.len();
-    let mut value = nan_vec(n);
-    let mut rel = vec![-1i32; n];
-    for g in gs {
-        paste_f32(g, Layer::Ndvi, grid, w, &mut value)?;
-        paste_i32(g, Layer::PixelReliability, grid, w, &mut rel)?;
-    }
+/// The MOD13A1 observation of a mosaic (pixel reliability).
+pub(crate) fn obs13(bufs: Vec<LayerBuf>, opts: &RseiRunOptions) -> Result<Obs1> {
+    let mut it = bufs.into_iter();
+    let value = it.next().map(LayerBuf::f32).unwrap_or_default();
+    let rel = it.next().map(LayerBuf::i32).unwrap_or_default();
+    let n = value.len();
     let rel8: Vec<i8> = rel.iter().map(|&r| r.clamp(-128, 127) as i8).collect();
     let mut valid = vec![false; n];
     let mut report = ValidityReport::default();
@@ -330,21 +435,22 @@ fn read_mod13(gs: &[&Granule], grid: &Grid, w: Window, opts: &RseiRunOptions) ->
     Ok(Obs1 { value, valid, report })
 }
 
-/// MOD11A2 over window `w` of the 1 km grid; the QA report counts only rows `counted` (relative
-/// to `w`), so margin rows shared with neighbouring strips are counted once.
-fn read_mod11(gs: &[&Granule], grid_1km: &Grid, w: Window, counted: std::ops::Range<usize>, opts: &RseiRunOptions) -> Result<Obs1> {
-    let n = w.len();
-    let mut dn = vec![0u32; n];
-    let mut qc = vec![0u32; n];
-    for g in gs {
-        paste_u32(g, Layer::LstDay, grid_1km, w, &mut dn)?;
-        paste_u32(g, Layer::QcDay, grid_1km, w, &mut qc)?;
-    }
+fn read_mod13(gs: &[&Granule], grid: &Grid, w: Window, opts: &RseiRunOptions) -> Result<Obs1> {
+    obs13(mosaic(gs, ProductKind::Mod13A1, grid, w)?, opts)
+}
+
+/// The MOD11A2 observation of a mosaic over a window of `cols` columns of the 1 km grid; the QA
+/// report counts only rows `counted`, so margin rows shared with neighbouring strips are counted once.
+pub(crate) fn obs11(bufs: Vec<LayerBuf>, cols: usize, counted: std::ops::Range<usize>, opts: &RseiRunOptions) -> Result<Obs1> {
+    let mut it = bufs.into_iter();
+    let dn = it.next().map(LayerBuf::u32).unwrap_or_default();
+    let qc = it.next().map(LayerBuf::u32).unwrap_or_default();
+    let n = dn.len();
     let dn16: Vec<u16> = dn.iter().map(|&d| d.min(u32::from(u16::MAX)) as u16).collect();
     let qc8: Vec<u8> = qc.iter().map(|&q| q.min(255) as u8).collect();
     let mut valid = vec![false; n];
     let mut report = ValidityReport::default();
-    let (a, b) = (counted.start * w.cols, counted.end * w.cols);
+    let (a, b) = (counted.start * cols, counted.end * cols);
     opts.qa.mod11.validity_mask(&qc8[..a], &dn16[..a], &mut valid[..a], None)?;
     opts.qa.mod11.validity_mask(&qc8[a..b], &dn16[a..b], &mut valid[a..b], Some(&mut report))?;
     opts.qa.mod11.validity_mask(&qc8[b..], &dn16[b..], &mut valid[b..], None)?;
@@ -352,7 +458,12 @@ fn read_mod11(gs: &[&Granule], grid_1km: &Grid, w: Window, counted: std::ops::Ra
     Ok(Obs1 { value, valid, report })
 }
 
-/// Adds the dates of `sel` to `acc` in date order, reading `DATE_CHUNK` dates in parallel.
+/// MOD11A2 over window `w` of the 1 km grid (see [`obs11`]).
+fn read_mod11(gs: &[&Granule], grid_1km: &Grid, w: Window, counted: std::ops::Range<usize>, opts: &RseiRunOptions) -> Result<Obs1> {
+    obs11(mosaic(gs, ProductKind::Mod11A2, grid_1km, w)?, w.cols, counted, opts)
+}
+
+/// Adds the dates of `sel` to the strip in date order, reading `DATE_CHUNK` dates in parallel.
 fn composite_dates<O: Send>(
     sel: &Selection<'_>,
     cells: usize,
@@ -372,6 +483,297 @@ fn composite_dates<O: Send>(
     Ok(())
 }
 
+/// A MOD09A1 observation as it enters the composite: the seven reflectances (composite then
+/// index), or the four indicators computed from them (index then composite).
+pub(crate) enum Obs09In {
+    /// Reflectances and mask.
+    Bands(Obs09),
+    /// WET, NDBSI, MNDWI, NDVI of the observation, its QA report and mask.
+    Indicators(ValidityReport, [Vec<f32>; 4], Vec<bool>),
+}
+
+/// Prepares a MOD09A1 observation for the composite order of `opts`.
+pub(crate) fn prepare_mod09(o: Obs09, opts: &RseiRunOptions) -> Result<Obs09In> {
+    Ok(match opts.composite.order {
+        IndexOrder::CompositeThenIndex => Obs09In::Bands(o),
+        IndexOrder::IndexThenComposite => {
+            let m = o.valid.len();
+            let refs: [&[f32]; 7] = std::array::from_fn(|k| o.bands[k].as_slice());
+            let (mut a, mut b, mut c, mut d) = (nan_vec(m), nan_vec(m), nan_vec(m), nan_vec(m));
+            indicators::compute_indicators(refs, &WetnessCoefficients::MODIS, IndicatorsOut { wet: &mut a, ndbsi: &mut b, mndwi: &mut c, ndvi: Some(&mut d) })?;
+            Obs09In::Indicators(o.report, [a, b, c, d], o.valid)
+        }
+    })
+}
+
+/// The windows of one strip of an area: rows `w1` of the 1 km grid, the same rows with one row of
+/// margin on each side (`wm`, for bilinear LST), and the matching rows of the 500 m grid (`w5`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StripWindows {
+    /// Rows of the 1 km grid (full width).
+    pub w1: Window,
+    /// `w1` with one row of margin on each side, clipped to the grid.
+    pub wm: Window,
+    /// The 500 m rows of `w1` (full width).
+    pub w5: Window,
+}
+
+impl StripWindows {
+    /// The windows of 1 km rows `w1` of `study`.
+    pub fn new(study: &StudyGrid, w1: Window) -> StripWindows {
+        let g1 = &study.grid_1km;
+        let r0 = w1.row.saturating_sub(1);
+        let r1 = (w1.row_end() + 1).min(g1.rows());
+        StripWindows { w1, wm: Window::new(r0, 0, r1 - r0, g1.cols()), w5: Window::new(2 * w1.row, 0, 2 * w1.rows, study.grid.cols()) }
+    }
+    /// Rows of `wm` whose QA is counted (those of `w1`), relative to `wm`.
+    pub fn counted(&self) -> std::ops::Range<usize> {
+        (self.w1.row - self.wm.row)..(self.w1.row_end() - self.wm.row)
+    }
+}
+
+/// The composites of one strip of an area for one target year, fed one observation at a time in
+/// date order (per product), then finished into the strip's indicators.
+pub(crate) struct StripComposites {
+    win: StripWindows,
+    lst: CompositeAccumulator,
+    ndvi: Option<CompositeAccumulator>,
+    refl: CompositeAccumulator,
+    qa: [ValidityReport; 3],
+}
+
+/// The indicators of one strip (rows `w5` of the 500 m grid, full width) and its QA reports.
+pub(crate) struct StripOut {
+    /// The 500 m rows.
+    pub w5: Window,
+    pub ndvi: Vec<f32>,
+    pub wet: Vec<f32>,
+    pub ndbsi: Vec<f32>,
+    pub mndwi: Vec<f32>,
+    pub lst: Vec<f32>,
+    pub count09: Vec<u16>,
+    pub count13: Vec<u16>,
+    pub count11: Vec<u16>,
+    pub water: Vec<bool>,
+    /// QA of MOD09A1, MOD13A1, MOD11A2 over the strip.
+    pub qa: [ValidityReport; 3],
+}
+
+impl StripComposites {
+    /// Empty composites of the strip.
+    pub fn new(win: StripWindows, opts: &RseiRunOptions) -> StripComposites {
+        let r = opts.composite.reducer;
+        let m = win.w5.len();
+        StripComposites {
+            win,
+            lst: CompositeAccumulator::new(1, win.wm.len(), r),
+            ndvi: (opts.ndvi_source == NdviSource::Mod13a1).then(|| CompositeAccumulator::new(1, m, r)),
+            refl: CompositeAccumulator::new(if opts.composite.order == IndexOrder::CompositeThenIndex { 7 } else { 4 }, m, r),
+            qa: Default::default(),
+        }
+    }
+    /// Adds a MOD11A2 observation (over `wm`).
+    pub fn add_mod11(&mut self, o: &Obs1) -> Result<()> {
+        self.qa[2].merge(&o.report);
+        self.lst.add(&[&o.value], &o.valid).map_err(Into::into)
+    }
+    /// Adds a MOD13A1 observation (over `w5`); ignored when NDVI comes from MOD09A1.
+    pub fn add_mod13(&mut self, o: &Obs1) -> Result<()> {
+        if let Some(acc) = &mut self.ndvi {
+            self.qa[1].merge(&o.report);
+            acc.add(&[&o.value], &o.valid)?;
+        }
+        Ok(())
+    }
+    /// Adds a MOD09A1 observation (over `w5`).
+    pub fn add_mod09(&mut self, o: &Obs09In) -> Result<()> {
+        match o {
+            Obs09In::Bands(o) => {
+                self.qa[0].merge(&o.report);
+                let refs: Vec<&[f32]> = o.bands.iter().map(Vec::as_slice).collect();
+                self.refl.add(&refs, &o.valid)?;
+            }
+            Obs09In::Indicators(report, ind, valid) => {
+                self.qa[0].merge(report);
+                let refs: Vec<&[f32]> = ind.iter().map(Vec::as_slice).collect();
+                self.refl.add(&refs, valid)?;
+            }
+        }
+        Ok(())
+    }
+    /// The strip's indicators: LST upsampled to 500 m, NDVI, WET, NDBSI, MNDWI, counts and the
+    /// water mask without land cover (see [`StripOut::set_water`]).
+    pub fn finish(self, opts: &RseiRunOptions) -> Result<StripOut> {
+        let StripWindows { w1, wm, w5 } = self.win;
+        let min_obs = opts.composite.min_obs;
+        let lst1 = self.lst.finish(min_obs);
+        // fine window relative to the margin source
+        let rel = Window::new(w5.row - 2 * wm.row, 0, w5.rows, w5.cols);
+        let mut lst5 = nan_vec(w5.len());
+        indicators::upsample_2x_window(&lst1.layers[0], wm.rows, wm.cols, rel, opts.lst_resample, &mut lst5)?;
+        let cnt1: Vec<f32> = lst1.count.iter().map(|&c| f32::from(c)).collect();
+        let mut cnt5 = nan_vec(w5.len());
+        indicators::upsample_2x_window(&cnt1, wm.rows, wm.cols, rel, Resample::Nearest, &mut cnt5)?;
+        debug_assert_eq!(w1.rows * 2, w5.rows);
+        let ndvi13 = self.ndvi.map(|a| a.finish(min_obs));
+        let m = w5.len();
+        let (mut wet, mut ndbsi, mut mndwi, mut ndvi09) = (nan_vec(m), nan_vec(m), nan_vec(m), nan_vec(m));
+        let c = self.refl.finish(min_obs);
+        match opts.composite.order {
+            IndexOrder::CompositeThenIndex => {
+                let refs: [&[f32]; 7] = std::array::from_fn(|k| c.layers[k].as_slice());
+                indicators::compute_indicators(
+                    refs,
+                    &WetnessCoefficients::MODIS,
+                    IndicatorsOut { wet: &mut wet, ndbsi: &mut ndbsi, mndwi: &mut mndwi, ndvi: Some(&mut ndvi09) },
+                )?;
+            }
+            IndexOrder::IndexThenComposite => {
+                wet.copy_from_slice(&c.layers[0]);
+                ndbsi.copy_from_slice(&c.layers[1]);
+                mndwi.copy_from_slice(&c.layers[2]);
+                ndvi09.copy_from_slice(&c.layers[3]);
+            }
+        }
+        let water = indicators::water_mask(&mndwi, None, &opts.water)?;
+        let (ndvi, count13) = match ndvi13 {
+            Some(n) => (n.layers.into_iter().next().unwrap_or_default(), n.count),
+            None => (ndvi09, vec![0; m]),
+        };
+        Ok(StripOut {
+            w5,
+            ndvi,
+            wet,
+            ndbsi,
+            mndwi,
+            lst: lst5,
+            count09: c.count,
+            count13,
+            count11: cnt5.iter().map(|&c| c as u16).collect(),
+            water,
+            qa: self.qa,
+        })
+    }
+}
+
+impl StripOut {
+    /// The water mask with the land-cover classes of the strip (row-major over `w5`).
+    pub fn set_water(&mut self, landcover: Option<&[u8]>, opts: &RseiRunOptions) -> Result<()> {
+        if landcover.is_some() {
+            self.water = indicators::water_mask(&self.mndwi, landcover, &opts.water)?;
+        }
+        Ok(())
+    }
+}
+
+impl YearIndicators {
+    /// Empty layers of `study` for `year` (NaN, no water, no count) to be filled strip by strip.
+    pub(crate) fn empty(study: &StudyGrid, year: i32) -> YearIndicators {
+        let n = study.grid.len();
+        YearIndicators {
+            year,
+            grid: study.grid.clone(),
+            ndvi: nan_vec(n),
+            wet: nan_vec(n),
+            ndbsi: nan_vec(n),
+            lst_celsius: nan_vec(n),
+            mndwi: nan_vec(n),
+            water: vec![false; n],
+            inside: study.inside.clone(),
+            count_mod09: vec![0; n],
+            count_mod13: vec![0; n],
+            count_mod11: vec![0; n],
+            qa: Vec::new(),
+            files: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The record of a year whose layers stay on disk (no layer in memory): year, grid, QA,
+    /// files and notes only.
+    pub(crate) fn record_only(study: &StudyGrid, year: i32) -> YearIndicators {
+        YearIndicators {
+            year,
+            grid: study.grid.clone(),
+            ndvi: Vec::new(),
+            wet: Vec::new(),
+            ndbsi: Vec::new(),
+            lst_celsius: Vec::new(),
+            mndwi: Vec::new(),
+            water: Vec::new(),
+            inside: Vec::new(),
+            count_mod09: Vec::new(),
+            count_mod13: Vec::new(),
+            count_mod11: Vec::new(),
+            qa: Vec::new(),
+            files: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Copies a finished strip into the layers.
+    pub(crate) fn put(&mut self, s: &StripOut) {
+        let start = s.w5.row * self.grid.cols();
+        let end = start + s.w5.len();
+        self.ndvi[start..end].copy_from_slice(&s.ndvi);
+        self.wet[start..end].copy_from_slice(&s.wet);
+        self.ndbsi[start..end].copy_from_slice(&s.ndbsi);
+        self.mndwi[start..end].copy_from_slice(&s.mndwi);
+        self.lst_celsius[start..end].copy_from_slice(&s.lst);
+        self.count_mod09[start..end].copy_from_slice(&s.count09);
+        self.count_mod13[start..end].copy_from_slice(&s.count13);
+        self.count_mod11[start..end].copy_from_slice(&s.count11);
+        self.water[start..end].copy_from_slice(&s.water);
+    }
+}
+
+/// Refuses a target year whose composite window has no granule of a product the run needs.
+pub(crate) fn check_selections(archive: &Archive, year: i32, sels: &[Selection<'_>; 3], opts: &RseiRunOptions) -> Result<()> {
+    let [s09, s13, s11] = sels;
+    let window = opts.composite.describe(year);
+    if s09.dates.is_empty() {
+        bail!("no MOD09A1 granule for {year} ({window}) over the study area in {}", folders(archive));
+    }
+    if s11.dates.is_empty() {
+        bail!("no MOD11A2 granule for {year} ({window}) over the study area in {}", folders(archive));
+    }
+    if opts.ndvi_source == NdviSource::Mod13a1 && s13.dates.is_empty() {
+        bail!("no MOD13A1 granule for {year} ({window}) over the study area in {} (use the MOD09A1 NDVI option to do without)", folders(archive));
+    }
+    Ok(())
+}
+
+/// What a finished year records besides its layers: QA per product and the files read; refuses a
+/// year without any valid MOD09A1 observation inside the area (`any_valid_inside`).
+pub(crate) fn year_record(year: i32, sels: &[Selection<'_>; 3], qa: [ValidityReport; 3], any_valid_inside: bool, opts: &RseiRunOptions) -> Result<(Vec<ProductQa>, Vec<PathBuf>)> {
+    let [s09, s13, s11] = sels;
+    let [qa09, qa13, qa11] = qa;
+    if !any_valid_inside {
+        return Err(Error::msg(format!(
+            "no valid MOD09A1 observation inside the study area for {year} ({}): {} granules were read, every pixel was cloudy, flagged or fill (QA: {})",
+            opts.composite.describe(year),
+            s09.granule_count(),
+            qa09.summary()
+        )));
+    }
+    let mut qa = vec![
+        ProductQa { product: "MOD09A1".into(), granules: s09.granule_count(), dates: s09.dates.len(), report: qa09 },
+        ProductQa { product: "MOD13A1".into(), granules: s13.granule_count(), dates: s13.dates.len(), report: qa13 },
+        ProductQa { product: "MOD11A2".into(), granules: s11.granule_count(), dates: s11.dates.len(), report: qa11 },
+    ];
+    if opts.ndvi_source == NdviSource::Mod09a1 {
+        qa.remove(1);
+    }
+    let mut files = s09.files();
+    files.extend(s11.files());
+    if opts.ndvi_source == NdviSource::Mod13a1 {
+        files.extend(s13.files());
+    }
+    files.sort();
+    files.dedup();
+    Ok((qa, files))
+}
+
 /// Everything one area-year computation needs besides the options.
 pub struct YearJob<'a> {
     /// The granules to read.
@@ -386,9 +788,9 @@ pub struct YearJob<'a> {
     pub strip_cells: usize,
 }
 
-impl YearJob<'_> {
+impl<'a> YearJob<'a> {
     /// The three selections of the composite window.
-    pub fn selections(&self, opts: &RseiRunOptions) -> [Selection<'_>; 3] {
+    pub fn selections(&self, opts: &RseiRunOptions) -> [Selection<'a>; 3] {
         let b = self.study.grid.bounds();
         let c = &opts.composite;
         [
@@ -429,197 +831,40 @@ impl YearJob<'_> {
         out
     }
 
-    /// Computes the composites and indicators.
+    /// Computes the composites and indicators of this one year, reading its window's granules for
+    /// this area alone (strip by strip). Runs of several years or areas read each granule once
+    /// instead (`onepass`); both give the same bits, and this path is their reference.
     pub fn run(&self, opts: &RseiRunOptions, progress: &dyn Progress) -> Result<YearIndicators> {
-        let [s09, s13, s11] = self.selections(opts);
-        let window = opts.composite.describe(self.year);
-        if s09.dates.is_empty() {
-            bail!("no MOD09A1 granule for {} ({window}) over the study area in {}", self.year, folders(self.archive));
-        }
-        if s11.dates.is_empty() {
-            bail!("no MOD11A2 granule for {} ({window}) over the study area in {}", self.year, folders(self.archive));
-        }
-        if opts.ndvi_source == NdviSource::Mod13a1 && s13.dates.is_empty() {
-            bail!(
-                "no MOD13A1 granule for {} ({window}) over the study area in {} (use the MOD09A1 NDVI option to do without)",
-                self.year,
-                folders(self.archive)
-            );
-        }
+        let sels = self.selections(opts);
+        check_selections(self.archive, self.year, &sels, opts)?;
+        let [s09, s13, s11] = &sels;
         let grid = &self.study.grid;
         let g1 = &self.study.grid_1km;
-        let n = grid.len();
-        let mut out = YearIndicators {
-            year: self.year,
-            grid: grid.clone(),
-            ndvi: nan_vec(n),
-            wet: nan_vec(n),
-            ndbsi: nan_vec(n),
-            lst_celsius: nan_vec(n),
-            mndwi: nan_vec(n),
-            water: vec![false; n],
-            inside: self.study.inside.clone(),
-            count_mod09: vec![0; n],
-            count_mod13: vec![0; n],
-            count_mod11: vec![0; n],
-            qa: Vec::new(),
-            files: Vec::new(),
-            notes: Vec::new(),
-        };
-        let mut qa09 = ValidityReport::default();
-        let mut qa13 = ValidityReport::default();
-        let mut qa11 = ValidityReport::default();
-        let coeffs = WetnessCoefficients::MODIS;
+        let mut out = YearIndicators::empty(self.study, self.year);
+        let mut qa: [ValidityReport; 3] = Default::default();
         for w1 in self.strips() {
+            let win = StripWindows::new(self.study, w1);
+            let mut sc = StripComposites::new(win, opts);
             // ---- LST on the 1 km grid, with one row of margin for bilinear upsampling
-            let r0 = w1.row.saturating_sub(1);
-            let r1 = (w1.row_end() + 1).min(g1.rows());
-            let wm = Window::new(r0, 0, r1 - r0, g1.cols());
-            let mut acc = CompositeAccumulator::new(1, wm.len(), opts.composite.reducer);
-            composite_dates(
-                &s11,
-                4 * wm.len(),
-                |gs| read_mod11(gs, g1, wm, (w1.row - r0)..(w1.row_end() - r0), opts),
-                |o| {
-                    qa11.merge(&o.report);
-                    acc.add(&[&o.value], &o.valid).map_err(Into::into)
-                },
-                progress,
-            )?;
-            let lst1 = acc.finish(opts.composite.min_obs);
-            let w5 = Window::new(2 * w1.row, 0, 2 * w1.rows, grid.cols());
-            // fine window relative to the margin source
-            let rel = Window::new(w5.row - 2 * r0, 0, w5.rows, w5.cols);
-            let mut lst5 = nan_vec(w5.len());
-            indicators::upsample_2x_window(&lst1.layers[0], wm.rows, wm.cols, rel, opts.lst_resample, &mut lst5)?;
-            let cnt1: Vec<f32> = lst1.count.iter().map(|&c| f32::from(c)).collect();
-            let mut cnt5 = nan_vec(w5.len());
-            indicators::upsample_2x_window(&cnt1, wm.rows, wm.cols, rel, Resample::Nearest, &mut cnt5)?;
-
+            composite_dates(s11, 4 * win.wm.len(), |gs| read_mod11(gs, g1, win.wm, win.counted(), opts), |o| sc.add_mod11(&o), progress)?;
             // ---- NDVI from MOD13A1
-            let ndvi13 = if opts.ndvi_source == NdviSource::Mod13a1 {
-                let mut acc = CompositeAccumulator::new(1, w5.len(), opts.composite.reducer);
-                composite_dates(
-                    &s13,
-                    w5.len(),
-                    |gs| read_mod13(gs, grid, w5, opts),
-                    |o| {
-                        qa13.merge(&o.report);
-                        acc.add(&[&o.value], &o.valid).map_err(Into::into)
-                    },
-                    progress,
-                )?;
-                Some(acc.finish(opts.composite.min_obs))
-            } else {
-                None
-            };
-
+            if opts.ndvi_source == NdviSource::Mod13a1 {
+                composite_dates(s13, win.w5.len(), |gs| read_mod13(gs, grid, win.w5, opts), |o| sc.add_mod13(&o), progress)?;
+            }
             // ---- MOD09A1 reflectance composite, then indicators (or the reverse order)
-            let m = w5.len();
-            let mut wet = nan_vec(m);
-            let mut ndbsi = nan_vec(m);
-            let mut mndwi = nan_vec(m);
-            let mut ndvi09 = nan_vec(m);
-            let count09 = match opts.composite.order {
-                IndexOrder::CompositeThenIndex => {
-                    let mut acc = CompositeAccumulator::new(7, m, opts.composite.reducer);
-                    composite_dates(
-                        &s09,
-                        m,
-                        |gs| read_mod09(gs, grid, w5, opts),
-                        |o| {
-                            qa09.merge(&o.report);
-                            let refs: Vec<&[f32]> = o.bands.iter().map(Vec::as_slice).collect();
-                            acc.add(&refs, &o.valid).map_err(Into::into)
-                        },
-                        progress,
-                    )?;
-                    let c = acc.finish(opts.composite.min_obs);
-                    let refs: [&[f32]; 7] = std::array::from_fn(|k| c.layers[k].as_slice());
-                    indicators::compute_indicators(
-                        refs,
-                        &coeffs,
-                        IndicatorsOut { wet: &mut wet, ndbsi: &mut ndbsi, mndwi: &mut mndwi, ndvi: Some(&mut ndvi09) },
-                    )?;
-                    c.count
-                }
-                IndexOrder::IndexThenComposite => {
-                    let mut acc = CompositeAccumulator::new(4, m, opts.composite.reducer);
-                    composite_dates(
-                        &s09,
-                        m,
-                        |gs| {
-                            let o = read_mod09(gs, grid, w5, opts)?;
-                            let refs: [&[f32]; 7] = std::array::from_fn(|k| o.bands[k].as_slice());
-                            let (mut a, mut b, mut c, mut d) = (nan_vec(m), nan_vec(m), nan_vec(m), nan_vec(m));
-                            indicators::compute_indicators(
-                                refs,
-                                &coeffs,
-                                IndicatorsOut { wet: &mut a, ndbsi: &mut b, mndwi: &mut c, ndvi: Some(&mut d) },
-                            )?;
-                            Ok((o.report, [a, b, c, d], o.valid))
-                        },
-                        |(report, ind, valid)| {
-                            qa09.merge(&report);
-                            let refs: Vec<&[f32]> = ind.iter().map(Vec::as_slice).collect();
-                            acc.add(&refs, &valid).map_err(Into::into)
-                        },
-                        progress,
-                    )?;
-                    let c = acc.finish(opts.composite.min_obs);
-                    wet.copy_from_slice(&c.layers[0]);
-                    ndbsi.copy_from_slice(&c.layers[1]);
-                    mndwi.copy_from_slice(&c.layers[2]);
-                    ndvi09.copy_from_slice(&c.layers[3]);
-                    c.count
-                }
-            };
-            // ---- write the strip into the year's layers
-            let start = w5.row * grid.cols();
-            let ndvi_src = match &ndvi13 {
-                Some(c) => &c.layers[0],
-                None => &ndvi09,
-            };
-            out.ndvi[start..start + m].copy_from_slice(ndvi_src);
-            out.wet[start..start + m].copy_from_slice(&wet);
-            out.ndbsi[start..start + m].copy_from_slice(&ndbsi);
-            out.mndwi[start..start + m].copy_from_slice(&mndwi);
-            out.lst_celsius[start..start + m].copy_from_slice(&lst5);
-            out.count_mod09[start..start + m].copy_from_slice(&count09);
-            if let Some(c) = &ndvi13 {
-                out.count_mod13[start..start + m].copy_from_slice(&c.count);
+            composite_dates(s09, win.w5.len(), |gs| prepare_mod09(read_mod09(gs, grid, win.w5, opts)?, opts), |o| sc.add_mod09(&o), progress)?;
+            let start = win.w5.row * grid.cols();
+            let mut strip = sc.finish(opts)?;
+            strip.set_water(self.landcover.map(|lc| &lc[start..start + win.w5.len()]), opts)?;
+            for (a, b) in qa.iter_mut().zip(&strip.qa) {
+                a.merge(b);
             }
-            for (o, &c) in out.count_mod11[start..start + m].iter_mut().zip(&cnt5) {
-                *o = c as u16;
-            }
-            let lc = self.landcover.map(|lc| &lc[start..start + m]);
-            let water = indicators::water_mask(&mndwi, lc, &opts.water)?;
-            out.water[start..start + m].copy_from_slice(&water);
+            out.put(&strip);
         }
-        out.qa = vec![
-            ProductQa { product: "MOD09A1".into(), granules: s09.granule_count(), dates: s09.dates.len(), report: qa09 },
-            ProductQa { product: "MOD13A1".into(), granules: s13.granule_count(), dates: s13.dates.len(), report: qa13 },
-            ProductQa { product: "MOD11A2".into(), granules: s11.granule_count(), dates: s11.dates.len(), report: qa11 },
-        ];
-        if opts.ndvi_source == NdviSource::Mod09a1 {
-            out.qa.remove(1);
-        }
-        let mut files = s09.files();
-        files.extend(s11.files());
-        if opts.ndvi_source == NdviSource::Mod13a1 {
-            files.extend(s13.files());
-        }
-        files.sort();
-        files.dedup();
+        let any_valid_inside = out.inside.iter().zip(&out.count_mod09).any(|(&i, &c)| i && c > 0);
+        let (qa, files) = year_record(self.year, &sels, qa, any_valid_inside, opts)?;
+        out.qa = qa;
         out.files = files;
-        if out.inside.iter().zip(&out.count_mod09).all(|(&i, &c)| !i || c == 0) {
-            return Err(Error::msg(format!(
-                "no valid MOD09A1 observation inside the study area for {} ({window}): {} granules were read, every pixel was cloudy, flagged or fill (QA: {})",
-                self.year,
-                s09.granule_count(),
-                qa09.summary()
-            )));
-        }
         Ok(out)
     }
 }

@@ -53,8 +53,10 @@
 #![deny(missing_docs)]
 
 pub mod analyses;
+pub(crate) mod apply;
 pub mod archive;
 pub mod area;
+pub mod budget;
 pub mod byo;
 pub mod compute;
 pub mod demo;
@@ -62,6 +64,7 @@ pub mod drivers;
 pub mod error;
 pub mod mining;
 pub mod mining_charts;
+pub mod onepass;
 pub mod options;
 pub mod outputs;
 pub mod parse;

@@ -149,6 +149,51 @@ fn write_layer<T: WriteValue>(dir: &Path, name: &str, grid: &rsei_core::Grid, da
     Ok(p)
 }
 
+/// Prepares a year folder: creates it and removes an older manifest (it must not vouch for files
+/// being replaced).
+fn prepare_year_dir(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let manifest = dir.join("manifest.json");
+    if manifest.exists() {
+        std::fs::remove_file(&manifest).with_context(|| format!("removing {}", manifest.display()))?;
+    }
+    Ok(manifest)
+}
+
+/// The raster options of a year's continuous layers and of its classes and counts.
+fn year_raster_opts(summary: &YearSummary, prov: &Provenance, opts: &RseiRunOptions) -> (WriteOptions, WriteOptions) {
+    let mut cont = raster_opts(opts, prov, false);
+    let mut cls = raster_opts(opts, prov, true);
+    if let Some(sensor) = &summary.sensor {
+        // scene runs: every raster names the sensor profiles and levels it was made from
+        let tag = format!("{} ({})", sensor.profiles.join(", "), sensor.levels.join(", "));
+        cont = cont.with_tag("SENSOR", tag.clone());
+        cls = cls.with_tag("SENSOR", tag);
+    }
+    (cont, cls)
+}
+
+/// Band names of `obs_count.tif`.
+fn count_names(summary: &YearSummary) -> [&'static str; 3] {
+    if summary.sensor.is_some() {
+        ["valid reflectance observations (scenes)", "unused", "valid LST observations"]
+    } else {
+        ["valid MOD09A1 observations", "valid MOD13A1 observations", "valid MOD11A2 observations (per 1 km cell)"]
+    }
+}
+
+/// The continuous layers of a year: file, unit, description.
+const CONTINUOUS: [(&str, &str, &str); 6] = [
+    ("rsei.tif", "1", "RSEI (0 worst .. 1 best)"),
+    ("ndvi.tif", "1", "NDVI (greenness)"),
+    ("wet.tif", "1", "WET (tasseled-cap wetness)"),
+    ("ndbsi.tif", "1", "NDBSI (dryness)"),
+    ("lst_celsius.tif", "degC", "LST (heat), degrees Celsius"),
+    ("mndwi.tif", "1", "MNDWI"),
+];
+const GRADE_DESC: &str = "RSEI grade: 1 poor, 2 fair, 3 moderate, 4 good, 5 excellent";
+const WATER_DESC: &str = "water mask: 1 water, 0 land";
+
 /// Writes the outputs of one area and year into `dir`.
 pub fn write_year(
     dir: &Path,
@@ -158,67 +203,196 @@ pub fn write_year(
     prov: &Provenance,
     opts: &RseiRunOptions,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    // an older manifest must not vouch for files being replaced
-    let manifest = dir.join("manifest.json");
-    if manifest.exists() {
-        std::fs::remove_file(&manifest).with_context(|| format!("removing {}", manifest.display()))?;
-    }
+    let manifest = prepare_year_dir(dir)?;
     let g = &ind.grid;
-    let mut cont = raster_opts(opts, prov, false);
-    let mut cls = raster_opts(opts, prov, true);
-    if let Some(sensor) = &summary.sensor {
-        // scene runs: every raster names the sensor profiles and levels it was made from
-        let tag = format!("{} ({})", sensor.profiles.join(", "), sensor.levels.join(", "));
-        cont = cont.with_tag("SENSOR", tag.clone());
-        cls = cls.with_tag("SENSOR", tag);
-    }
+    let (cont, cls) = year_raster_opts(summary, prov, opts);
     let inside = |v: &[f32]| -> Vec<f32> { v.iter().zip(&ind.inside).map(|(&x, &i)| if i { x } else { f32::NAN }).collect() };
+    let layer = |k: usize| -> &[f32] {
+        match k {
+            0 => rsei,
+            1 => &ind.ndvi,
+            2 => &ind.wet,
+            3 => &ind.ndbsi,
+            4 => &ind.lst_celsius,
+            _ => &ind.mndwi,
+        }
+    };
     // The rasters are written in parallel (GDAL's encoders are single-threaded); each job builds
     // its values only when it runs, so at most one copy per thread is in memory. Files are listed
     // in this order whatever the thread count.
     type Job<'a> = Box<dyn FnOnce() -> Result<PathBuf> + Send + Sync + 'a>;
-    let jobs: Vec<Job<'_>> = vec![
-        Box::new(|| write_layer(dir, "rsei.tif", g, rsei.to_vec(), &cont, Some("1"), "RSEI (0 worst .. 1 best)")),
-        Box::new(|| write_layer(dir, "ndvi.tif", g, inside(&ind.ndvi), &cont, Some("1"), "NDVI (greenness)")),
-        Box::new(|| write_layer(dir, "wet.tif", g, inside(&ind.wet), &cont, Some("1"), "WET (tasseled-cap wetness)")),
-        Box::new(|| write_layer(dir, "ndbsi.tif", g, inside(&ind.ndbsi), &cont, Some("1"), "NDBSI (dryness)")),
-        Box::new(|| write_layer(dir, "lst_celsius.tif", g, inside(&ind.lst_celsius), &cont, Some("degC"), "LST (heat), degrees Celsius")),
-        Box::new(|| write_layer(dir, "mndwi.tif", g, inside(&ind.mndwi), &cont, Some("1"), "MNDWI")),
-        Box::new(|| {
-            let mut o = cls.clone();
-            o.nodata = Some(0.0);
-            let grade: Vec<u8> = rsei.iter().map(|&v| GradeTable::grade_of(v).map_or(0, |k| k as u8 + 1)).collect();
-            write_layer(dir, "grade.tif", g, grade, &o, None, "RSEI grade: 1 poor, 2 fair, 3 moderate, 4 good, 5 excellent")
-        }),
-        Box::new(|| {
-            let mut o = cls.clone();
-            o.nodata = Some(255.0);
-            let water: Vec<u8> = ind.water.iter().zip(&ind.inside).map(|(&w, &i)| if !i { 255 } else { u8::from(w) }).collect();
-            write_layer(dir, "water.tif", g, water, &o, None, "water mask: 1 water, 0 land")
-        }),
-        Box::new(|| {
-            let p = dir.join("obs_count.tif");
-            let mut o = cls.clone();
-            o.band.unit = Some("count".into());
-            write_bands(
-                &p,
-                g,
-                &if summary.sensor.is_some() {
-                    [("valid reflectance observations (scenes)", &ind.count_mod09[..]), ("unused", &ind.count_mod13[..]), ("valid LST observations", &ind.count_mod11[..])]
-                } else {
-                    [("valid MOD09A1 observations", &ind.count_mod09[..]), ("valid MOD13A1 observations", &ind.count_mod13[..]), ("valid MOD11A2 observations (per 1 km cell)", &ind.count_mod11[..])]
-                },
-                &o,
-            )
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    for (k, (name, unit, desc)) in CONTINUOUS.iter().enumerate() {
+        let (cont, inside) = (&cont, &inside);
+        jobs.push(Box::new(move || write_layer(dir, name, g, if k == 0 { rsei.to_vec() } else { inside(layer(k)) }, cont, Some(unit), desc)));
+    }
+    jobs.push(Box::new(|| {
+        let mut o = cls.clone();
+        o.nodata = Some(0.0);
+        let grade: Vec<u8> = rsei.iter().map(|&v| GradeTable::grade_of(v).map_or(0, |k| k as u8 + 1)).collect();
+        write_layer(dir, "grade.tif", g, grade, &o, None, GRADE_DESC)
+    }));
+    jobs.push(Box::new(|| {
+        let mut o = cls.clone();
+        o.nodata = Some(255.0);
+        let water: Vec<u8> = ind.water.iter().zip(&ind.inside).map(|(&w, &i)| if !i { 255 } else { u8::from(w) }).collect();
+        write_layer(dir, "water.tif", g, water, &o, None, WATER_DESC)
+    }));
+    jobs.push(Box::new(|| {
+        let p = dir.join("obs_count.tif");
+        let mut o = cls.clone();
+        o.band.unit = Some("count".into());
+        let names = count_names(summary);
+        write_bands(&p, g, &[(names[0], &ind.count_mod09[..]), (names[1], &ind.count_mod13[..]), (names[2], &ind.count_mod11[..])], &o)
+            .with_context(|| format!("writing {}", p.display()))?;
+        Ok(p)
+    }));
+    let files: Vec<PathBuf> = jobs.into_par_iter().map(|job| job()).collect::<Result<_>>()?;
+    let png = if opts.output.map_png {
+        Some(render_rsei_map(g, rsei, &ind.water, &ind.inside, &format!("RSEI {} {}", summary.area, summary.year))?)
+    } else {
+        None
+    };
+    finish_year_outputs(dir, &manifest, files, png, summary, prov)
+}
+
+/// The layers of a year read in strips of rows, for [`write_year_streamed`] (pass 2 of an area
+/// larger than the memory budget). Rows are full-width, row-major; `NaN` = nodata.
+pub trait YearRows: Sync {
+    /// RSEI of rows `rows` (0..1, NaN outside the pixels of the model).
+    fn rsei(&self, rows: std::ops::Range<usize>) -> Result<Vec<f32>>;
+    /// Indicator `k` (1 NDVI, 2 WET, 3 NDBSI, 4 LST °C, 5 MNDWI) of rows `rows`.
+    fn indicator(&self, k: usize, rows: std::ops::Range<usize>) -> Result<Vec<f32>>;
+    /// Water cells of rows `rows`.
+    fn water(&self, rows: std::ops::Range<usize>) -> Result<Vec<bool>>;
+    /// Cells inside the area in rows `rows`.
+    fn inside(&self, rows: std::ops::Range<usize>) -> Result<Vec<bool>>;
+    /// Valid observations (0 MOD09A1, 1 MOD13A1, 2 MOD11A2) of rows `rows`.
+    fn count(&self, k: usize, rows: std::ops::Range<usize>) -> Result<Vec<u16>>;
+}
+
+/// [`write_year`] for a year whose layers are read in strips (`rows_per_strip` rows) from
+/// `src`: the same files, byte for byte, with memory bounded by a strip. The map is drawn from
+/// every cell when the grid has at most `map_cells` cells, else from a regular sample of cells
+/// (nearest, at most `map_cells`).
+#[allow(clippy::too_many_arguments)]
+pub fn write_year_streamed(
+    dir: &Path,
+    grid: &rsei_core::Grid,
+    src: &dyn YearRows,
+    rows_per_strip: usize,
+    map_cells: usize,
+    summary: &YearSummary,
+    prov: &Provenance,
+    opts: &RseiRunOptions,
+) -> Result<()> {
+    use rsei_io::write_bands_streamed;
+    let manifest = prepare_year_dir(dir)?;
+    let g = grid;
+    let cols = g.cols();
+    let (cont, cls) = year_raster_opts(summary, prov, opts);
+    let msg = |e: crate::Error| e.chain_text();
+    let masked = |k: usize, rows: std::ops::Range<usize>| -> Result<Vec<f32>> {
+        if k == 0 {
+            return src.rsei(rows);
+        }
+        let v = src.indicator(k, rows.clone())?;
+        let i = src.inside(rows)?;
+        Ok(v.iter().zip(&i).map(|(&x, &i)| if i { x } else { f32::NAN }).collect())
+    };
+    type Job<'a> = Box<dyn FnOnce() -> Result<PathBuf> + Send + Sync + 'a>;
+    let mut jobs: Vec<Job<'_>> = Vec::new();
+    for (k, (name, unit, desc)) in CONTINUOUS.iter().enumerate() {
+        let (cont, masked) = (&cont, &masked);
+        jobs.push(Box::new(move || {
+            let p = dir.join(name);
+            let mut o = cont.clone();
+            o.band.description = Some((*desc).into());
+            o.band.unit = Some((*unit).into());
+            write_bands_streamed(&p, g, &[desc], &o, rows_per_strip, &mut |_, w, out: &mut [f32]| {
+                out.copy_from_slice(&masked(k, w.row..w.row_end()).map_err(msg)?);
+                Ok(())
+            })
             .with_context(|| format!("writing {}", p.display()))?;
             Ok(p)
-        }),
-    ];
-    let mut files: Vec<PathBuf> = jobs.into_par_iter().map(|job| job()).collect::<Result<_>>()?;
-    if opts.output.map_png {
+        }));
+    }
+    jobs.push(Box::new(|| {
+        let p = dir.join("grade.tif");
+        let mut o = cls.clone();
+        o.nodata = Some(0.0);
+        o.band.description = Some(GRADE_DESC.into());
+        write_bands_streamed(&p, g, &[GRADE_DESC], &o, rows_per_strip, &mut |_, w, out: &mut [u8]| {
+            for (o, &v) in out.iter_mut().zip(&src.rsei(w.row..w.row_end()).map_err(msg)?) {
+                *o = GradeTable::grade_of(v).map_or(0, |k| k as u8 + 1);
+            }
+            Ok(())
+        })
+        .with_context(|| format!("writing {}", p.display()))?;
+        Ok(p)
+    }));
+    jobs.push(Box::new(|| {
+        let p = dir.join("water.tif");
+        let mut o = cls.clone();
+        o.nodata = Some(255.0);
+        o.band.description = Some(WATER_DESC.into());
+        write_bands_streamed(&p, g, &[WATER_DESC], &o, rows_per_strip, &mut |_, w, out: &mut [u8]| {
+            let rows = w.row..w.row_end();
+            let (water, inside) = (src.water(rows.clone()).map_err(msg)?, src.inside(rows).map_err(msg)?);
+            for ((o, &w), &i) in out.iter_mut().zip(&water).zip(&inside) {
+                *o = if !i { 255 } else { u8::from(w) };
+            }
+            Ok(())
+        })
+        .with_context(|| format!("writing {}", p.display()))?;
+        Ok(p)
+    }));
+    jobs.push(Box::new(|| {
+        let p = dir.join("obs_count.tif");
+        let mut o = cls.clone();
+        o.band.unit = Some("count".into());
+        write_bands_streamed(&p, g, &count_names(summary), &o, rows_per_strip, &mut |band, w, out: &mut [u16]| {
+            out.copy_from_slice(&src.count(band, w.row..w.row_end()).map_err(msg)?);
+            Ok(())
+        })
+        .with_context(|| format!("writing {}", p.display()))?;
+        Ok(p)
+    }));
+    let files: Vec<PathBuf> = jobs.into_par_iter().map(|job| job()).collect::<Result<_>>()?;
+    let png = if opts.output.map_png {
+        let title = format!("RSEI {} {}", summary.area, summary.year);
+        let all = 0..g.rows();
+        if g.len() <= map_cells {
+            Some(render_rsei_map(g, &src.rsei(all.clone())?, &src.water(all.clone())?, &src.inside(all)?, &title)?)
+        } else {
+            // a regular sample: the centre cell of every k × k block
+            let k = ((g.len() as f64 / map_cells.max(1) as f64).sqrt().ceil() as usize).max(2);
+            let (rows, scols) = (g.rows() / k, cols / k);
+            let t = g.transform();
+            let sg = rsei_core::Grid::new(rows.max(1), scols.max(1), rsei_core::GeoTransform::new(t.x0, t.dx * k as f64, t.y0, t.dy * k as f64), g.crs().clone());
+            let (mut r, mut w, mut i) = (Vec::with_capacity(sg.len()), Vec::with_capacity(sg.len()), Vec::with_capacity(sg.len()));
+            for sr in 0..sg.rows() {
+                let row = sr * k + k / 2;
+                let (rr, ww, ii) = (src.rsei(row..row + 1)?, src.water(row..row + 1)?, src.inside(row..row + 1)?);
+                for sc in 0..sg.cols() {
+                    let c = sc * k + k / 2;
+                    r.push(rr[c]);
+                    w.push(ww[c]);
+                    i.push(ii[c]);
+                }
+            }
+            Some(render_rsei_map(&sg, &r, &w, &i, &title)?)
+        }
+    } else {
+        None
+    };
+    finish_year_outputs(dir, &manifest, files, png, summary, prov)
+}
+
+/// The map, `summary.json` and, last, `manifest.json` of a year whose rasters are written.
+fn finish_year_outputs(dir: &Path, manifest: &Path, mut files: Vec<PathBuf>, png: Option<Vec<u8>>, summary: &YearSummary, prov: &Provenance) -> Result<()> {
+    if let Some(png) = png {
         let p = dir.join("rsei_map.png");
-        let png = render_rsei_map(g, rsei, &ind.water, &ind.inside, &format!("RSEI {} {}", summary.area, summary.year))?;
         rsei_report::write_png(&p, &png)?;
         files.push(p);
     }
@@ -235,7 +409,7 @@ pub fn write_year(
         Some(sensor) => serde_json::json!({ "provenance": prov, "sensor": sensor, "outputs": outputs }),
         None => serde_json::json!({ "provenance": prov, "outputs": outputs }),
     };
-    rsei_core::fsutil::write_atomic(&manifest, &serde_json::to_vec_pretty(&m)?).with_context(|| format!("writing {}", manifest.display()))?;
+    rsei_core::fsutil::write_atomic(manifest, &serde_json::to_vec_pretty(&m)?).with_context(|| format!("writing {}", manifest.display()))?;
     Ok(())
 }
 

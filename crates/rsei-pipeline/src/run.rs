@@ -1,255 +1,178 @@
 //! RSEI for study areas and years: composites → indicators → (warp) → normalisation, PCA, RSEI,
 //! grades → outputs. One folder per area and year; tables per area and for the whole run.
+//!
+//! Every area and year of a request is computed in one pass over the archive
+//! ([`crate::onepass`]): each granule is decoded once and feeds every composite that needs it.
+//! The pass keeps a plan file in the output folder (`.rsei-pass.json`) while it runs; a run
+//! interrupted and started again with the same request reuses the years already written and the
+//! strips already on disk.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Context, Result};
-use rsei_core::accum::{Accumulator, MinMax, Moments};
-use rsei_core::model::{self, GradeTable, IndicatorHistograms, Normalisation, NormalisedStats, RseiModel, RseiStats};
-use rsei_core::zonal::{self, PixelRule};
-use rsei_core::{Crs, GeoTransform, Grid, Raster};
-
+use crate::error::{Context, Error, Result};
 use crate::area::StudyArea;
-use crate::compute::{landcover_on_grid, StudyGrid, YearIndicators, YearJob};
-use crate::options::RseiRunOptions;
-use crate::outputs::{self, Provenance};
+use crate::budget::MemoryBudget;
+use crate::compute::YearJob;
+use crate::onepass::plan::{decode_summaries, PassPlan};
+use crate::onepass::{run_groups, Group, GroupEvent, PassReport, PassSettings};
+use crate::outputs;
 use crate::progress::Progress;
 
+pub use crate::apply::{inside_mask, study_grid};
 pub use crate::compute::{RseiRequest, YearSummary};
 
-/// Cells of `grid` inside `polygon` by the clip rule.
-pub fn inside_mask(grid: &Grid, polygon: &geo_types::MultiPolygon<f64>, rule: PixelRule) -> Result<Vec<bool>> {
-    let mut inside = vec![false; grid.len()];
-    if let Some(cov) = zonal::coverage(grid, polygon, rule)? {
-        for (r, c, w) in cov.iter() {
-            if w > 0.0 {
-                inside[grid.index(r, c)] = true;
-            }
-        }
+/// The plan file of `rsei compute` in its output folder.
+pub const PLAN_FILE: &str = ".rsei-pass.json";
+
+/// How `rsei compute` runs besides its request: the memory budget, and whether an interrupted
+/// run is continued.
+#[derive(Clone, Debug)]
+pub struct ComputeSettings {
+    /// What the run may hold in memory (default 2 GiB).
+    pub memory: MemoryBudget,
+    /// Continue an interrupted run from its plan file (default); `false` recomputes everything.
+    pub resume: bool,
+}
+
+impl Default for ComputeSettings {
+    fn default() -> Self {
+        ComputeSettings { memory: MemoryBudget::DEFAULT, resume: true }
     }
-    Ok(inside)
 }
 
-/// The study grid of an area (native sinusoidal 500 m / 1 km lattice).
-pub fn study_grid(area: &StudyArea, rule: PixelRule) -> Result<StudyGrid> {
-    let b = rsei_core::zonal::PreparedPolygon::new(&area.polygon)?.bounds();
-    let sg = StudyGrid::new(&b, |g| inside_mask(g, &area.polygon, rule))?;
-    crate::ensure!(
-        sg.inside_count() > 0,
-        "study area {:?} ({}) is smaller than one 500 m cell: no cell has its centre inside (use the coverage clip rule)",
-        area.name,
-        area.source
-    );
-    Ok(sg)
-}
-
-/// A target grid in `crs` at `res` covering `polygon` (given in sinusoidal), origin on multiples of `res`.
-fn output_grid(polygon: &geo_types::MultiPolygon<f64>, crs: &Crs, res: f64) -> Result<(Grid, geo_types::MultiPolygon<f64>)> {
-    let crs = rsei_io::crs::normalize_crs(crs)?;
-    let poly = rsei_io::vector::reproject(polygon, &Crs::modis_sinusoidal(), &crs)?;
-    let b = rsei_core::zonal::PreparedPolygon::new(&poly)?.bounds();
-    let x0 = (b.xmin / res).floor() * res;
-    let y1 = (b.ymax / res).ceil() * res;
-    let cols = ((b.xmax - x0) / res).ceil().max(1.0) as usize;
-    let rows = ((y1 - b.ymin) / res).ceil().max(1.0) as usize;
-    Ok((Grid::new(rows, cols, GeoTransform::new(x0, res, y1, -res), crs), poly))
-}
-
-/// Warps the year's layers onto the output grid (continuous layers with `resampling`, masks and
-/// counts nearest) and recomputes the inside mask there.
-fn warp_year(ind: YearIndicators, target: &Grid, poly: &geo_types::MultiPolygon<f64>, opts: &RseiRunOptions) -> Result<YearIndicators> {
-    use rsei_io::warp::{warp_raster, Resampling};
-    let g = ind.grid.clone();
-    let cont = |v: &Vec<f32>| -> Result<Vec<f32>> {
-        Ok(warp_raster(&Raster::new(g.clone(), v.clone())?, target, opts.output.resampling)?.into_data())
-    };
-    let near_f = |v: Vec<f32>| -> Result<Vec<f32>> { Ok(warp_raster(&Raster::new(g.clone(), v)?, target, Resampling::Nearest)?.into_data()) };
-    let near_u16 = |v: &Vec<u16>| -> Result<Vec<u16>> {
-        Ok(near_f(v.iter().map(|&c| f32::from(c)).collect())?.iter().map(|&c| if c.is_finite() { c as u16 } else { 0 }).collect())
-    };
-    let water = near_f(ind.water.iter().map(|&w| if w { 1.0 } else { 0.0 }).collect())?.iter().map(|&w| w == 1.0).collect();
-    Ok(YearIndicators {
-        year: ind.year,
-        grid: target.clone(),
-        ndvi: cont(&ind.ndvi)?,
-        wet: cont(&ind.wet)?,
-        ndbsi: cont(&ind.ndbsi)?,
-        lst_celsius: cont(&ind.lst_celsius)?,
-        mndwi: cont(&ind.mndwi)?,
-        water,
-        inside: inside_mask(target, poly, opts.clip_rule)?,
-        count_mod09: near_u16(&ind.count_mod09)?,
-        count_mod13: near_u16(&ind.count_mod13)?,
-        count_mod11: near_u16(&ind.count_mod11)?,
-        qa: ind.qa,
-        files: ind.files,
-        notes: ind.notes,
-    })
-}
-
-fn stats_of(ind: &YearIndicators, usable: &[bool]) -> Result<RseiStats> {
-    let mut s = RseiStats::default();
-    s.update_rows(ind.four(), Some(usable), ind.grid.cols())?;
-    Ok(s)
-}
-
-/// Fits one model on the merged statistics of several years (pooled PCA).
-fn fit_pooled(years: &[(YearIndicators, Vec<bool>)], opts: &RseiRunOptions) -> Result<RseiModel> {
-    let mut stats = RseiStats::default();
-    for (ind, usable) in years {
-        stats.merge(&stats_of(ind, usable)?);
-    }
-    let pct = match opts.rsei.normalisation {
-        Normalisation::MinMax => None,
-        Normalisation::Percentile { lo, hi } => {
-            let mut h = IndicatorHistograms::new(&stats, opts.rsei.histogram_bins)?;
-            for (ind, usable) in years {
-                h.update(ind.four(), Some(usable))?;
-            }
-            let mut ns = NormalisedStats::new(h.percentile_bounds(lo, hi)?);
-            for (ind, usable) in years {
-                ns.update_rows(ind.four(), Some(usable), ind.grid.cols())?;
-            }
-            Some(ns)
-        }
-        Normalisation::Fixed { .. } => match opts.rsei.normalisation.fixed_bounds()? {
-            Some(b) => {
-                let mut ns = NormalisedStats::new(b);
-                for (ind, usable) in years {
-                    ns.update_rows(ind.four(), Some(usable), ind.grid.cols())?;
-                }
-                Some(ns)
-            }
-            None => None,
-        },
-    };
-    Ok(model::fit(&stats, pct.as_ref(), &opts.rsei)?)
-}
-
-fn mean_std(values: &[f32]) -> (Option<f64>, Option<f64>) {
-    let mut m = Moments::default();
-    m.update_slice(values);
-    (m.mean(), m.std_sample())
-}
-
-/// Computes and writes RSEI for every area and year of the request.
+/// Computes and writes RSEI for every area and year of the request (default settings).
 pub fn run(req: &RseiRequest<'_>, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
+    run_with(req, &ComputeSettings::default(), progress).map(|(rows, _)| rows)
+}
+
+/// The key of a group of `rsei compute`: software, options, area, years, land cover and every
+/// input file of the years' windows by name, size and modification time.
+fn group_key(req: &RseiRequest<'_>, area: &StudyArea, years: &[i32]) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(outputs::SOFTWARE.as_bytes());
+    h.update(serde_json::to_vec(req.options)?);
+    h.update(area.name.as_bytes());
+    for p in &area.polygon.0 {
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for c in &ring.0 {
+                h.update(c.x.to_bits().to_le_bytes());
+                h.update(c.y.to_bits().to_le_bytes());
+            }
+            h.update(b"|");
+        }
+    }
+    h.update(format!("{years:?}").as_bytes());
+    let b = rsei_core::zonal::PreparedPolygon::new(&area.polygon)?.bounds();
+    let study = crate::compute::StudyGrid::new(&b, |g| Ok(vec![false; g.len()]))?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for &year in years {
+        let job = YearJob { archive: req.archive, study: &study, landcover: None, year, strip_cells: 0 };
+        for s in job.selections(req.options) {
+            files.extend(s.files());
+        }
+    }
+    files.extend(req.inputs.landcover.iter().cloned());
+    files.sort();
+    files.dedup();
+    for f in &files {
+        let md = std::fs::metadata(f).with_context(|| format!("reading {}", f.display()))?;
+        let t = md.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        h.update(format!("{}\n{}\n{t}\n", f.display(), md.len()).as_bytes());
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether every year of a finished group still has its manifest.
+fn written(out: &Path, area: &StudyArea, years: &[i32]) -> bool {
+    years.iter().all(|y| out.join(area.slug()).join(y.to_string()).join("manifest.json").is_file())
+}
+
+/// Computes and writes RSEI for every area and year of the request in one pass over the archive,
+/// within `settings.memory`; returns the summaries (areas in request order, years ascending) and
+/// what the pass did. An interrupted run with the same request continues where it stopped.
+pub fn run_with(req: &RseiRequest<'_>, settings: &ComputeSettings, progress: &dyn Progress) -> Result<(Vec<YearSummary>, PassReport)> {
     req.options.validate()?;
     crate::ensure!(!req.years.is_empty(), "no year to compute");
     crate::ensure!(!req.areas.is_empty(), "no study area");
-    let mut all = Vec::new();
+    let mut years: Vec<i32> = req.years.to_vec();
+    years.sort_unstable();
+    years.dedup();
+    // one group per area and year, or per area with a pooled PCA
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for area in req.areas {
-        let rows = run_area(req, area, progress).with_context(|| format!("study area {:?}", area.name))?;
+        let sets: Vec<Vec<i32>> = if req.options.rsei.pooled { vec![years.clone()] } else { years.iter().map(|&y| vec![y]).collect() };
+        for ys in sets {
+            let key = group_key(req, area, &ys).with_context(|| format!("study area {:?}", area.name))?;
+            groups.push(Group { area, years: ys, key });
+        }
+    }
+    let plan_file = req.out_dir.join(PLAN_FILE);
+    // groups an interrupted run finished (same key, outputs still there)
+    let old = if settings.resume { PassPlan::load(&plan_file) } else { None };
+    let mut results: Vec<Option<Result<Vec<YearSummary>>>> = groups.iter().map(|_| None).collect();
+    if let Some(old) = &old {
+        for (gi, g) in groups.iter().enumerate() {
+            if let Some(pg) = old.find(&g.area.slug(), &g.years, &g.key).filter(|pg| pg.done && written(req.out_dir, g.area, &g.years)) {
+                if let Ok(s) = decode_summaries(&pg.summaries) {
+                    progress.message(&format!("{} {:?}: reused from the interrupted run", g.area.name, g.years));
+                    results[gi] = Some(Ok(s));
+                }
+            }
+        }
+    }
+    let todo: Vec<usize> = (0..groups.len()).filter(|&gi| results[gi].is_none()).collect();
+    let todo_groups: Vec<Group<'_>> = todo.iter().map(|&gi| groups[gi].clone()).collect();
+    // the plan keeps the finished groups of the interrupted run, so a second interruption loses nothing
+    let carried = old.map(|p| p.groups.into_iter().filter(|pg| pg.done).collect()).unwrap_or_default();
+    let pass = PassSettings { memory: settings.memory, plan_file: Some(plan_file.clone()), carried };
+    let report = if todo_groups.is_empty() {
+        PassReport::default()
+    } else {
+        run_groups(req, &todo_groups, &pass, progress, &mut |k, ev| {
+            if let GroupEvent::Finished(r) = ev {
+                results[todo[k]] = Some(r);
+            }
+        })?
+    };
+    let _ = std::fs::remove_file(&plan_file);
+    let mut all = Vec::new();
+    let mut gi = 0;
+    for area in req.areas {
+        let mut rows = Vec::new();
+        while gi < groups.len() && std::ptr::eq(groups[gi].area, area) {
+            match results[gi].take() {
+                Some(Ok(s)) => rows.extend(s),
+                Some(Err(e)) => return Err(e.context(format!("study area {:?}", area.name))),
+                None => return Err(Error::msg(format!("study area {:?}: years {:?} were not computed", area.name, groups[gi].years))),
+            }
+            gi += 1;
+        }
         outputs::write_area_tables(&req.out_dir.join(area.slug()), &rows)?;
         all.extend(rows);
     }
     outputs::write_run_tables(req.out_dir, &all)?;
-    Ok(all)
+    Ok((all, report))
 }
 
 /// Computes and writes RSEI for every year of the request for one area (no tables); returns the
 /// summaries in year order.
 pub fn run_area(req: &RseiRequest<'_>, area: &StudyArea, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
-    let opts = req.options;
-    let study = study_grid(area, opts.clip_rule)?;
-    let landcover = match &req.inputs.landcover {
-        Some(p) => Some(landcover_on_grid(p, &study.grid)?),
-        None => None,
-    };
-    let out_grid = match &opts.output.crs {
-        Some(c) => Some(output_grid(&area.polygon, &Crs::new(c), opts.output.resolution.unwrap_or(500.0))?),
-        None => None,
-    };
-    let jobs: Vec<YearJob<'_>> =
-        req.years.iter().map(|&year| YearJob { archive: req.archive, study: &study, landcover: landcover.as_ref(), year, strip_cells: crate::compute::DEFAULT_STRIP_CELLS }).collect();
-    for j in &jobs {
-        progress.add_total(j.work_units(opts));
-    }
-    let compute = |job: &YearJob<'_>| -> Result<(YearIndicators, Vec<bool>)> {
-        progress.message(&format!("{} {}: composites", area.name, job.year));
-        let ind = job.run(opts, progress).with_context(|| format!("year {}", job.year))?;
-        let ind = match &out_grid {
-            Some((g, poly)) => warp_year(ind, g, poly, opts)?,
-            None => ind,
-        };
-        let usable = ind.usable();
-        Ok((ind, usable))
-    };
+    let sub = RseiRequest { areas: std::slice::from_ref(area), ..*req };
+    let mut years: Vec<i32> = req.years.to_vec();
+    years.sort_unstable();
+    years.dedup();
+    let sets: Vec<Vec<i32>> = if req.options.rsei.pooled { vec![years] } else { years.iter().map(|&y| vec![y]).collect() };
+    let groups: Vec<Group<'_>> = sets.into_iter().map(|ys| Group { area, years: ys, key: String::new() }).collect();
+    let mut results: Vec<Option<Result<Vec<YearSummary>>>> = groups.iter().map(|_| None).collect();
+    run_groups(&sub, &groups, &PassSettings::default(), progress, &mut |k, ev| {
+        if let GroupEvent::Finished(r) = ev {
+            results[k] = Some(r);
+        }
+    })?;
     let mut out = Vec::new();
-    if opts.rsei.pooled {
-        let years: Vec<(YearIndicators, Vec<bool>)> = jobs.iter().map(compute).collect::<Result<_>>()?;
-        let m = fit_pooled(&years, opts).with_context(|| format!("pooled PCA over {} years", years.len()))?;
-        let mut range = MinMax::default();
-        let mut r0s = Vec::new();
-        for (ind, usable) in &years {
-            let mut r0 = vec![f32::NAN; ind.grid.len()];
-            range.merge(&m.rsei0_par(ind.four(), Some(usable), &mut r0)?);
-            r0s.push(r0);
-        }
-        let (lo, hi) = range.range().ok_or_else(|| crate::Error::msg(format!("RSEI0 has no finite value in any year")))?;
-        for ((ind, usable), mut r0) in years.iter().zip(r0s) {
-            let grades = model::rescale_and_grade(&mut r0, lo, hi)?;
-            out.push(finish_year(req, area, ind, usable, &m, (lo, hi), r0, grades, progress)?);
-        }
-    } else {
-        for job in &jobs {
-            let (ind, usable) = compute(job)?;
-            let fitted = model::compute_rsei(ind.four(), Some(&usable), ind.grid.rows(), ind.grid.cols(), &opts.rsei)
-                .with_context(|| format!("RSEI model of {} {}", area.name, job.year))?;
-            out.push(finish_year(req, area, &ind, &usable, &fitted.model, fitted.rsei0_range, fitted.rsei, fitted.grades, progress)?);
-        }
+    for r in results {
+        out.extend(r.ok_or_else(|| Error::msg("a year was not computed"))??);
     }
     Ok(out)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish_year(
-    req: &RseiRequest<'_>,
-    area: &StudyArea,
-    ind: &YearIndicators,
-    usable: &[bool],
-    m: &RseiModel,
-    range: (f64, f64),
-    rsei: Vec<f32>,
-    grades: GradeTable,
-    progress: &dyn Progress,
-) -> Result<YearSummary> {
-    let opts = req.options;
-    let pixel_area_km2 = ind.grid.cell_area() / 1e6;
-    let (mean, std) = mean_std(&rsei);
-    let masked = |v: &[f32]| -> Vec<f32> { v.iter().zip(usable).map(|(&x, &u)| if u { x } else { f32::NAN }).collect() };
-    let indicator_means = [
-        mean_std(&masked(&ind.ndvi)).0,
-        mean_std(&masked(&ind.wet)).0,
-        mean_std(&masked(&ind.ndbsi)).0,
-        mean_std(&masked(&ind.lst_celsius)).0,
-    ];
-    let mut warnings = m.warnings.clone();
-    warnings.extend(ind.notes.iter().cloned());
-    for w in &m.warnings {
-        progress.println(&format!("warning: {} {}: {w}", area.name, ind.year));
-    }
-    let folder = req.out_dir.join(area.slug()).join(ind.year.to_string());
-    let summary = YearSummary {
-        area: area.name.clone(),
-        year: ind.year,
-        n_pixels: usable.iter().filter(|&&u| u).count() as u64,
-        n_water: ind.water.iter().zip(&ind.inside).filter(|(&w, &i)| w && i).count() as u64,
-        pixel_area_km2,
-        rsei_mean: mean,
-        rsei_std: std,
-        model: m.clone(),
-        rsei0_range: range,
-        grades: grades.report(pixel_area_km2),
-        indicator_means,
-        qa: ind.qa.clone(),
-        composite: opts.composite.describe(ind.year),
-        warnings,
-        folder: PathBuf::from(area.slug()).join(ind.year.to_string()),
-        sensor: None,
-    };
-    let prov = Provenance::new(req, area, ind)?;
-    progress.message(&format!("{} {}: writing outputs", area.name, ind.year));
-    outputs::write_year(&folder, ind, &rsei, &summary, &prov, opts)?;
-    Ok(summary)
 }

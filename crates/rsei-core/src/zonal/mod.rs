@@ -199,6 +199,50 @@ pub(crate) struct Scratch {
     i: Vec<i64>,
 }
 
+/// The weights of one polygon on a grid, computed for any rows on demand: memory is bounded by
+/// the rows asked for, whatever the size of the grid. The values are those of [`coverage`] (rows
+/// are computed independently of one another).
+#[derive(Clone, Debug)]
+pub struct RowWeights {
+    raster: Option<PolygonRaster>,
+    cols: usize,
+}
+
+impl RowWeights {
+    /// The weights of `polygon` on `grid` under `rule`.
+    pub fn new(grid: &Grid, polygon: &PreparedPolygon, rule: PixelRule) -> Self {
+        RowWeights { raster: PolygonRaster::new(grid, polygon, rule), cols: grid.cols() }
+    }
+
+    /// Whether each cell of grid rows `rows` (all columns, row-major) has a weight above 0 —
+    /// the cells inside the polygon under the rule.
+    pub fn inside(&self, rows: std::ops::Range<usize>) -> Vec<bool> {
+        let mut out = vec![false; rows.len() * self.cols];
+        let Some(pr) = &self.raster else { return out };
+        let w = pr.window();
+        let (r0, r1) = (rows.start.max(w.row), rows.end.min(w.row_end()));
+        if r0 >= r1 {
+            return out;
+        }
+        let mut scratch = Scratch::default();
+        let mut buf = Vec::new();
+        let step = pr.chunk_rows();
+        let mut r = r0;
+        while r < r1 {
+            let e = (r + step).min(r1);
+            pr.rows(r - w.row, e - w.row, &mut scratch, &mut buf);
+            for (k, row) in buf.chunks_exact(w.cols).enumerate() {
+                let o = (r + k - rows.start) * self.cols + w.col;
+                for (c, &f) in row.iter().enumerate() {
+                    out[o + c] = f > 0.0;
+                }
+            }
+            r = e;
+        }
+        out
+    }
+}
+
 /// The weights of one polygon on a grid (`None` when it misses the grid).
 ///
 /// ```
@@ -260,4 +304,39 @@ pub fn prepare_all(polygons: &[MultiPolygon<f64>]) -> Result<Vec<PreparedPolygon
         })
         .collect();
     all.into_iter().collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod row_weights_tests {
+    use super::*;
+    use crate::grid::{Crs, GeoTransform};
+    use geo_types::{polygon, MultiPolygon};
+
+    /// Rows asked in any pieces give the cells of the whole coverage, under both rules, for a
+    /// polygon that leaves the grid.
+    #[test]
+    fn rows_on_demand_equal_the_whole_coverage() {
+        let grid = Grid::new(37, 29, GeoTransform::new(0.0, 1.0, 37.0, -1.0), Crs::new("local"));
+        let p = MultiPolygon(vec![polygon![(x: 3.3, y: -4.0), (x: 31.0, y: 12.7), (x: 14.2, y: 35.9), (x: 1.1, y: 20.4)]]);
+        let prep = PreparedPolygon::new(&p).unwrap();
+        for rule in [PixelRule::Centre, PixelRule::Coverage] {
+            let mut whole = vec![false; grid.len()];
+            for (r, c, _) in coverage(&grid, &p, rule).unwrap().unwrap().iter() {
+                whole[grid.index(r, c)] = true;
+            }
+            assert!(whole.iter().any(|&b| b) && whole.iter().any(|&b| !b));
+            let rw = RowWeights::new(&grid, &prep, rule);
+            for step in [1, 5, 37] {
+                let mut got = Vec::new();
+                let mut r = 0;
+                while r < grid.rows() {
+                    let e = (r + step).min(grid.rows());
+                    got.extend(rw.inside(r..e));
+                    r = e;
+                }
+                assert_eq!(got, whole, "{rule:?} step {step}");
+            }
+        }
+    }
 }

@@ -90,7 +90,7 @@ pub fn run_demo(req: &DemoRequest, observer: &dyn StudyObserver) -> Result<DemoR
     let study = out.join("study.toml");
     rsei_core::fsutil::write_atomic(&study, DEMO_STUDY.as_bytes()).with_context(|| format!("writing {}", study.display()))?;
     observer.println(&format!("running the demo study {}", study.display()));
-    let run = run_study(&StudyRequest { study: study.clone(), out: None, force: false }, observer)?;
+    let run = run_study(&StudyRequest { study: study.clone(), out: None, force: false, memory: None }, observer)?;
     if !run.report.failed.is_empty() {
         return Err(Error::msg(format!(
             "{} unit(s) of the demo study failed: {}",

@@ -94,7 +94,7 @@ pub fn describe(plan: &Plan) -> String {
 /// ```no_run
 /// use rsei_pipeline::study::{run_study, StudyRecorder, StudyRequest};
 ///
-/// let req = StudyRequest { study: "study.toml".into(), out: None, force: false };
+/// let req = StudyRequest { study: "study.toml".into(), out: None, force: false, memory: None };
 /// let log = StudyRecorder::new();
 /// let done = run_study(&req, &log)?;
 /// println!("{} unit(s) computed, {} reused", done.report.computed.len(), done.report.reused.len());
@@ -108,6 +108,8 @@ pub struct StudyRequest {
     pub out: Option<PathBuf>,
     /// Recompute every unit, even those whose results are up to date.
     pub force: bool,
+    /// Memory budget instead of the study's `[study] memory` (default 2 GiB).
+    pub memory: Option<crate::budget::MemoryBudget>,
 }
 
 /// What [`run_study`] did.
@@ -138,7 +140,12 @@ pub fn validate_study(study: &Path, out: Option<&Path>, observer: &dyn StudyObse
 pub fn run_study(req: &StudyRequest, observer: &dyn StudyObserver) -> Result<StudyRun> {
     let plan = validate_study(&req.study, req.out.as_deref(), observer)?;
     observer.log(&describe(&plan));
-    let mut report = runner::run(&plan, RunSettings { force: req.force }, observer)?;
+    let reads = rsei_io::read::read_counts();
+    let mut report = runner::run(&plan, RunSettings { force: req.force, memory: req.memory }, observer)?;
+    let reads = rsei_io::read::read_counts().since(&reads);
+    if reads.windows > 0 {
+        observer.log(&format!("granule layers read: {} windows, {:.1} M cells decoded", reads.windows, reads.cells as f64 / 1e6));
+    }
     if let Err(e) = crate::report_html::write_report(&plan.output, &crate::report_html::ReportOptions::default()) {
         report.failed.push(("report.html".into(), e.chain_text()));
     }

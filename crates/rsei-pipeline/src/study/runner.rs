@@ -42,6 +42,7 @@ use super::validate::{year_ranges, Plan, MARKER, STATE_DIR};
 use crate::compute::{YearJob, DEFAULT_STRIP_CELLS};
 use crate::drivers::{DriverInputs, RUN_FOLDER};
 use crate::mining::{AreaInput, MiningRequest};
+use crate::onepass::{run_groups, Group, GroupEvent, PassSettings};
 use crate::options::NdviSource;
 use crate::outputs::SOFTWARE;
 use crate::run::{RseiRequest, YearSummary};
@@ -51,7 +52,12 @@ use crate::run::{RseiRequest, YearSummary};
 pub struct RunSettings {
     /// Recompute every unit, whatever its manifest says.
     pub force: bool,
+    /// Memory budget instead of the study's `[study] memory`.
+    pub memory: Option<crate::budget::MemoryBudget>,
 }
+
+/// The plan file of the RSEI pass of a study, in the state folder.
+pub const PASS_FILE: &str = "pass.json";
 
 /// What a run did.
 #[derive(Clone, Debug, Default)]
@@ -423,11 +429,9 @@ fn table_rows(t: &Table) -> Vec<Vec<serde_json::Value>> {
     t.rows.iter().map(|r| r.iter().map(encode_cell).collect()).collect()
 }
 
-fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &dyn UnitObserver) -> Result<()> {
-    let pa = &plan.areas[area];
-    let req = RseiRequest { archive: &plan.archive, inputs: &plan.inputs, areas: std::slice::from_ref(&pa.area), years, options: &plan.rsei, out_dir: &plan.output };
-    let rows: Vec<YearSummary> = crate::run::run_area(&req, &pa.area, p)?;
-    for s in &rows {
+/// The table rows of a finished RSEI year, recorded in its manifest with the unit's key.
+fn record_rsei(plan: &Plan, u: &Unit, rows: &[YearSummary]) -> Result<()> {
+    for s in rows {
         let mut rec = u.record();
         rec.rows.insert(TABLES[0].into(), table_rows(&crate::outputs::pca_table(std::slice::from_ref(s))));
         rec.rows.insert(TABLES[1].into(), table_rows(&crate::outputs::summary_table(std::slice::from_ref(s))));
@@ -438,6 +442,49 @@ fn run_rsei(plan: &Plan, u: &Unit, area: usize, years: &[i32], p: &dyn UnitObser
         finish_manifest(&m, &plan.output, Some(&rec))?;
     }
     Ok(())
+}
+
+/// The RSEI units `ready` in one pass over the archive (`crate::onepass`): each granule decoded
+/// once for all of them; a unit is recorded as soon as its outputs are written.
+fn run_rsei_pass(plan: &Plan, units: &[Unit], ready: &[usize], settings: RunSettings, progress: &dyn StudyObserver) -> Vec<(usize, Result<()>)> {
+    let areas: Vec<crate::area::StudyArea> = Vec::new();
+    let req = RseiRequest { archive: &plan.archive, inputs: &plan.inputs, areas: &areas, years: &[], options: &plan.rsei, out_dir: &plan.output };
+    let groups: Vec<Group<'_>> = ready
+        .iter()
+        .filter_map(|&i| match &units[i].kind {
+            Kind::Rsei { area, years } => Some(Group { area: &plan.areas[*area].area, years: years.clone(), key: units[i].key.clone() }),
+            _ => None,
+        })
+        .collect();
+    let pass = PassSettings { memory: settings.memory.unwrap_or(plan.memory), plan_file: Some(plan.output.join(STATE_DIR).join(PASS_FILE)), carried: Vec::new() };
+    let bar = progress.unit(&format!("one pass over the archive for {} RSEI unit(s)", groups.len()));
+    let mut observers: BTreeMap<usize, Box<dyn UnitObserver + '_>> = BTreeMap::new();
+    let mut results: Vec<(usize, Result<()>)> = Vec::new();
+    let r = run_groups(&req, &groups, &pass, bar.as_ref(), &mut |k, ev| {
+        let u = &units[ready[k]];
+        match ev {
+            GroupEvent::Modelling => {
+                observers.insert(k, progress.unit(&u.label));
+            }
+            GroupEvent::Finished(r) => {
+                let r = r.and_then(|rows| record_rsei(plan, u, &rows));
+                let p = observers.remove(&k).unwrap_or_else(|| progress.unit(&u.label));
+                p.done(if r.is_ok() { "computed" } else { "FAILED  " });
+                results.push((ready[k], r));
+            }
+        }
+    });
+    bar.done(if r.is_ok() { "finished" } else { "FAILED  " });
+    if let Err(e) = r {
+        let text = chain(&e);
+        for &i in ready {
+            if !results.iter().any(|(x, _)| *x == i) {
+                results.push((i, Err(Error::msg(format!("the pass over the archive stopped: {text}")))));
+            }
+        }
+    }
+    results.sort_by_key(|(i, _)| *i);
+    results
 }
 
 fn run_mining(plan: &Plan, u: &Unit, area: usize, p: &dyn UnitObserver) -> Result<()> {
@@ -657,7 +704,9 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
     }
     let n = todo.iter().filter(|&&t| t).count();
     progress.log(&format!("{} unit(s): {} reused, {n} to compute", units.len(), units.len() - n));
-    progress.start(n);
+    // the pass over the archive shows as one more unit
+    let rsei_todo = units.iter().zip(&todo).any(|(u, &t)| t && matches!(u.kind, Kind::Rsei { .. }));
+    progress.start(n + usize::from(rsei_todo));
 
     // ---- stages
     let mut failed: BTreeMap<usize, String> = BTreeMap::new();
@@ -680,13 +729,26 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
             }
             ready.push(i);
         }
-        let results: Vec<(usize, Result<()>)> = ready
+        let rsei: Vec<usize> = ready.iter().copied().filter(|&i| matches!(units[i].kind, Kind::Rsei { .. })).collect();
+        let mut results: Vec<(usize, Result<()>)> = Vec::new();
+        if !rsei.is_empty() {
+            let mut cleared = Vec::new();
+            for &i in &rsei {
+                match clear(&units[i]) {
+                    Ok(()) => cleared.push(i),
+                    Err(e) => results.push((i, Err(e))),
+                }
+            }
+            results.extend(run_rsei_pass(plan, &units, &cleared, settings, progress));
+        }
+        let others: Vec<usize> = ready.iter().copied().filter(|i| !rsei.contains(i)).collect();
+        let results_others: Vec<(usize, Result<()>)> = others
             .par_iter()
             .map(|&i| {
                 let u = &units[i];
                 let p = progress.unit(&u.label);
                 let r = clear(u).and_then(|()| match &u.kind {
-                    Kind::Rsei { area, years } => run_rsei(plan, u, *area, years, p.as_ref()),
+                    Kind::Rsei { .. } => Err(Error::msg("internal: an RSEI unit outside the pass")),
                     Kind::Mining { area } => run_mining(plan, u, *area, p.as_ref()),
                     Kind::Drivers { area } => run_drivers(plan, u, *area, p.as_ref()),
                     Kind::DriverRanking => run_driver_ranking(plan, u),
@@ -697,6 +759,7 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
                 (i, r)
             })
             .collect();
+        results.extend(results_others);
         for (i, r) in results {
             match r {
                 Ok(()) => report.computed.push(units[i].label.clone()),

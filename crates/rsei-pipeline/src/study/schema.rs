@@ -113,6 +113,9 @@ pub struct StudySection {
     pub output: Option<PathBuf>,
     /// Target years of every area (required unless every `[[area]]` gives its own).
     pub years: Option<Years>,
+    /// What `rsei run` may hold in memory (`"2GiB"`, `"800MB"`; default 2 GiB; `--memory`
+    /// overrides it). Changes how the work is cut, never a result.
+    pub memory: Option<crate::budget::MemoryBudget>,
 }
 
 /// `[data]`: where the MODIS granules and the land cover are.
@@ -368,7 +371,7 @@ mod tests {
     #[test]
     fn section_defaults_list_every_key() {
         let keys = |v: serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-        assert_eq!(keys(serde_json::to_value(StudySection::default()).unwrap()), ["name", "output", "years"]);
+        assert_eq!(keys(serde_json::to_value(StudySection::default()).unwrap()), ["memory", "name", "output", "years"]);
         assert_eq!(keys(serde_json::to_value(AreaEntry::default()).unwrap()).len(), 7);
         assert!(keys(serde_json::to_value(AreaEntry::default()).unwrap()).contains(&"where".to_string()));
         assert!(keys(serde_json::to_value(DriverKeys::default()).unwrap()).contains(&"rasters".to_string()));

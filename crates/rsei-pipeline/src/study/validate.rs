@@ -111,6 +111,8 @@ pub struct Plan {
     pub archive: Archive,
     /// How the archive was obtained (scan or cache).
     pub scan: ArchiveScan,
+    /// The memory budget of the run (`[study] memory`).
+    pub memory: crate::budget::MemoryBudget,
     /// The STAC catalogue of `[data.stac]`, when the study reads one (its granules join the
     /// archive when `rsei run` fetches them).
     pub stac: Option<StacPlan>,
@@ -658,6 +660,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         analyses: analyses_plan,
         archive,
         scan,
+        memory: st.memory.unwrap_or_default(),
         stac: stac_plan,
     })
 }
