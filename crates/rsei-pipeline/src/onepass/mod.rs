@@ -305,13 +305,11 @@ pub fn run_groups(
     };
     save_plan(&plan)?;
 
-    let mut state = PassState { req, groups, areas: &areas, gstate: &mut gstate, plan: &mut plan, report: &mut report, progress, save_plan: &save_plan };
-    // years whose strips were all written by an interrupted pass
-    for t in 0..targets.len() {
-        if targets[t].bands_left.is_empty() {
-            state.year_complete(&mut targets, t, done)?;
-        }
-    }
+    // Pass 2 of a complete group runs as a task of the thread pool while the sweep goes on (at
+    // most `MAX_PASS2_IN_FLIGHT` groups at once, so memory stays bounded); its result comes back
+    // here and is recorded on this thread. Groups are independent, so the bytes do not depend on
+    // when their pass 2 runs.
+    let (tx, rx) = std::sync::mpsc::channel::<Pass2Done>();
     let sweep = Sweep {
         opts,
         areas: areas.iter().map(|a| &a.study).collect(),
@@ -322,9 +320,38 @@ pub fn run_groups(
         band_rows,
         read_ahead,
     };
-    progress.add_total(sweep.work_units());
-    sweep.run(progress, &mut |t, band, strip| state.strip(&mut targets, t, band, strip, done))?;
-    drop(state);
+    let areas_ref: &[AreaState<'_>] = &areas;
+    rayon::in_place_scope(|s| -> Result<()> {
+        let spawn = |job: Pass2Job| {
+            let tx = tx.clone();
+            s.spawn(move |_| {
+                let r = pass2(req, &groups[job.gi], &areas_ref[job.ai], job.years, progress);
+                let _ = tx.send((job.gi, r));
+            });
+        };
+        let mut state = PassState {
+            req,
+            groups,
+            areas: areas_ref,
+            gstate: &mut gstate,
+            plan: &mut plan,
+            report: &mut report,
+            progress,
+            save_plan: &save_plan,
+            spawn: &spawn,
+            results: &rx,
+            in_flight: 0,
+        };
+        // years whose strips were all written by an interrupted pass
+        for t in 0..targets.len() {
+            if targets[t].bands_left.is_empty() {
+                state.year_complete(&mut targets, t, done)?;
+            }
+        }
+        progress.add_total(sweep.work_units());
+        sweep.run(progress, &mut |t, band, strip| state.strip(&mut targets, t, band, strip, done))?;
+        state.drain(&mut targets, done, 0)
+    })?;
     // every group has finished or failed: the plan is spent
     if let Some(p) = &settings.plan_file {
         let _ = std::fs::remove_file(p);
@@ -337,6 +364,38 @@ pub fn run_groups(
     Ok(report)
 }
 
+/// Groups whose pass 2 may run at once beside the sweep.
+const MAX_PASS2_IN_FLIGHT: usize = 2;
+
+/// A complete group handed to pass 2.
+struct Pass2Job {
+    gi: usize,
+    ai: usize,
+    years: BTreeMap<i32, YearData>,
+}
+
+/// The outcome of a group's pass 2.
+type Pass2Done = (usize, Result<Vec<YearSummary>>);
+
+/// Pass 2 of a complete group: model, RSEI and outputs of its years, in memory or in strips.
+fn pass2(req: &RseiRequest<'_>, g: &Group<'_>, a: &AreaState<'_>, years: BTreeMap<i32, YearData>, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
+    if a.tiled {
+        return tiled::finish_years(req, a, years.into_values().collect(), progress);
+    }
+    let inds = years
+        .into_values()
+        .map(|d| match d {
+            YearData::Memory(ind) => Ok(ind),
+            YearData::Disk(files, rec) => files.load(&a.study, rec.year).map(|mut ind| {
+                ind.qa = rec.qa;
+                ind.files = rec.files;
+                ind
+            }),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    finish_years(req, g.area, a.out_grid.as_ref(), inds, progress)
+}
+
 /// The state a pass updates as strips arrive.
 struct PassState<'s, 'a> {
     req: &'s RseiRequest<'a>,
@@ -347,6 +406,12 @@ struct PassState<'s, 'a> {
     report: &'s mut PassReport,
     progress: &'s dyn Progress,
     save_plan: &'s dyn Fn(&PassPlan) -> Result<()>,
+    /// Starts pass 2 of a group on the thread pool.
+    spawn: &'s dyn Fn(Pass2Job),
+    /// Where pass 2 results arrive.
+    results: &'s std::sync::mpsc::Receiver<Pass2Done>,
+    /// Groups in pass 2.
+    in_flight: usize,
 }
 
 impl PassState<'_, '_> {
@@ -457,32 +522,44 @@ impl PassState<'_, '_> {
         }
     }
 
-    /// Pass 2 of a complete group, then its record in the plan.
+    /// A complete group: its pass 2 starts beside the sweep (once fewer than
+    /// [`MAX_PASS2_IN_FLIGHT`] groups are in pass 2); results that arrived are recorded.
     fn group_complete(&mut self, targets: &mut [TargetState<'_>], gi: usize, done: &mut dyn FnMut(usize, GroupEvent)) -> Result<()> {
         let years = std::mem::take(&mut self.gstate[gi].years);
         let g = &self.groups[gi];
         let Some(ai) = targets.iter().find(|t| t.group == gi).map(|t| t.area) else { return Ok(()) };
-        let a = &self.areas[ai];
+        self.drain(targets, done, MAX_PASS2_IN_FLIGHT - 1)?;
         done(gi, GroupEvent::Modelling);
         let label = g.years.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
         self.progress.message(&format!("{} {label}: RSEI and outputs", g.area.name));
-        let res = if a.tiled {
+        if self.areas[ai].tiled {
             self.report.years_tiled += years.len();
-            tiled::finish_years(self.req, a, years.into_values().collect(), self.progress)
-        } else {
-            let inds = years
-                .into_values()
-                .map(|d| match d {
-                    YearData::Memory(ind) => Ok(ind),
-                    YearData::Disk(files, rec) => files.load(&a.study, rec.year).map(|mut ind| {
-                        ind.qa = rec.qa;
-                        ind.files = rec.files;
-                        ind
-                    }),
-                })
-                .collect::<Result<Vec<_>>>();
-            inds.and_then(|inds| finish_years(self.req, g.area, a.out_grid.as_ref(), inds, self.progress))
-        };
+        }
+        (self.spawn)(Pass2Job { gi, ai, years });
+        self.in_flight += 1;
+        self.drain(targets, done, usize::MAX)
+    }
+
+    /// Records the pass 2 results that arrived, waiting until at most `max` groups are in pass 2
+    /// (`usize::MAX`: no wait). While it waits, this thread runs tasks of the pool (pass 2 needs
+    /// them; with one thread, this thread is the pool).
+    fn drain(&mut self, targets: &mut [TargetState<'_>], done: &mut dyn FnMut(usize, GroupEvent), max: usize) -> Result<()> {
+        loop {
+            while let Ok((gi, res)) = self.results.try_recv() {
+                self.in_flight -= 1;
+                self.finish(targets, gi, res, done)?;
+            }
+            if self.in_flight <= max {
+                return Ok(());
+            }
+            if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+
+    /// The end of a group's pass 2: its temporary files removed, its record in the plan.
+    fn finish(&mut self, targets: &mut [TargetState<'_>], gi: usize, res: Result<Vec<YearSummary>>, done: &mut dyn FnMut(usize, GroupEvent)) -> Result<()> {
         for t in targets.iter().filter(|t| t.group == gi) {
             if let Sink::Disk(f) = &t.sink {
                 f.remove();
