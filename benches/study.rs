@@ -15,15 +15,18 @@
 //! a DEM for the drivers. Each run is the release binary `rsei`, timed, with its peak memory
 //! (`VmHWM` of the child, polled every 20 ms).
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use rsei_core::grid::modis::{self, Resolution};
 use rsei_core::{GeoTransform, Grid, Raster, Window};
 use rsei_io::{write_raster, Compression, Overviews, RasterFormat, WriteOptions};
+use support::{field, hash, timed, walk};
 
 /// Areas (km²) of the paper's cities (Tangshan, Handan, Anshan, Ma'anshan, Huangshi, Panzhihua,
 /// Changjiang), as in the shared data's SOURCES.md.
@@ -34,24 +37,7 @@ const CITIES: [(&str, f64); 7] =
 const X_MID: f64 = modis::X_MIN + 28.0 * modis::TILE_SIZE_M;
 const Y_MID: f64 = 4_150_000.0;
 
-fn hash(a: u64, b: u64) -> f32 {
-    let mut z = a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_add(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-}
 
-/// Smooth value noise in 0..1 with a lattice of `scale` cells.
-fn field(seed: u64, r: usize, c: usize, scale: f32) -> f32 {
-    let (y, x) = (r as f32 / scale, c as f32 / scale);
-    let (yi, xi) = (y.floor(), x.floor());
-    let (fy, fx) = (y - yi, x - xi);
-    let (fy, fx) = (fy * fy * (3.0 - 2.0 * fy), fx * fx * (3.0 - 2.0 * fx));
-    let h = |dy: f32, dx: f32| hash(seed, ((yi + dy) as u64) << 20 | (xi + dx) as u64);
-    let a = h(0.0, 0.0) + (h(0.0, 1.0) - h(0.0, 0.0)) * fx;
-    let b = h(1.0, 0.0) + (h(1.0, 1.0) - h(1.0, 0.0)) * fx;
-    a + (b - a) * fy
-}
 
 /// An irregular city outline (48 vertices) of `area_km2` around (cx, cy), sinusoidal metres.
 fn city_ring(k: usize, cx: f64, cy: f64, area_km2: f64) -> Vec<(f64, f64)> {
@@ -322,36 +308,6 @@ fn generate(dir: &Path, seasons: std::ops::RangeInclusive<i32>, k8: usize, k16: 
     Ok(l)
 }
 
-/// Runs `rsei` with `args`; returns (seconds, peak memory MiB, stderr).
-fn timed(args: &[&str]) -> Result<(f64, f64, String)> {
-    let exe = env!("CARGO_BIN_EXE_rsei");
-    let t = Instant::now();
-    let mut child = Command::new(exe).args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn()?;
-    let pid = child.id();
-    let mut peak_kb = 0.0f64;
-    let stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(mut e) = stderr {
-            let _ = std::io::Read::read_to_string(&mut e, &mut s);
-        }
-        s
-    });
-    loop {
-        if let Ok(st) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-            if let Some(kb) = st.lines().find(|l| l.starts_with("VmHWM")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()) {
-                peak_kb = peak_kb.max(kb);
-            }
-        }
-        if let Some(status) = child.try_wait()? {
-            let secs = t.elapsed().as_secs_f64();
-            let err = reader.join().unwrap_or_default();
-            anyhow::ensure!(status.success(), "rsei {args:?} failed:\n{err}");
-            return Ok((secs, peak_kb / 1024.0, err));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
@@ -413,20 +369,3 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if let Ok(rd) = std::fs::read_dir(&d) {
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    out
-}
