@@ -325,7 +325,12 @@ pub fn run_groups(
         let spawn = |job: Pass2Job| {
             let tx = tx.clone();
             s.spawn(move |_| {
-                let r = pass2(req, &groups[job.gi], &areas_ref[job.ai], job.years, progress);
+                // a panic must come back as the group's failure: the sweep waits for every result
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pass2(req, &groups[job.gi], &areas_ref[job.ai], job.years, progress)))
+                    .unwrap_or_else(|p| {
+                        let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+                        Err(Error::msg(format!("internal error in the model and outputs of {}: {what}", groups[job.gi].area.name)))
+                    });
                 let _ = tx.send((job.gi, r));
             });
         };
