@@ -114,6 +114,7 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
             options: &options,
             scene_options: &scene_options,
             out_dir: &args.out,
+            memory,
         };
         rsei_pipeline::scenes::run(&req, &progress)
     } else {

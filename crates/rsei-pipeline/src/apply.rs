@@ -86,6 +86,7 @@ pub(crate) fn warp_year(ind: YearIndicators, target: &Grid, poly: &geo_types::Mu
         qa: ind.qa,
         files: ind.files,
         notes: ind.notes,
+        sensor: ind.sensor,
     })
 }
 
@@ -226,7 +227,7 @@ pub(crate) fn finish_year(
         composite: opts.composite.describe(ind.year),
         warnings,
         folder: PathBuf::from(area.slug()).join(ind.year.to_string()),
-        sensor: None,
+        sensor: ind.sensor.clone(),
     };
     let prov = Provenance::new(req, area, ind)?;
     progress.message(&format!("{} {}: writing outputs", area.name, ind.year));

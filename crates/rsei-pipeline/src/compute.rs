@@ -236,6 +236,8 @@ pub struct YearIndicators {
     pub files: Vec<PathBuf>,
     /// Remarks of the computation (e.g. a product without any valid observation).
     pub notes: Vec<String>,
+    /// The sensors behind a year of Landsat / Sentinel-2 scenes (`None` for MODIS).
+    pub sensor: Option<SensorRecord>,
 }
 
 impl YearIndicators {
@@ -686,15 +688,21 @@ impl YearIndicators {
             qa: Vec::new(),
             files: Vec::new(),
             notes: Vec::new(),
+            sensor: None,
         }
     }
 
     /// The record of a year whose layers stay on disk (no layer in memory): year, grid, QA,
     /// files and notes only.
     pub(crate) fn record_only(study: &StudyGrid, year: i32) -> YearIndicators {
+        YearIndicators::record_on(&study.grid, year)
+    }
+
+    /// [`YearIndicators::record_only`] on any grid.
+    pub(crate) fn record_on(grid: &rsei_core::Grid, year: i32) -> YearIndicators {
         YearIndicators {
             year,
-            grid: study.grid.clone(),
+            grid: grid.clone(),
             ndvi: Vec::new(),
             wet: Vec::new(),
             ndbsi: Vec::new(),
@@ -708,6 +716,7 @@ impl YearIndicators {
             qa: Vec::new(),
             files: Vec::new(),
             notes: Vec::new(),
+            sensor: None,
         }
     }
 

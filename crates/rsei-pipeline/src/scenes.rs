@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use rsei_core::composite::CompositeAccumulator;
 use rsei_core::indicators::{self, IndicatorsOut};
-use rsei_core::model::{self, GradeTable};
 use rsei_core::sensor::{landsat_rejection, scl_rejection, QaScheme, Role, SensorProfile, SensorQaReport, SensorQaRules};
+use rsei_core::zonal::{PreparedPolygon, RowWeights};
 use rsei_core::{Crs, GeoTransform, Grid, Window};
 use rsei_io::products::{Layer, ProductKind};
 use rsei_io::scenes::{QaLayer, Scene, SceneBand, SceneInventory};
@@ -35,10 +35,13 @@ use serde::{Deserialize, Serialize};
 use crate::archive::Archive;
 use crate::area::StudyArea;
 pub use crate::compute::SensorRecord;
-use crate::compute::{landcover_on_grid, YearIndicators, YearSummary};
+use crate::budget::MemoryBudget;
+use crate::compute::{landcover_on_grid, RseiRequest, StudyGrid, YearIndicators, YearSummary};
 use crate::error::{Context, Error, Result};
+use crate::onepass::disk::YearFiles;
+use crate::onepass::{tiled, AreaState, YearData, YEAR_BYTES_PER_CELL};
 use crate::options::{RseiRunOptions, RunInputs};
-use crate::outputs::{self, Provenance};
+use crate::outputs;
 use crate::progress::Progress;
 
 /// Where the heat indicator of Sentinel-2 (which has no thermal band) comes from: the user's
@@ -101,6 +104,7 @@ pub struct SceneOptions {
 ///     options: &RseiRunOptions::default(),
 ///     scene_options: &SceneOptions::default(),
 ///     out_dir: "results".as_ref(),
+///     memory: Default::default(),
 /// };
 /// let years = scenes::run(&req, &Silent)?;
 /// # Ok::<(), rsei_pipeline::Error>(())
@@ -122,21 +126,54 @@ pub struct SceneRequest<'a> {
     pub scene_options: &'a SceneOptions,
     /// The output folder.
     pub out_dir: &'a std::path::Path,
+    /// What the run may hold in memory: an area whose year does not fit half of it is modelled
+    /// and written in strips through temporary files.
+    pub memory: MemoryBudget,
 }
 
-/// The study grid of an area in `crs` at `res` m and the inside mask.
-fn study_grid(area: &StudyArea, crs: &Crs, res: f64, opts: &RseiRunOptions) -> Result<(Grid, Vec<bool>)> {
+/// An area on its scene grid: the grid in `crs` at `res` m, with its years held in memory, or,
+/// when one year (every year, for a pooled PCA) does not fit half the memory budget, in
+/// temporary files modelled and written in strips (`onepass::tiled`, the out-of-core pass 2 of
+/// MODIS runs). The scene grid takes the place of the 500 m grid of [`AreaState::study`].
+fn scene_area<'a>(req: &SceneRequest<'_>, area: &'a StudyArea, crs: &Crs, res: f64) -> Result<AreaState<'a>> {
+    let opts = req.options;
     let crs = rsei_io::crs::normalize_crs(crs)?;
     let poly = rsei_io::vector::reproject(&area.polygon, &Crs::modis_sinusoidal(), &crs)?;
-    let b = rsei_core::zonal::PreparedPolygon::new(&poly)?.bounds();
+    let prep = PreparedPolygon::new(&poly)?;
+    let b = prep.bounds();
     let x0 = (b.xmin / res).floor() * res;
     let y1 = (b.ymax / res).ceil() * res;
     let cols = ((b.xmax - x0) / res).ceil().max(1.0) as usize;
     let rows = ((y1 - b.ymin) / res).ceil().max(1.0) as usize;
     let grid = Grid::new(rows, cols, GeoTransform::new(x0, res, y1, -res), crs);
-    let inside = crate::run::inside_mask(&grid, &poly, opts.clip_rule)?;
-    crate::ensure!(inside.iter().any(|&b| b), "study area {:?} has no {res} m cell with its centre inside", area.name);
-    Ok((grid, inside))
+    let at_once = if opts.rsei.pooled { req.years.len().max(1) } else { 1 };
+    let tiled = grid.len().saturating_mul(YEAR_BYTES_PER_CELL).saturating_mul(at_once) > req.memory.share(1, 2);
+    let strip_cells = tiled::strip_cells(req.memory);
+    let (inside, row_weights) = if tiled { (Vec::new(), Some(RowWeights::new(&grid, &prep, opts.clip_rule))) } else { (crate::run::inside_mask(&grid, &poly, opts.clip_rule)?, None) };
+    let landcover = match &req.inputs.landcover {
+        // one byte per cell, also for an area modelled in strips
+        Some(p) => Some(landcover_on_grid(p, &grid)?),
+        None => None,
+    };
+    let a = AreaState {
+        area,
+        study: StudyGrid { grid: grid.clone(), grid_1km: grid, inside },
+        landcover,
+        out_grid: None,
+        dir: req.out_dir.join(area.slug()),
+        tiled,
+        rows: row_weights,
+        strip_cells,
+    };
+    let step = scene_strip_rows(&a.study.grid);
+    let any = a.study.grid.row_strips(step).map(|w| tiled::inside_rows(&a, w.row..w.row_end()).map(|i| i.iter().any(|&b| b))).find(|r| !matches!(r, Ok(false)));
+    crate::ensure!(matches!(any, Some(Ok(true))), "study area {:?} has no {res} m cell with its centre inside", area.name);
+    Ok(a)
+}
+
+/// Full-width rows of the scene grid composited at once.
+fn scene_strip_rows(grid: &Grid) -> usize {
+    (crate::compute::DEFAULT_STRIP_CELLS / (8 * grid.cols().max(1))).max(1)
 }
 
 /// Scenes whose date lies in the composite window of `year`.
@@ -173,6 +210,7 @@ struct SceneObs {
     report: SensorQaReport,
 }
 
+/// `inside`: the inside cells of the strip `w`.
 fn read_scene(s: &Scene, grid: &Grid, w: Window, inside: &[bool], rules: &SensorQaRules) -> Result<SceneObs> {
     let n = w.len();
     let p = &s.profile;
@@ -205,7 +243,6 @@ fn read_scene(s: &Scene, grid: &Grid, w: Window, inside: &[bool], rules: &Sensor
     let mut valid = vec![false; n];
     let mut valid_lst = vec![false; n];
     let mut report = SensorQaReport::default();
-    let base = w.row * grid.cols();
     for i in 0..n {
         let rej = match p.qa {
             QaScheme::LandsatC2 { .. } => landsat_rejection(qa1[i].min(65535) as u16, qa2[i].min(65535) as u16, &p.qa, rules),
@@ -217,7 +254,7 @@ fn read_scene(s: &Scene, grid: &Grid, w: Window, inside: &[bool], rules: &Sensor
             in_range &= v.is_finite();
             refl[k][i] = v;
         }
-        if inside[base + i] {
+        if inside[i] {
             report.record(rej, !in_range);
         }
         valid[i] = rej.is_none() && in_range;
@@ -258,18 +295,89 @@ fn mod11_strip(archive: &Archive, grid: &Grid, w: Window, year: i32, opts: &Rsei
     Ok((c.layers.into_iter().next().unwrap_or_default(), c.count, sel.files()))
 }
 
-/// The indicators of one area and year from scenes.
-#[allow(clippy::too_many_arguments)]
-fn year_indicators(
-    req: &SceneRequest<'_>,
-    grid: &Grid,
-    inside: &[bool],
-    landcover: Option<&Vec<u8>>,
-    year: i32,
-    sel: &[&Scene],
-    progress: &dyn Progress,
-) -> Result<(YearIndicators, SensorRecord)> {
+/// Where the strips of a year go: the year's layers in memory, or its temporary files.
+enum YearSink {
+    Memory(YearIndicators),
+    Disk(YearFiles, YearIndicators),
+}
+
+impl YearSink {
+    fn new(a: &AreaState<'_>, year: i32) -> Result<YearSink> {
+        let grid = &a.study.grid;
+        if a.tiled {
+            let dir = YearFiles::dir_of(&a.dir, year);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).with_context(|| format!("removing the stale temporary folder {}", dir.display()))?;
+            }
+            return Ok(YearSink::Disk(YearFiles::open(&dir, grid)?, YearIndicators::record_on(grid, year)));
+        }
+        let n = grid.len();
+        let mut ind = YearIndicators::record_on(grid, year);
+        (ind.ndvi, ind.wet, ind.ndbsi, ind.lst_celsius, ind.mndwi) = (vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n], vec![f32::NAN; n]);
+        (ind.water, ind.count_mod09, ind.count_mod13, ind.count_mod11) = (vec![false; n], vec![0; n], vec![0; n], vec![0; n]);
+        ind.inside = a.study.inside.clone();
+        Ok(YearSink::Memory(ind))
+    }
+
+    fn put(&mut self, first_row: usize, s: &SceneStrip) -> Result<()> {
+        match self {
+            YearSink::Memory(ind) => {
+                let start = first_row * ind.grid.cols();
+                let r = start..start + s.ndvi.len();
+                ind.ndvi[r.clone()].copy_from_slice(&s.ndvi);
+                ind.wet[r.clone()].copy_from_slice(&s.wet);
+                ind.ndbsi[r.clone()].copy_from_slice(&s.ndbsi);
+                ind.lst_celsius[r.clone()].copy_from_slice(&s.lst);
+                ind.mndwi[r.clone()].copy_from_slice(&s.mndwi);
+                ind.water[r.clone()].copy_from_slice(&s.water);
+                ind.count_mod09[r.clone()].copy_from_slice(&s.count_refl);
+                ind.count_mod11[r].copy_from_slice(&s.count_lst);
+                Ok(())
+            }
+            YearSink::Disk(files, _) => {
+                let zeros = vec![0u16; s.ndvi.len()];
+                files.write_rows(first_row, [&s.ndvi, &s.wet, &s.ndbsi, &s.lst, &s.mndwi], &s.water, [&s.count_refl, &zeros, &s.count_lst])
+            }
+        }
+    }
+
+    fn record(&mut self) -> &mut YearIndicators {
+        match self {
+            YearSink::Memory(ind) | YearSink::Disk(_, ind) => ind,
+        }
+    }
+
+    fn into_data(self) -> YearData {
+        match self {
+            YearSink::Memory(ind) => YearData::Memory(ind),
+            YearSink::Disk(f, rec) => YearData::Disk(f, rec),
+        }
+    }
+
+    fn remove(&self) {
+        if let YearSink::Disk(f, _) = self {
+            f.remove();
+        }
+    }
+}
+
+/// The indicators of one strip of a year.
+struct SceneStrip {
+    ndvi: Vec<f32>,
+    wet: Vec<f32>,
+    ndbsi: Vec<f32>,
+    lst: Vec<f32>,
+    mndwi: Vec<f32>,
+    water: Vec<bool>,
+    count_refl: Vec<u16>,
+    count_lst: Vec<u16>,
+}
+
+/// The indicators of one area and year from scenes, strip by strip into `sink`; the year's
+/// record (files, notes, sensors) goes with them.
+fn year_indicators(req: &SceneRequest<'_>, a: &AreaState<'_>, year: i32, sel: &[&Scene], sink: &mut YearSink, progress: &dyn Progress) -> Result<()> {
     let opts = req.options;
+    let grid = &a.study.grid;
     // Sentinel-2 with Landsat heat: the Landsat scenes of the window give LST only
     let s2_with_landsat_heat = req.scene_options.s2_heat == S2Heat::Landsat && sel.iter().any(|s| s.profile.thermal_kelvin.is_none() && s.profile.id.starts_with("sentinel2"));
     let (sel, heat_sel): (Vec<&Scene>, Vec<&Scene>) = if s2_with_landsat_heat {
@@ -287,23 +395,18 @@ fn year_indicators(
         )));
     }
     let has_thermal = sel.iter().any(|s| s.profile.thermal_kelvin.is_some() && s.bands.contains_key(&Role::Thermal));
-    let n = grid.len();
-    let nan = || vec![f32::NAN; n];
-    let (mut ndvi, mut wet, mut ndbsi, mut mndwi, mut lst) = (nan(), nan(), nan(), nan(), nan());
-    let mut water = vec![false; n];
-    let mut count_refl = vec![0u16; n];
-    let mut count_lst = vec![0u16; n];
     let mut qa = SensorQaReport::default();
+    let mut any_valid_inside = false;
     let mut files: Vec<PathBuf> = sel.iter().chain(&heat_sel).flat_map(|s| s.files.iter().cloned()).collect();
-    let rows = (crate::compute::DEFAULT_STRIP_CELLS / (8 * grid.cols().max(1))).max(1);
-    let zeros_len = rows * grid.cols();
-    let zeros = vec![0f32; zeros_len];
+    let rows = scene_strip_rows(grid);
+    let zeros = vec![0f32; rows * grid.cols()];
     for w in grid.row_strips(rows).collect::<Vec<_>>() {
         let m = w.len();
+        let inside = tiled::inside_rows(a, w.row..w.row_end())?;
         let mut acc = CompositeAccumulator::new(6, m, opts.composite.reducer);
         let mut acc_t = CompositeAccumulator::new(1, m, opts.composite.reducer);
         for chunk in sel.chunks(4) {
-            let obs: Vec<Result<SceneObs>> = chunk.par_iter().map(|s| read_scene(s, grid, w, inside, &req.scene_options.qa)).collect();
+            let obs: Vec<Result<SceneObs>> = chunk.par_iter().map(|s| read_scene(s, grid, w, &inside, &req.scene_options.qa)).collect();
             for o in obs {
                 let o = o?;
                 qa.merge(&o.report);
@@ -316,35 +419,30 @@ fn year_indicators(
             }
         }
         let c = acc.finish(opts.composite.min_obs);
-        let start = w.row * grid.cols();
+        let nan = || vec![f32::NAN; m];
+        let (mut ndvi, mut wet, mut ndbsi, mut mndwi) = (nan(), nan(), nan(), nan());
         // slots: red, NIR, blue, green, NIR2 (unused: zero), SWIR1, SWIR2
         let [blue, green, red, nir, sw1, sw2] = [0, 1, 2, 3, 4, 5].map(|k| c.layers[k].as_slice());
         indicators::compute_indicators(
             [red, nir, blue, green, &zeros[..m], sw1, sw2],
             &profile.wetness,
-            IndicatorsOut {
-                wet: &mut wet[start..start + m],
-                ndbsi: &mut ndbsi[start..start + m],
-                mndwi: &mut mndwi[start..start + m],
-                ndvi: Some(&mut ndvi[start..start + m]),
-            },
+            IndicatorsOut { wet: &mut wet, ndbsi: &mut ndbsi, mndwi: &mut mndwi, ndvi: Some(&mut ndvi) },
         )?;
-        count_refl[start..start + m].copy_from_slice(&c.count);
-        if !heat_sel.is_empty() {
+        let count_refl = c.count;
+        any_valid_inside |= inside.iter().zip(&count_refl).any(|(&i, &c)| i && c > 0);
+        let (lst, count_lst) = if !heat_sel.is_empty() {
             for chunk in heat_sel.chunks(4) {
-                let obs: Vec<Result<SceneObs>> = chunk.par_iter().map(|s| read_scene(s, grid, w, inside, &req.scene_options.qa)).collect();
+                let obs: Vec<Result<SceneObs>> = chunk.par_iter().map(|s| read_scene(s, grid, w, &inside, &req.scene_options.qa)).collect();
                 for o in obs {
                     let o = o?;
                     acc_t.add(&[&o.lst], &o.valid_lst)?;
                 }
             }
             let t = acc_t.finish(opts.composite.min_obs);
-            lst[start..start + m].copy_from_slice(&t.layers[0]);
-            count_lst[start..start + m].copy_from_slice(&t.count);
+            (t.layers.into_iter().next().unwrap_or_default(), t.count)
         } else if has_thermal {
             let t = acc_t.finish(opts.composite.min_obs);
-            lst[start..start + m].copy_from_slice(&t.layers[0]);
-            count_lst[start..start + m].copy_from_slice(&t.count);
+            (t.layers.into_iter().next().unwrap_or_default(), t.count)
         } else {
             let archive = req.modis.filter(|a| !a.inventory.granules.is_empty()).ok_or_else(|| {
                 Error::msg(format!(
@@ -353,12 +451,13 @@ fn year_indicators(
                 ))
             })?;
             let (t, cnt, f) = mod11_strip(archive, grid, w, year, opts)?;
-            lst[start..start + m].copy_from_slice(&t);
-            count_lst[start..start + m].copy_from_slice(&cnt);
             files.extend(f);
-        }
-        let lc = landcover.map(|lc| &lc[start..start + m]);
-        water[start..start + m].copy_from_slice(&indicators::water_mask(&mndwi[start..start + m], lc, &opts.water)?);
+            (t, cnt)
+        };
+        let start = w.row * grid.cols();
+        let lc = a.landcover.as_ref().map(|lc| &lc[start..start + m]);
+        let water = indicators::water_mask(&mndwi, lc, &opts.water)?;
+        sink.put(w.row, &SceneStrip { ndvi, wet, ndbsi, lst, mndwi, water, count_refl, count_lst })?;
     }
     files.sort();
     files.dedup();
@@ -388,7 +487,7 @@ fn year_indicators(
         qa,
         cell_size_m: grid.cell_size().0,
     };
-    if inside.iter().zip(&count_refl).all(|(&i, &c)| !i || c == 0) {
+    if !any_valid_inside {
         return Err(Error::msg(format!(
             "no valid observation inside the study area for {year} ({}): {} scene(s) read, every cell was cloudy, flagged or fill (QA: {:?})",
             opts.composite.describe(year),
@@ -396,24 +495,11 @@ fn year_indicators(
             record.qa
         )));
     }
-    let ind = YearIndicators {
-        year,
-        grid: grid.clone(),
-        ndvi,
-        wet,
-        ndbsi,
-        lst_celsius: lst,
-        mndwi,
-        water,
-        inside: inside.to_vec(),
-        count_mod09: count_refl,
-        count_mod13: vec![0; n],
-        count_mod11: count_lst,
-        qa: Vec::new(),
-        files,
-        notes,
-    };
-    Ok((ind, record))
+    let rec = sink.record();
+    rec.files = files;
+    rec.notes = notes;
+    rec.sensor = Some(record);
+    Ok(())
 }
 
 /// Computes and writes RSEI for every area and year of the request from scenes.
@@ -440,7 +526,9 @@ fn rejected_list(inv: &SceneInventory) -> String {
     format!("; rejected:{}", l.concat())
 }
 
-/// One area, every year.
+/// One area, every year: the indicators of each year from its scenes, then its model and outputs
+/// (as soon as the year is computed; after the last year for a pooled PCA), in memory or in
+/// strips as [`scene_area`] decides.
 pub fn run_area(req: &SceneRequest<'_>, area: &StudyArea, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
     let opts = req.options;
     // the grid follows the scenes that give reflectance (not Landsat scenes used for S2 heat only)
@@ -459,98 +547,73 @@ pub fn run_area(req: &SceneRequest<'_>, area: &StudyArea, progress: &dyn Progres
         }
     };
     let res = opts.output.resolution.unwrap_or(if first.profile.id.starts_with("sentinel2") { 20.0 } else { 30.0 });
-    let (grid, inside) = study_grid(area, &crs, res, opts)?;
-    let landcover = match &req.inputs.landcover {
-        Some(p) => Some(landcover_on_grid(p, &grid)?),
-        None => None,
-    };
+    let a = scene_area(req, area, &crs, res)?;
+    let no_archive = Archive::default();
+    let rreq = RseiRequest { archive: req.modis.unwrap_or(&no_archive), inputs: req.inputs, areas: req.areas, years: req.years, options: opts, out_dir: req.out_dir };
     let mut out = Vec::new();
-    let mut series: Vec<(i32, Vec<&'static str>)> = Vec::new();
-    for &year in req.years {
-        let sel = select(req.scenes, opts, year);
-        crate::ensure!(!sel.is_empty(), "no scene for {year} ({}) in the data folders{}", opts.composite.describe(year), rejected_list(req.scenes));
-        progress.add_total(sel.len() as u64 * grid.row_strips((crate::compute::DEFAULT_STRIP_CELLS / (8 * grid.cols().max(1))).max(1)).count() as u64);
-        progress.message(&format!("{} {year}: composites of {} scene(s)", area.name, sel.len()));
-        let (ind, record) = year_indicators(req, &grid, &inside, landcover.as_ref(), year, &sel, progress).with_context(|| format!("year {year}"))?;
-        let mut ids: Vec<&'static str> = sel.iter().map(|s| s.profile.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let change = series.last().and_then(|prev| rsei_core::sensor::series_changes(&[prev.clone(), (year, ids.clone())]).pop());
-        series.push((year, ids));
-        let usable = ind.usable();
-        let fitted = model::compute_rsei(ind.four(), Some(&usable), grid.rows(), grid.cols(), &opts.rsei).with_context(|| format!("RSEI model of {} {year}", area.name))?;
-        let mut extra = ind.notes.clone();
-        if let Some(c) = change {
-            progress.println(&format!("warning: {}: {c}", area.name));
-            extra.push(c);
+    let mut pending: Vec<YearSink> = Vec::new();
+    let result = (|| -> Result<()> {
+        for &year in req.years {
+            let sel = select(req.scenes, opts, year);
+            crate::ensure!(!sel.is_empty(), "no scene for {year} ({}) in the data folders{}", opts.composite.describe(year), rejected_list(req.scenes));
+            progress.add_total(sel.len() as u64 * a.study.grid.row_strips(scene_strip_rows(&a.study.grid)).count() as u64);
+            progress.message(&format!("{} {year}: composites of {} scene(s){}", area.name, sel.len(), if a.tiled { ", in strips" } else { "" }));
+            pending.push(YearSink::new(&a, year)?);
+            let sink = pending.last_mut().ok_or_else(|| Error::msg("internal: no year"))?;
+            year_indicators(req, &a, year, &sel, sink, progress).with_context(|| format!("year {year}"))?;
+            if let Some(c) = series_change(req, year) {
+                progress.println(&format!("warning: {}: {c}", area.name));
+                sink.record().notes.push(c);
+            }
+            if !opts.rsei.pooled {
+                out.extend(finish(&rreq, &a, std::mem::take(&mut pending), progress)?);
+            }
         }
-        out.push(finish_year(req, area, &ind, &usable, &fitted.model, fitted.rsei0_range, fitted.rsei, fitted.grades, record, extra, progress)?);
+        if opts.rsei.pooled {
+            out.extend(finish(&rreq, &a, std::mem::take(&mut pending), progress)?);
+        }
+        Ok(())
+    })();
+    for p in &pending {
+        p.remove();
     }
+    result?;
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish_year(
-    req: &SceneRequest<'_>,
-    area: &StudyArea,
-    ind: &YearIndicators,
-    usable: &[bool],
-    m: &model::RseiModel,
-    range: (f64, f64),
-    rsei: Vec<f32>,
-    grades: GradeTable,
-    record: SensorRecord,
-    notes: Vec<String>,
-    progress: &dyn Progress,
-) -> Result<YearSummary> {
-    let opts = req.options;
-    let pixel_area_km2 = ind.grid.cell_area() / 1e6;
-    let mean_std = |v: &[f32]| {
-        let mut mo = rsei_core::accum::Moments::default();
-        mo.update_slice(v);
-        (mo.mean(), mo.std_sample())
+/// The change of sensor profile from the year before `year` among the request's years (a
+/// warning), from the scenes the two composites select.
+fn series_change(req: &SceneRequest<'_>, year: i32) -> Option<String> {
+    let k = req.years.iter().position(|&y| y == year)?;
+    let prev = *req.years.get(k.checked_sub(1)?)?;
+    let ids = |y: i32| {
+        let mut v: Vec<&'static str> = select(req.scenes, req.options, y).iter().map(|s| s.profile.id).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     };
-    let masked = |v: &[f32]| -> Vec<f32> { v.iter().zip(usable).map(|(&x, &u)| if u { x } else { f32::NAN }).collect() };
-    let (mean, std) = mean_std(&rsei);
-    let mut warnings = m.warnings.clone();
-    for w in &m.warnings {
-        progress.println(&format!("warning: {} {}: {w}", area.name, ind.year));
+    let p = ids(prev);
+    if p.is_empty() {
+        return None;
     }
-    warnings.extend(notes);
-    let summary = YearSummary {
-        area: area.name.clone(),
-        year: ind.year,
-        n_pixels: usable.iter().filter(|&&u| u).count() as u64,
-        n_water: ind.water.iter().zip(&ind.inside).filter(|(&w, &i)| w && i).count() as u64,
-        pixel_area_km2,
-        rsei_mean: mean,
-        rsei_std: std,
-        model: m.clone(),
-        rsei0_range: range,
-        grades: grades.report(pixel_area_km2),
-        indicator_means: [mean_std(&masked(&ind.ndvi)).0, mean_std(&masked(&ind.wet)).0, mean_std(&masked(&ind.ndbsi)).0, mean_std(&masked(&ind.lst_celsius)).0],
-        qa: Vec::new(),
-        composite: opts.composite.describe(ind.year),
-        warnings,
-        folder: PathBuf::from(area.slug()).join(ind.year.to_string()),
-        sensor: Some(record),
+    rsei_core::sensor::series_changes(&[(prev, p), (year, ids(year))]).pop()
+}
+
+/// Model, RSEI and outputs of an area's years (one year, or every year of a pooled PCA): the
+/// in-memory or the out-of-core pass 2 of MODIS runs; temporary files removed after.
+fn finish(rreq: &RseiRequest<'_>, a: &AreaState<'_>, years: Vec<YearSink>, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
+    let data: Vec<YearData> = years.into_iter().map(YearSink::into_data).collect();
+    let files: Vec<YearFiles> = data.iter().filter_map(|d| if let YearData::Disk(f, _) = d { Some(f.clone()) } else { None }).collect();
+    let r = if a.tiled {
+        tiled::finish_years(rreq, a, data, progress)
+    } else {
+        let inds = data.into_iter().map(|d| if let YearData::Memory(ind) = d { ind } else { unreachable!("in-memory area") }).collect();
+        crate::apply::finish_years(rreq, a.area, None, inds, progress)
     };
-    let inputs: Vec<outputs::InputFile> = ind.files.par_iter().map(|p| outputs::checksum(p)).collect::<Result<_>>()?;
-    let landcover = req.inputs.landcover.as_deref().map(outputs::checksum).transpose()?;
-    let prov = Provenance {
-        software: outputs::SOFTWARE.into(),
-        area: area.name.clone(),
-        area_source: area.source.clone(),
-        year: ind.year,
-        composite: opts.composite.describe(ind.year),
-        options: opts.clone(),
-        inputs,
-        landcover,
-    };
-    let folder = req.out_dir.join(area.slug()).join(ind.year.to_string());
-    progress.message(&format!("{} {}: writing outputs", area.name, ind.year));
-    outputs::write_year(&folder, ind, &rsei, &summary, &prov, opts)?;
-    Ok(summary)
+    for f in files {
+        f.remove();
+    }
+    r
 }
 
 /// Scans folders for scenes (see [`rsei_io::scenes::scan_scenes`]), merged and sorted by (date, id).

@@ -91,14 +91,20 @@ impl YearFiles {
 
     /// Writes a finished strip at its rows.
     pub fn write_strip(&self, s: &StripOut) -> Result<()> {
-        let first = s.w5.row * self.cols;
-        for (k, v) in [&s.ndvi, &s.wet, &s.ndbsi, &s.lst, &s.mndwi].into_iter().enumerate() {
+        self.write_rows(s.w5.row, [&s.ndvi, &s.wet, &s.ndbsi, &s.lst, &s.mndwi], &s.water, [&s.count09, &s.count13, &s.count11])
+    }
+
+    /// Writes rows from `first_row` on: NDVI, WET, NDBSI, LST and MNDWI, the water mask and the
+    /// three counts (each over the same full-width rows).
+    pub fn write_rows(&self, first_row: usize, layers: [&[f32]; 5], water: &[bool], counts: [&[u16]; 3]) -> Result<()> {
+        let first = first_row * self.cols;
+        for (k, v) in layers.into_iter().enumerate() {
             self.write_at(k, first, &f32_bytes(v))?;
         }
-        self.write_at(DiskLayer::Water as usize, first, &s.water.iter().map(|&w| u8::from(w)).collect::<Vec<u8>>())?;
-        self.write_at(DiskLayer::Count09 as usize, first, &u16_bytes(&s.count09))?;
-        self.write_at(DiskLayer::Count13 as usize, first, &u16_bytes(&s.count13))?;
-        self.write_at(DiskLayer::Count11 as usize, first, &u16_bytes(&s.count11))?;
+        self.write_at(DiskLayer::Water as usize, first, &water.iter().map(|&w| u8::from(w)).collect::<Vec<u8>>())?;
+        for (k, v) in counts.into_iter().enumerate() {
+            self.write_at(DiskLayer::Count09 as usize + k, first, &u16_bytes(v))?;
+        }
         Ok(())
     }
 

@@ -146,7 +146,7 @@ fn composite_bytes(opts: &RseiRunOptions, dates: usize) -> usize {
 }
 
 /// Bytes per cell of an area's year in memory for pass 2 (layers, masks, RSEI, copies written).
-const YEAR_BYTES_PER_CELL: usize = 100;
+pub(crate) const YEAR_BYTES_PER_CELL: usize = 100;
 
 /// The largest band height (a power of two up to [`MAX_BAND_ROWS_1KM`]) whose working set fits a
 /// half of the budget, given the areas' widths.

@@ -328,7 +328,7 @@ fn finish_year(req: &RseiRequest<'_>, y: &TiledYear<'_, '_>, m: &RseiModel, rang
         composite: opts.composite.describe(ind.year),
         warnings,
         folder: std::path::PathBuf::from(area.slug()).join(ind.year.to_string()),
-        sensor: None,
+        sensor: ind.sensor.clone(),
     };
     let prov = Provenance::new(req, area, ind)?;
     progress.message(&format!("{} {}: writing outputs in strips", area.name, ind.year));
