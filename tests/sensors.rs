@@ -3,7 +3,8 @@
 //! and labelled SYNTHETIC (`tests/synthetic_scenes`): decoding against the product formulas
 //! written out by hand, QA counts against a direct bit decode, full RSEI runs, and the errors.
 //!
-//! No real Landsat or Sentinel-2 *pixels* are used: none is available from the package
+//! Real Landsat Collection 2 pixels are tested in `tests/landsat_real.rs` (downsampled USGS
+//! scenes fetched from PyPI); no real Sentinel-2 pixels are available from the package
 //! registries this project's CI can reach (see tests/data/sensors/README.md).
 
 use std::path::{Path, PathBuf};

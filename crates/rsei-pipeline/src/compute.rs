@@ -737,9 +737,15 @@ impl YearIndicators {
 }
 
 /// Refuses a target year whose composite window has no granule of a product the run needs.
+/// The first year of MODIS (Terra) products.
+pub const MODIS_FIRST_YEAR: i32 = 2000;
+
 pub(crate) fn check_selections(archive: &Archive, year: i32, sels: &[Selection<'_>; 3], opts: &RseiRunOptions) -> Result<()> {
     let [s09, s13, s11] = sels;
     let window = opts.composite.describe(year);
+    if s09.dates.is_empty() && year < MODIS_FIRST_YEAR {
+        bail!("no MOD09A1 granule for {year} ({window}): MODIS (Terra) begins in {MODIS_FIRST_YEAR}; for earlier years use Landsat Collection 2 Level-2 scenes (TM from 1982)");
+    }
     if s09.dates.is_empty() {
         bail!("no MOD09A1 granule for {year} ({window}) over the study area in {}", folders(archive));
     }

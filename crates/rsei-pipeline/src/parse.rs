@@ -27,7 +27,8 @@ pub fn month_day(s: &str) -> Result<(u8, u8)> {
 }
 
 /// Parses `2019`, `2001-2022` or `2005,2010,2015` (combinations allowed: `2001-2003,2010`);
-/// sorted, without duplicates, within the MODIS era.
+/// sorted, without duplicates, from 1982 (Landsat 4 TM, the first Collection 2 Level-2 product;
+/// MODIS runs need 2000 onwards and say so when a year has no granule).
 ///
 /// ```
 /// assert_eq!(rsei_pipeline::parse::years("2001-2003,2010").unwrap(), vec![2001, 2002, 2003, 2010]);
@@ -52,8 +53,8 @@ pub fn years(s: &str) -> Result<Vec<i32>> {
     if out.is_empty() {
         return Err(bad("years", format!("years {s:?}: no year given")));
     }
-    if let Some(y) = out.iter().find(|&&y| !(1999..=2100).contains(&y)) {
-        return Err(bad("years", format!("year {y} is outside the MODIS era (2000 onwards)")));
+    if let Some(y) = out.iter().find(|&&y| !(1982..=2100).contains(&y)) {
+        return Err(bad("years", format!("year {y} is outside the satellite record rsei reads (Landsat from 1982, MODIS from 2000)")));
     }
     Ok(out)
 }

@@ -25,7 +25,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// Target years: `2019`, `"2001-2022"`, `"2005,2010-2012"` or `[2005, 2010]`; sorted, unique,
-/// within the MODIS era.
+/// from 1982 (see [`crate::parse::years`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Years(pub Vec<i32>);
@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(y("years = [2010, 2005, 2010]").unwrap(), vec![2005, 2010]);
         assert!(y("years = []").unwrap_err().contains("empty"));
         assert!(y("years = \"2022-2001\"").is_err());
-        assert!(y("years = 1850").unwrap_err().contains("MODIS era"));
+        assert!(y("years = 1850").unwrap_err().contains("satellite record"));
         assert!(y("years = 2019.5").is_err());
         assert!(y("years = [\"2019\"]").is_err());
     }
