@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use rsei_pipeline::{Context, Result};
 
 #[derive(Parser, Debug)]
-#[command(name = "rsei", version, about = "Remote Sensing Ecological Index from MODIS: composites, RSEI, mining impact, drivers")]
+#[command(name = "rsei", version, about = "Remote Sensing Ecological Index from MODIS, Landsat and Sentinel-2: composites, RSEI, mining impact, drivers")]
 struct Cli {
     /// Worker threads (default: all cores).
     #[arg(long, global = true)]

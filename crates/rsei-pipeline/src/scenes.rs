@@ -176,7 +176,11 @@ fn scene_strip_rows(grid: &Grid) -> usize {
     (crate::compute::DEFAULT_STRIP_CELLS / (8 * grid.cols().max(1))).max(1)
 }
 
-/// Scenes whose date lies in the composite window of `year`.
+/// Scenes whose date lies in the composite window of `year`, in (date, id) order.
+pub fn scenes_of_year<'a>(scenes: &'a SceneInventory, opts: &RseiRunOptions, year: i32) -> Vec<&'a Scene> {
+    select(scenes, opts, year)
+}
+
 fn select<'a>(scenes: &'a SceneInventory, opts: &RseiRunOptions, year: i32) -> Vec<&'a Scene> {
     scenes.scenes.iter().filter(|s| opts.composite.in_window(year, i32::from(s.date.year), s.date.doy)).collect()
 }
@@ -530,7 +534,15 @@ fn rejected_list(inv: &SceneInventory) -> String {
 /// (as soon as the year is computed; after the last year for a pooled PCA), in memory or in
 /// strips as [`scene_area`] decides.
 pub fn run_area(req: &SceneRequest<'_>, area: &StudyArea, progress: &dyn Progress) -> Result<Vec<YearSummary>> {
+    run_area_years(req, area, req.years, progress)
+}
+
+/// As [`run_area`] for some of the request's years only (`years`: one year, or every year of a
+/// pooled PCA): a study computes each of its units so. The change of sensor from the year before
+/// is still judged on the request's whole series.
+pub fn run_area_years(req: &SceneRequest<'_>, area: &StudyArea, years: &[i32], progress: &dyn Progress) -> Result<Vec<YearSummary>> {
     let opts = req.options;
+    crate::ensure!(!req.scenes.scenes.is_empty(), "no usable Landsat or Sentinel-2 scene in the data folders{}", rejected_list(req.scenes));
     // the grid follows the scenes that give reflectance (not Landsat scenes used for S2 heat only)
     let s2_heat_only = req.scene_options.s2_heat == S2Heat::Landsat;
     let first = req
@@ -553,7 +565,7 @@ pub fn run_area(req: &SceneRequest<'_>, area: &StudyArea, progress: &dyn Progres
     let mut out = Vec::new();
     let mut pending: Vec<YearSink> = Vec::new();
     let result = (|| -> Result<()> {
-        for &year in req.years {
+        for &year in years {
             let sel = select(req.scenes, opts, year);
             crate::ensure!(!sel.is_empty(), "no scene for {year} ({}) in the data folders{}", opts.composite.describe(year), rejected_list(req.scenes));
             progress.add_total(sel.len() as u64 * a.study.grid.row_strips(scene_strip_rows(&a.study.grid)).count() as u64);

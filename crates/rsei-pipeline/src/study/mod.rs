@@ -77,8 +77,14 @@ pub fn describe(plan: &Plan) -> String {
         format!(" + {} item(s) from the catalogue {}{}", s.items.len(), s.options.url, if s.search_from_cache { " (search answered by the cache)" } else { "" })
     });
     what.extend(plan.analyses.present().iter().map(|w| w.label().to_string()));
+    let scenes = plan.scenes.as_ref().map_or_else(String::new, |s| {
+        let mut profiles: Vec<&str> = s.inventory.scenes.iter().map(|x| x.profile.id).collect();
+        profiles.sort_unstable();
+        profiles.dedup();
+        format!("{} scene(s) ({}) and ", s.inventory.scenes.len(), profiles.join(", "))
+    });
     format!(
-        "study {:?}: {} area(s) ({}), years {}; {}; {} granules in the data{catalogue}; output {}",
+        "study {:?}: {} area(s) ({}), years {}; {}; {scenes}{} granules in the data{catalogue}; output {}",
         plan.name,
         plan.areas.len(),
         names.join(", "),

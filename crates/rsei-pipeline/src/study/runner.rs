@@ -178,11 +178,22 @@ fn plan_units(plan: &Plan, cache: &HashCache, progress: &dyn StudyObserver) -> R
         for &year in &pa.years {
             let job = YearJob { archive: &plan.archive, study: &pa.study, landcover: None, year, strip_cells: DEFAULT_STRIP_CELLS };
             let [s09, s13, s11] = job.selections(opts);
-            let mut files = s09.files();
-            files.extend(s11.files());
-            if opts.ndvi_source == NdviSource::Mod13a1 {
-                files.extend(s13.files());
-            }
+            let files = match &plan.scenes {
+                // the scenes of the window; MOD11A2 of the `modis` folders may give Sentinel-2 its heat
+                Some(sp) => {
+                    let mut files: Vec<PathBuf> = crate::scenes::scenes_of_year(&sp.inventory, opts, year).iter().flat_map(|s| s.files.iter().cloned()).collect();
+                    files.extend(s11.files());
+                    files
+                }
+                None => {
+                    let mut files = s09.files();
+                    files.extend(s11.files());
+                    if opts.ndvi_source == NdviSource::Mod13a1 {
+                        files.extend(s13.files());
+                    }
+                    files
+                }
+            };
             per_year.push(files);
         }
         year_files.push(per_year);
@@ -487,6 +498,35 @@ fn run_rsei_pass(plan: &Plan, units: &[Unit], ready: &[usize], settings: RunSett
     results
 }
 
+/// The RSEI units `ready` of a study of Landsat / Sentinel-2 scenes, one after the other (each
+/// reads its scenes in parallel; an area too large for the memory budget is modelled in strips).
+fn run_scene_units(plan: &Plan, units: &[Unit], ready: &[usize], settings: RunSettings, progress: &dyn StudyObserver) -> Vec<(usize, Result<()>)> {
+    let Some(sp) = &plan.scenes else { return ready.iter().map(|&i| (i, Err(Error::msg("internal: no scenes in the plan")))).collect() };
+    ready
+        .iter()
+        .map(|&i| {
+            let u = &units[i];
+            let Kind::Rsei { area, years } = &u.kind else { return (i, Err(Error::msg("internal: not an RSEI unit"))) };
+            let pa = &plan.areas[*area];
+            let p = progress.unit(&u.label);
+            let req = crate::scenes::SceneRequest {
+                scenes: &sp.inventory,
+                modis: Some(&plan.archive),
+                inputs: &plan.inputs,
+                areas: std::slice::from_ref(&pa.area),
+                years: &pa.years,
+                options: &plan.rsei,
+                scene_options: &sp.options,
+                out_dir: &plan.output,
+                memory: settings.memory.unwrap_or(plan.memory),
+            };
+            let r = crate::scenes::run_area_years(&req, &pa.area, years, p.as_ref()).and_then(|rows| record_rsei(plan, u, &rows));
+            p.done(if r.is_ok() { "computed" } else { "FAILED  " });
+            (i, r)
+        })
+        .collect()
+}
+
 fn run_mining(plan: &Plan, u: &Unit, area: usize, p: &dyn UnitObserver) -> Result<()> {
     let (Some(m), pa) = (&plan.mining, &plan.areas[area]) else { bail!("the study has no mining analysis") };
     let req = MiningRequest {
@@ -704,8 +744,8 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
     }
     let n = todo.iter().filter(|&&t| t).count();
     progress.log(&format!("{} unit(s): {} reused, {n} to compute", units.len(), units.len() - n));
-    // the pass over the archive shows as one more unit
-    let rsei_todo = units.iter().zip(&todo).any(|(u, &t)| t && matches!(u.kind, Kind::Rsei { .. }));
+    // the pass over the archive shows as one more unit (scene studies have none)
+    let rsei_todo = plan.scenes.is_none() && units.iter().zip(&todo).any(|(u, &t)| t && matches!(u.kind, Kind::Rsei { .. }));
     progress.start(n + usize::from(rsei_todo));
 
     // ---- stages
@@ -739,7 +779,7 @@ pub fn run(plan: &Plan, settings: RunSettings, progress: &dyn StudyObserver) -> 
                     Err(e) => results.push((i, Err(e))),
                 }
             }
-            results.extend(run_rsei_pass(plan, &units, &cleared, settings, progress));
+            results.extend(if plan.scenes.is_some() { run_scene_units(plan, &units, &cleared, settings, progress) } else { run_rsei_pass(plan, &units, &cleared, settings, progress) });
         }
         let others: Vec<usize> = ready.iter().copied().filter(|i| !rsei.contains(i)).collect();
         let results_others: Vec<(usize, Result<()>)> = others

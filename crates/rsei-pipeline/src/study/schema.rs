@@ -129,6 +129,12 @@ pub struct DataSection {
     pub landcover: Option<PathBuf>,
     /// `[data.stac]`: a STAC catalogue providing the granules (with `modis`: those the folders lack).
     pub stac: Option<rsei_stac::CatalogueOptions>,
+    /// Folder(s) of Landsat Collection 2 Level-2 or Sentinel-2 L2A scenes, scanned recursively:
+    /// the study's RSEI comes from them (each scene's profile from its own metadata); `modis`
+    /// then only gives Sentinel-2 its heat (MOD11A2).
+    pub scenes: Option<Paths>,
+    /// Where Sentinel-2's heat comes from: `"mod11a2"` (default) or `"landsat"`.
+    pub s2_heat: Option<String>,
 }
 
 impl DataSection {

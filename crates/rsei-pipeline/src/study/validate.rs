@@ -116,6 +116,19 @@ pub struct Plan {
     /// The STAC catalogue of `[data.stac]`, when the study reads one (its granules join the
     /// archive when `rsei run` fetches them).
     pub stac: Option<StacPlan>,
+    /// The Landsat / Sentinel-2 scenes of `[data] scenes`, when the study's RSEI comes from them.
+    pub scenes: Option<ScenePlan>,
+}
+
+/// The scenes of a study (`[data] scenes`).
+#[derive(Clone, Debug)]
+pub struct ScenePlan {
+    /// The scene folders.
+    pub folders: Vec<PathBuf>,
+    /// The usable scenes (profile of each from its metadata) and those left out.
+    pub inventory: rsei_io::scenes::SceneInventory,
+    /// QA rules and the heat of Sentinel-2.
+    pub options: crate::scenes::SceneOptions,
 }
 
 /// The outcome of checking a study file.
@@ -463,15 +476,63 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
                 }
             }
         }
-        (None, Some(_)) if data.errors == 0 && dt.stac.is_none() => {
-            ctx.err(data.span.clone(), "[data] needs `modis` (the folder(s) of MODIS granules) or a [data.stac] table (a STAC catalogue: `url = …`)")
-        }
+        (None, Some(_)) if data.errors == 0 && dt.stac.is_none() && dt.scenes.is_none() => ctx.err(
+            data.span.clone(),
+            "[data] needs `modis` (the folder(s) of MODIS granules), `scenes` (folders of Landsat C2 L2 / Sentinel-2 L2A scenes) or a [data.stac] table (a STAC catalogue: `url = …`)",
+        ),
         (None, None) => ctx.err(None, "the study has no [data] table: add one with `modis = \"folder of MODIS granules\"` (or a [data.stac] table with the `url` of a STAC catalogue)"),
         _ => {}
     }
     let landcover = match (&dt.landcover, data.tbl) {
         (Some(p), Some(t)) => ctx.file(value_span(t, "landcover"), "land-cover raster", p),
         _ => None,
+    };
+    let scenes_span = data.tbl.and_then(|t| value_span(t, "scenes"));
+    let mut scene_dirs = Vec::new();
+    for p in dt.scenes.iter().flat_map(|ps| &ps.0) {
+        let r = ctx.path(p);
+        if r.is_dir() {
+            scene_dirs.push(r);
+        } else if r.exists() {
+            ctx.err(scenes_span.clone(), format!("scene folder {} is a file, not a folder", r.display()));
+        } else {
+            ctx.err(scenes_span.clone(), format!("scene folder {} does not exist", r.display()));
+        }
+    }
+    let mut scene_options = crate::scenes::SceneOptions::default();
+    if let Some(h) = &dt.s2_heat {
+        match crate::scenes::S2Heat::parse(h) {
+            Ok(v) => scene_options.s2_heat = v,
+            Err(_) => ctx.err(data.tbl.and_then(|t| value_span(t, "s2_heat")), format!("s2_heat {h:?}: expected \"mod11a2\" (MOD11A2 LST from the `modis` folders) or \"landsat\" (Landsat C2 L2SP scenes of the `scenes` folders)")),
+        }
+    }
+    if dt.scenes.is_some() && dt.stac.is_some() {
+        ctx.err(
+            data.tbl.and_then(|t| key_span(t, "stac")).or(scenes_span.clone()),
+            "[data.stac] provides MODIS granules and cannot be combined with `scenes` in a study: give the scenes as folders (`scenes`), and MOD11A2 for Sentinel-2's heat as `modis` folders",
+        );
+    }
+    let scene_plan = if dt.scenes.is_some() && !scene_dirs.is_empty() {
+        match crate::scenes::scan(&scene_dirs) {
+            Ok(inv) => {
+                for r in &inv.rejected {
+                    ctx.warn(scenes_span.clone(), format!("{}: not used: {}", r.path.display(), r.reason));
+                }
+                if inv.scenes.is_empty() {
+                    let dirs: Vec<String> = scene_dirs.iter().map(|d| d.display().to_string()).collect();
+                    ctx.err(scenes_span.clone(), format!("no usable Landsat C2 L2 or Sentinel-2 L2A scene in {}", dirs.join(", ")));
+                    None
+                } else {
+                    Some(ScenePlan { folders: scene_dirs.clone(), inventory: inv, options: scene_options })
+                }
+            }
+            Err(e) => {
+                ctx.err(scenes_span.clone(), format!("cannot scan the scene folders: {e:#}"));
+                None
+            }
+        }
+    } else {
+        None
     };
 
     // ---- [[area]]: sources, names, cells
@@ -610,7 +671,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         a.inventory.granules.sort_by_key(|g| (g.product, g.tile, g.date));
         a
     });
-    let no_local = !modis_dirs.is_empty() && archive.inventory.granules.is_empty() && ctx.diags.iter().all(|d| !d.message.starts_with("cannot scan"));
+    let no_local = !modis_dirs.is_empty() && archive.inventory.granules.is_empty() && ctx.diags.iter().all(|d| !d.message.starts_with("cannot scan")) && dt.scenes.is_none();
     if no_local {
         let msg = format!("no MOD09A1, MOD13A1 or MOD11A2 granule in {}", modis_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
         if dt.stac.is_some() {
@@ -620,7 +681,18 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         }
     }
     // a catalogue that could not be searched has been reported: no coverage errors on top
-    let data_known = if dt.stac.is_some() { coverage.is_some() } else { !modis_dirs.is_empty() && !no_local };
+    let data_known = if dt.stac.is_some() { coverage.is_some() } else { !modis_dirs.is_empty() && !no_local && dt.scenes.is_none() };
+    // scenes: a scene in the composite window of every area's every year
+    if let (Some(opts), Some(sp)) = (&rsei_opts, &scene_plan) {
+        for (p, span, yspan) in &planned {
+            for &year in &p.years {
+                if crate::scenes::scenes_of_year(&sp.inventory, opts, year).is_empty() {
+                    let dirs: Vec<String> = sp.folders.iter().map(|d| d.display().to_string()).collect();
+                    ctx.err(yspan.clone().or(span.clone()), format!("area {:?}: no scene for {year} ({}) in {}", p.area.name, opts.composite.describe(year), dirs.join(", ")));
+                }
+            }
+        }
+    }
     if let (Some(opts), true) = (&rsei_opts, data_known) {
         for ((p, span, yspan), g) in planned.iter().zip(&grids) {
             if let Some(g) = g {
@@ -652,7 +724,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         name,
         study_file: file.to_path_buf(),
         output,
-        inputs: RunInputs { data: modis_dirs, landcover },
+        inputs: RunInputs { data: scene_dirs.into_iter().chain(modis_dirs).collect(), landcover },
         areas: planned.into_iter().zip(grids).filter_map(|((p, _, _), g)| Some(PlannedArea { area: p.area, study: g?, years: p.years, file: p.file })).collect(),
         rsei: rsei_opts,
         mining: mining_plan,
@@ -662,6 +734,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         scan,
         memory: st.memory.unwrap_or_default(),
         stac: stac_plan,
+        scenes: scene_plan,
     })
 }
 
