@@ -27,11 +27,12 @@ pub fn field(seed: u64, r: usize, c: usize, scale: f32) -> f32 {
     a + (b - a) * fy
 }
 
-/// Runs the release binary `rsei` with `args`; returns (seconds, peak memory MiB, stdout + stderr).
+/// Runs the release binary `rsei` (or the one `RSEI_BENCH_EXE` names: another build, for a
+/// before/after comparison) with `args`; returns (seconds, peak memory MiB, stdout + stderr).
 pub fn timed(args: &[&str]) -> Result<(f64, f64, String)> {
-    let exe = env!("CARGO_BIN_EXE_rsei");
+    let exe = std::env::var("RSEI_BENCH_EXE").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rsei").to_string());
     let t = Instant::now();
-    let mut child = Command::new(exe).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()?;
+    let mut child = Command::new(&exe).args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()?;
     let pid = child.id();
     let (out, err) = (child.stdout.take(), child.stderr.take());
     let reader = std::thread::spawn(move || {

@@ -543,6 +543,8 @@ pub fn run_area(req: &SceneRequest<'_>, area: &StudyArea, progress: &dyn Progres
 pub fn run_area_years(req: &SceneRequest<'_>, area: &StudyArea, years: &[i32], progress: &dyn Progress) -> Result<Vec<YearSummary>> {
     let opts = req.options;
     crate::ensure!(!req.scenes.scenes.is_empty(), "no usable Landsat or Sentinel-2 scene in the data folders{}", rejected_list(req.scenes));
+    // GDAL's block cache within the budget (as a MODIS pass)
+    rsei_io::cap_block_cache((req.memory.get() / 8).max(64 << 20));
     // the grid follows the scenes that give reflectance (not Landsat scenes used for S2 heat only)
     let s2_heat_only = req.scene_options.s2_heat == S2Heat::Landsat;
     let first = req
