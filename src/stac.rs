@@ -1,4 +1,5 @@
-//! `rsei search` and the catalogue flags of `rsei compute` (`--stac URL --collection …`).
+//! `rsei search` and the catalogue flags of `rsei compute` (`--stac URL --collection …`): MODIS
+//! collections, or the scene collections `landsat-c2-l2` and `sentinel-2-l2a`.
 
 use std::path::PathBuf;
 
@@ -25,7 +26,7 @@ fn usage(msg: impl Into<String>) -> Error {
     Error::InvalidOption { option, message: msg }
 }
 
-/// Where MODIS granules come from when they come from a STAC catalogue.
+/// Where MODIS granules or Landsat / Sentinel-2 scenes come from when they come from a STAC catalogue.
 #[derive(Args, Debug, Clone, Default)]
 pub struct StacArgs {
     /// STAC API root (e.g. https://planetarycomputer.microsoft.com/api/stac/v1) or a static
