@@ -41,10 +41,10 @@ pub struct StacArgs {
     #[arg(long = "collection", num_args = 1.., requires = "stac")]
     pub collections: Vec<String>,
     /// Scene collections: largest eo:cloud_cover (%) of an item used (default: no limit).
-    #[arg(long, requires = "stac")]
+    #[arg(long, value_name = "PERCENT", requires = "stac")]
     pub max_cloud: Option<f64>,
     /// Scene collections: platform(s) used, e.g. landsat-8 landsat-9 or sentinel-2b (default: all).
-    #[arg(long = "platform", num_args = 1.., requires = "stac")]
+    #[arg(long = "platform", value_name = "PLATFORM", num_args = 1.., requires = "stac")]
     pub scene_platforms: Vec<String>,
     /// Cache folder of fetched windows and searches (default: OUT/.rsei-cache, or .rsei-cache for search).
     #[arg(long, requires = "stac")]

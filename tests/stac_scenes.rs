@@ -168,13 +168,13 @@ fn s2_item(safe: &Path, grid10: &Grid, served: &Path, date: &str, baseline: &str
     })
 }
 
-/// A STAC API at `{base}/{name}`: `/collections/<id>` for the scene collections, `POST /search`
+/// A STAC API at `{base}/{name}`: `/collections/<id>` for the scene collections and MOD11A2, `POST /search`
 /// answering `items` in two pages (the second through a `next` link with a POST body).
 fn api(srv: &TestServer, name: &str, items: Vec<serde_json::Value>) -> String {
     let text = Arc::new(serde_json::to_string(&items).unwrap());
     srv.route(&format!("/{name}/collections"), |r, _| {
         let id = r.path.rsplit('/').next().unwrap_or("");
-        Some(if ["landsat-c2-l2", "sentinel-2-l2a"].contains(&id) {
+        Some(if ["landsat-c2-l2", "sentinel-2-l2a", "modis-11A2-061"].contains(&id) {
             Reply::json(&serde_json::json!({"type": "Collection", "id": id}))
         } else {
             Reply::status(404, "no such collection")
@@ -361,6 +361,76 @@ fn sentinel2_from_the_catalogue_with_landsat_heat_equals_the_folder() {
     assert!(msg.contains("disagree") && msg.contains("s2:processing_baseline 05.09") && msg.contains("PROCESSING_BASELINE \"04.00\""), "{msg}");
 }
 
+/// `modis-11A2-061` items of the per-layer MOD11A2 files of tile `tile` in `dir` (served under
+/// `served/modis/`), and the files.
+fn mod11a2_items(dir: &Path, tile: &str, served: &Path) -> (Vec<serde_json::Value>, Vec<PathBuf>) {
+    let to = served.join("modis");
+    std::fs::create_dir_all(&to).unwrap();
+    let mut items: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut files = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    for n in names.into_iter().filter(|n| n.ends_with(".tif") && n.contains(&format!(".{tile}."))) {
+        std::fs::copy(dir.join(&n), to.join(&n)).unwrap();
+        files.push(dir.join(&n));
+        let (id, key) = n.trim_end_matches(".tif").split_once('_').unwrap();
+        let parts: Vec<&str> = id.split('.').collect();
+        let (year, doy): (i64, i64) = (parts[1][1..5].parse().unwrap(), parts[1][5..8].parse().unwrap());
+        let start = (rsei_stac::time::days_from_civil(year, 1, 1) + doy - 1) * 86_400;
+        let (h, v): (u8, u8) = (parts[2][1..3].parse().unwrap(), parts[2][4..6].parse().unwrap());
+        let it = items.entry(id.to_string()).or_insert_with(|| {
+            serde_json::json!({
+                "type": "Feature", "stac_version": "1.0.0", "id": id, "collection": "modis-11A2-061",
+                "properties": {"start_datetime": rsei_stac::time::format_rfc3339(start), "datetime": null,
+                               "modis:horizontal-tile": h, "modis:vertical-tile": v, "platform": "terra"},
+                "geometry": null, "links": [], "assets": {}
+            })
+        });
+        it["assets"][key] = serde_json::json!({"href": format!("{{{{BASE}}}}/modis/{n}"), "type": "image/tiff; application=geotiff", "roles": ["data"]});
+    }
+    (items.into_values().collect(), files)
+}
+
+#[test]
+fn sentinel2_from_the_catalogue_with_mod11a2_heat_from_the_catalogue_equals_the_folder() {
+    let t = TempDir::new("stac-s2-modis");
+    // MOD11A2 of the synthetic MODIS archive (2019) gives the heat; the S2 tile sits at its centre
+    let arch = t.path().join("archive");
+    rsei_pipeline::demo::archive::generate_years(&arch, 42, 2019, 2019).expect("synthetic archive");
+    let served = t.path().join("served");
+    let (mut items, files) = mod11a2_items(&arch.join("modis/MOD11A2"), "h27v05", &served);
+    assert!(!files.is_empty());
+    let local = t.path().join("local");
+    std::fs::create_dir_all(&local).unwrap();
+    for f in &files {
+        std::fs::copy(f, local.join(f.file_name().unwrap())).unwrap();
+    }
+    let r = rsei_io::LayerReader::open_file(&files[0], None).unwrap();
+    let b = r.grid().bounds();
+    let (cx, cy) = rsei_io::crs::reproject_points(&[((b.xmin + b.xmax) / 2.0, (b.ymin + b.ymax) / 2.0)], r.grid().crs(), &Crs::new("EPSG:32650")).unwrap()[0];
+    let g10 = syn::scene_grid((cx / 60.0).round() * 60.0, (cy / 60.0).round() * 60.0, 10.0, 300, 300);
+    let safe = syn::write_s2(&local, &g10, "2019-07-20", "04.00");
+    items.push(s2_item(&safe, &g10, &served, "2019-07-20", "04.00"));
+    let srv = TestServer::start(&served).unwrap();
+    let url = api(&srv, "pc", items);
+    let area = t.path().join("area.geojson");
+    syn::area_geojson(&area, &g10, 15, 15, 285, 285);
+    let common_args = [&["--area", area.to_str().unwrap(), "--years", "2019"][..], &FAST[..]].concat();
+    let out_local = t.path().join("out-local");
+    let o = rsei(&[&["-q", "compute", "--data", local.to_str().unwrap(), "--out", out_local.to_str().unwrap()][..], &common_args[..]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let out_stac = t.path().join("out-stac");
+    let cache = t.path().join("cache");
+    let o = rsei(&[&["-q", "compute", "--stac", &url, "--collection", "sentinel-2-l2a", "modis-11A2-061", "--cache-dir", cache.to_str().unwrap(), "--out", out_stac.to_str().unwrap()][..], &common_args[..]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(srv.count("GET", "/modis/") > 0 && srv.count("GET", "/assets/") > 0);
+    assert_same_outputs(&out_local, &out_stac);
+    let s = common::json(&out_stac.join("Scene_Town/2019/summary.json"));
+    assert!(s["sensor"]["heat"].as_str().unwrap().contains("MOD11A2"), "{}", s["sensor"]);
+    let m = std::fs::read_to_string(out_stac.join("Scene_Town/2019/manifest.json")).unwrap();
+    assert!(m.contains("LST_Day_1km") && m.contains("B8A.tif"), "the manifest lists the MOD11A2 windows and the S2 bands");
+}
+
 #[test]
 fn missing_metadata_or_band_assets_are_named_and_search_lists_the_items() {
     let t = TempDir::new("stac-bad");
@@ -408,4 +478,13 @@ fn missing_metadata_or_band_assets_are_named_and_search_lists_the_items() {
     let o = rsei(&["-q", "search", "--stac", &no_band, "--collection", "landsat-c2-l2", "--max-cloud", "10", "--cache-dir", t.path().join("cache-search").to_str().unwrap(), "--area", area.to_str().unwrap(), "--years", "2019", "--window", "0:0"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("eo:cloud_cover 12.5 is above --max-cloud 10"), "{}", text(&o));
+    // the platform filter (case-insensitive)
+    let o = rsei(&["-q", "search", "--stac", &no_band, "--collection", "landsat-c2-l2", "--platform", "Landsat-9", "--cache-dir", t.path().join("cache-search").to_str().unwrap(), "--area", area.to_str().unwrap(), "--years", "2019", "--window", "0:0"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("platform \"landsat-8\" is not among Landsat-9"), "{}", text(&o));
+    let o = rsei(&["-q", "search", "--stac", &no_band, "--collection", "landsat-c2-l2", "--platform", "LANDSAT-8", "--json", "--cache-dir", t.path().join("cache-search").to_str().unwrap(), "--area", area.to_str().unwrap(), "--years", "2019", "--window", "0:0"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    assert_eq!(v["items"][0]["correction"], "L2SP");
 }

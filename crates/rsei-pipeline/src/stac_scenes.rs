@@ -4,9 +4,9 @@
 //! [`SceneInventory`] that [`crate::scenes::run`] takes — the same run as for a folder of scenes.
 //!
 //! ```text
-//! areas ─▶ lon/lat box + 2 km ──────────────┐
-//! years × composite window ─▶ dates ─────────┼─▶ search (cached; eo:cloud_cover, platform) ─▶ items
-//! scene collections ─────────────────────────┘      Level-2 (landsat:correction) ─┘ │ notes
+//! areas ─▶ lon/lat box + 2 km ───────────────┐
+//! years × composite window ─▶ dates ─────────┼─▶ search (cached; eo:cloud_cover) ─▶ items
+//! scene collections ─────────────────────────┘   Level-2 (landsat:correction), platform, dates ─┘ │ notes
 //!   per item: metadata asset ─▶ profile (from the file) ─▶ band + QA windows ─▶ CACHE/scenes/<item>/
 //!   read_scene(each folder) ─▶ SceneInventory ─▶ scenes::run
 //! Sentinel-2 heat: modis-11A2-061 in the collections (MOD11A2 windows, `--s2-heat mod11a2`) or
@@ -146,16 +146,13 @@ pub fn scene_bounds(areas: &[StudyArea]) -> Result<rsei_core::Bounds> {
 }
 
 /// The search of a scene run: the scene collections, the lon/lat box of the areas (+ margin,
-/// [`scene_bounds`]), the composite windows of the years, and a `query` for cloud cover and
-/// platform.
+/// [`scene_bounds`]), the composite windows of the years, and a `query` for cloud cover (the
+/// platform is filtered here, case-insensitively: catalogues spell it `landsat-8`, `Sentinel-2B`).
 pub fn search_params(req: &StacRequest<'_>, collections: &[String], filter: &SceneFilter) -> Result<(SearchParams, rsei_core::Bounds)> {
     let bounds = scene_bounds(req.areas)?;
     let mut query = serde_json::Map::new();
     if let Some(c) = filter.max_cloud {
         query.insert("eo:cloud_cover".into(), serde_json::json!({"lte": c}));
-    }
-    if !filter.platforms.is_empty() {
-        query.insert("platform".into(), serde_json::json!({"in": filter.platforms}));
     }
     let p = SearchParams {
         collections: collections.to_vec(),

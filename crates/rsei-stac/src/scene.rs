@@ -362,6 +362,7 @@ pub fn fetch_scenes(fetcher: &Fetcher<'_>, items: &[SceneItem], bounds: &Bounds,
         progress.done(&format!("{} {key}", it.id), g.cached);
         Ok(g)
     })?;
+    fetcher.cache.save()?;
     // 2. the profile of each from its metadata, checked against the item
     let mut profiles = Vec::with_capacity(items.len());
     for ((it, key, _, _), g) in meta_tasks.iter().zip(&metas) {
