@@ -252,6 +252,7 @@ pub fn scenes_from_stac(req: &StacRequest<'_>, plan: &CollectionPlan, filter: &S
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
