@@ -107,8 +107,9 @@ pub struct ComputeArgs {
     /// Platforms: terra (default), aqua or both.
     #[arg(long)]
     pub platforms: Option<String>,
-    /// Sentinel-2 heat (no thermal band): mod11a2 (default; MOD11A2 in the data folders) or
-    /// landsat (Landsat C2 L2SP scenes of the same window).
+    /// Sentinel-2 heat (no thermal band): mod11a2 (default; MOD11A2 in the data folders, or
+    /// modis-11A2-061 added to --collection) or landsat (Landsat C2 L2SP scenes of the same
+    /// window; with --stac, landsat-c2-l2 added to --collection).
     #[arg(long)]
     pub s2_heat: Option<String>,
     /// LST 1 km → 500 m: nearest (default) or bilinear.

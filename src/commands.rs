@@ -72,6 +72,12 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let years = parse_years(&args.years)?;
     let areas = args.areas.load()?;
     let progress = Reporter::new(quiet);
+    if let Some(cat) = args.stac.catalogue()? {
+        let plan = rsei_pipeline::stac_scenes::CollectionPlan::of(&cat.collections)?;
+        if matches!(plan, rsei_pipeline::stac_scenes::CollectionPlan::Scenes { .. }) {
+            return compute_scenes_from_stac(args, &cat, &plan, &options, &years, &areas, &progress);
+        }
+    }
     let (inputs, archive) = match args.stac.catalogue()? {
         Some(cat) => {
             let inputs = RunInputs { data: vec![cat.url.clone().into()], landcover: args.landcover.clone() };
@@ -85,7 +91,7 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
             (inputs, archive)
         }
     };
-    // Landsat C2 L2 / Sentinel-2 L2A scenes in the data folders (never from a catalogue, for now)
+    // Landsat C2 L2 / Sentinel-2 L2A scenes in the data folders (from a catalogue: above)
     let scene_run = args.stac.catalogue()?.is_none() && rsei_pipeline::scenes::is_scene_run(&archive, &inputs.data);
     if !archive.rejected().is_empty() && !scene_run {
         progress.println(&format!("note: {} file(s) in the data folders cannot be used (see `rsei scan`)", archive.rejected().len()));
@@ -129,6 +135,49 @@ pub fn compute(args: &ComputeArgs, quiet: bool) -> Result<()> {
     let reads = rsei_io::read::read_counts();
     if !quiet && reads.windows > 0 {
         println!("granule layers read: {} windows, {:.1} M cells decoded", reads.windows, reads.cells as f64 / 1e6);
+    }
+    Ok(())
+}
+
+/// `rsei compute --stac URL --collection landsat-c2-l2 | sentinel-2-l2a`: the scenes of the
+/// catalogue, laid out in the cache as scene folders, run as a folder of scenes is.
+fn compute_scenes_from_stac(
+    args: &ComputeArgs,
+    cat: &rsei_stac::CatalogueOptions,
+    plan: &rsei_pipeline::stac_scenes::CollectionPlan,
+    options: &rsei_pipeline::options::RseiRunOptions,
+    years: &[i32],
+    areas: &[rsei_pipeline::area::StudyArea],
+    progress: &Reporter,
+) -> Result<()> {
+    let mut scene_options = rsei_pipeline::scenes::SceneOptions::default();
+    if let Some(h) = &args.s2_heat {
+        scene_options.s2_heat = rsei_pipeline::scenes::S2Heat::parse(h)?;
+    }
+    plan.check_heat(scene_options.s2_heat)?;
+    for a in areas {
+        for n in &a.notes {
+            progress.println(&format!("note: {}: {n}", a.name));
+        }
+    }
+    let filter = args.stac.scene_filter()?;
+    let found = crate::stac::scenes(cat, plan, &filter, areas, years, options, &args.out, progress)?;
+    let inputs = RunInputs { data: vec![cat.url.clone().into()], landcover: args.landcover.clone() };
+    let req = rsei_pipeline::scenes::SceneRequest {
+        scenes: &found.inventory,
+        modis: found.heat.as_ref(),
+        inputs: &inputs,
+        areas,
+        years,
+        options,
+        scene_options: &scene_options,
+        out_dir: &args.out,
+    };
+    let rows = rsei_pipeline::scenes::run(&req, progress);
+    progress.finish();
+    print_results(&rows?, &args.out);
+    if options.rsei.pooled && years.len() > 1 {
+        crate::analyses::pooled_drift(&args.out, areas, &args.areas.area, years, &options.rsei, progress)?;
     }
     Ok(())
 }

@@ -38,9 +38,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List what a STAC catalogue holds for study areas and years: items, dates, tiles, assets (table or --json).
+    /// List what a STAC catalogue holds for study areas and years: MODIS items (dates, tiles, assets) or, with --collection landsat-c2-l2 / sentinel-2-l2a, scenes (date, platform, cloud cover, level); table or --json.
     Search(Box<stac::SearchArgs>),
-    /// Compute RSEI for study areas and years from folders of MODIS granules or a STAC catalogue.
+    /// Compute RSEI for study areas and years from folders of MODIS granules or Landsat / Sentinel-2 scenes, or from a STAC catalogue (MODIS, landsat-c2-l2, sentinel-2-l2a).
     Compute(args::ComputeArgs),
     /// Compute RSEI from four indicator rasters you made elsewhere (e.g. from Landsat).
     Indicators(args::IndicatorArgs),

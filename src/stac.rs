@@ -1,4 +1,5 @@
-//! `rsei search` and the catalogue flags of `rsei compute` (`--stac URL --collection …`).
+//! `rsei search` and the catalogue flags of `rsei compute` (`--stac URL --collection …`): MODIS
+//! collections, or the scene collections `landsat-c2-l2` and `sentinel-2-l2a`.
 
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use rsei_pipeline::options::{NdviSource, Platforms, RseiRunOptions};
 use rsei_pipeline::parse::{choice as pick, month_day as parse_md, years as parse_years};
 use rsei_pipeline::progress::Progress;
 use rsei_pipeline::stac_input::{self, StacRequest};
+use rsei_pipeline::stac_scenes::{self, CollectionPlan, SceneFilter, StacScenes};
 use rsei_pipeline::{Error, Result};
 use rsei_stac::catalogue::parse_size;
 use rsei_stac::{Catalogue, CatalogueOptions, SignMode};
@@ -24,7 +26,7 @@ fn usage(msg: impl Into<String>) -> Error {
     Error::InvalidOption { option, message: msg }
 }
 
-/// Where MODIS granules come from when they come from a STAC catalogue.
+/// Where MODIS granules or Landsat / Sentinel-2 scenes come from when they come from a STAC catalogue.
 #[derive(Args, Debug, Clone, Default)]
 pub struct StacArgs {
     /// STAC API root (e.g. https://planetarycomputer.microsoft.com/api/stac/v1) or a static
@@ -32,9 +34,18 @@ pub struct StacArgs {
     #[arg(long = "stac")]
     pub stac: Option<String>,
     /// Collection id(s) (default: modis-09A1-061, modis-13A1-061, modis-11A2-061 on the Planetary
-    /// Computer; MOD09A1_061 … on NASA CMR-STAC).
+    /// Computer; MOD09A1_061 … on NASA CMR-STAC). Scenes instead of MODIS: landsat-c2-l2 (Landsat
+    /// Collection 2 Level-2) and/or sentinel-2-l2a (Sentinel-2 L2A; its heat from modis-11A2-061
+    /// added here, or from landsat-c2-l2 with --s2-heat landsat). MODIS and scene collections
+    /// cannot be mixed otherwise.
     #[arg(long = "collection", num_args = 1.., requires = "stac")]
     pub collections: Vec<String>,
+    /// Scene collections: largest eo:cloud_cover (%) of an item used (default: no limit).
+    #[arg(long, value_name = "PERCENT", requires = "stac")]
+    pub max_cloud: Option<f64>,
+    /// Scene collections: platform(s) used, e.g. landsat-8 landsat-9 or sentinel-2b (default: all).
+    #[arg(long = "platform", value_name = "PLATFORM", num_args = 1.., requires = "stac")]
+    pub scene_platforms: Vec<String>,
     /// Cache folder of fetched windows and searches (default: OUT/.rsei-cache, or .rsei-cache for search).
     #[arg(long, requires = "stac")]
     pub cache_dir: Option<PathBuf>,
@@ -59,6 +70,16 @@ pub struct StacArgs {
 }
 
 impl StacArgs {
+    /// The cloud-cover and platform filters of scene collections.
+    pub fn scene_filter(&self) -> Result<SceneFilter> {
+        if let Some(c) = self.max_cloud {
+            if !(0.0..=100.0).contains(&c) {
+                return Err(usage(format!("--max-cloud {c}: a percentage, 0 to 100")));
+            }
+        }
+        Ok(SceneFilter { max_cloud: self.max_cloud, platforms: self.scene_platforms.clone() })
+    }
+
     /// The catalogue options, `None` without `--stac`.
     pub fn catalogue(&self) -> Result<Option<CatalogueOptions>> {
         let Some(url) = &self.stac else { return Ok(None) };
@@ -179,6 +200,9 @@ pub fn search(args: &SearchArgs, quiet: bool) -> Result<()> {
     let areas = args.areas()?;
     let progress = Reporter::new(quiet);
     let req = StacRequest { catalogue: &cat_opts, areas: &areas, years: &years, options: &options, default_cache: PathBuf::from(".rsei-cache") };
+    if let plan @ CollectionPlan::Scenes { .. } = CollectionPlan::of(&cat_opts.collections)? {
+        return search_scenes(args, &cat_opts, &plan, &req, &progress);
+    }
     let cat = Catalogue::new(cat_opts.clone(), req.default_cache.clone()).map_err(stac_input::stac_error)?;
     let found = stac_input::search(&cat, &req, &progress);
     progress.finish();
@@ -228,4 +252,56 @@ pub fn archive(cat: &CatalogueOptions, areas: &[StudyArea], years: &[i32], optio
         a.stats.bytes_fetched as f64 / (1 << 20) as f64
     ));
     Ok(a.archive)
+}
+
+/// `rsei search` of scene collections: id, date, platform, cloud cover and level of each item,
+/// and the items that are not used with the reason.
+fn search_scenes(args: &SearchArgs, cat_opts: &CatalogueOptions, plan: &CollectionPlan, req: &StacRequest<'_>, progress: &Reporter) -> Result<()> {
+    let CollectionPlan::Scenes { scenes, heat } = plan else { return Ok(()) };
+    let mut o = cat_opts.clone();
+    o.collections = scenes.clone();
+    let cat = Catalogue::new(o, req.default_cache.clone()).map_err(stac_input::stac_error)?;
+    let filter = args.stac.scene_filter()?;
+    let found = stac_scenes::search(&cat, req, scenes, &filter, progress);
+    progress.finish();
+    let (items, notes, params, _) = found?;
+    if args.json {
+        let v = serde_json::json!({"catalogue": cat_opts.url, "search": params, "items": items, "not_used": notes});
+        println!("{}", serde_json::to_string_pretty(&v).map_err(Error::from)?);
+        return Ok(());
+    }
+    println!("{} item(s) in {} ({})", items.len(), cat_opts.url, params.collections.join(", "));
+    println!("{:<44} {:<15} {:<10} {:<12} {:>6}  level", "item", "collection", "date", "platform", "cloud");
+    for it in &items {
+        let cloud = it.cloud_cover.map_or_else(|| "–".to_string(), |c| format!("{c:.1}"));
+        println!("{:<44} {:<15} {:<10} {:<12} {cloud:>6}  {}", it.id, it.collection, it.date_text(), it.platform.as_deref().unwrap_or("?"), it.level());
+    }
+    for n in &notes {
+        println!("{n}");
+    }
+    if !heat.is_empty() {
+        println!("heat for Sentinel-2 from {} (list it with --collection {})", heat.join(", "), heat.join(" "));
+    }
+    Ok(())
+}
+
+/// The scenes of `rsei compute --stac … --collection landsat-c2-l2 | sentinel-2-l2a`: search,
+/// fetch with a progress bar, remarks printed.
+#[allow(clippy::too_many_arguments)]
+pub fn scenes(cat: &CatalogueOptions, plan: &CollectionPlan, filter: &SceneFilter, areas: &[StudyArea], years: &[i32], options: &RseiRunOptions, out: &std::path::Path, progress: &Reporter) -> Result<StacScenes> {
+    let req = StacRequest { catalogue: cat, areas, years, options, default_cache: out.join(".rsei-cache") };
+    let s = stac_scenes::scenes_from_stac(&req, plan, filter, progress)?;
+    for n in &s.notes {
+        progress.println(n);
+    }
+    progress.println(&format!(
+        "{} scene(s) from {} item(s): {} asset(s), {} from the cache, {} fetched ({:.1} MiB)",
+        s.inventory.scenes.len(),
+        s.items.len(),
+        s.stats.assets,
+        s.stats.from_cache,
+        s.stats.fetched,
+        s.stats.bytes_fetched as f64 / (1 << 20) as f64
+    ));
+    Ok(s)
 }

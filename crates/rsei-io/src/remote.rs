@@ -178,6 +178,27 @@ fn take_mem_file(path: &str) -> Option<Vec<u8>> {
 pub fn copy_window(gdal_name: &str, display: &str, bounds: &Bounds, opts: &VsiCurlOptions) -> Result<Option<CopiedWindow>> {
     let _cfg = vsicurl_config(opts);
     let ds = open_raster(gdal_name, display.as_ref())?;
+    copy_window_of(ds, display, bounds)
+}
+
+/// As [`copy_window`], with `bounds` given in `bounds_crs`: they are transformed (edges
+/// densified) into the CRS the raster's own header declares, so rasters of any projection (a
+/// scene in its UTM zone) are cut over the same place. Also returns the EPSG code of the
+/// raster's CRS when it has one.
+pub fn copy_window_in(gdal_name: &str, display: &str, bounds: &Bounds, bounds_crs: &rsei_core::Crs, opts: &VsiCurlOptions) -> Result<(Option<CopiedWindow>, Option<u32>)> {
+    let _cfg = vsicurl_config(opts);
+    let ds = open_raster(gdal_name, display.as_ref())?;
+    let srs = ds.spatial_ref().map_err(|_| IoError::Grid { path: display.into(), reason: "the raster declares no CRS".into() })?;
+    let epsg = {
+        let _q = QuietErrors::new();
+        srs.auth_name().filter(|a| a.eq_ignore_ascii_case("EPSG")).and_then(|_| srs.auth_code().ok()).and_then(|c| u32::try_from(c).ok())
+    };
+    let crs = crate::crs::crs_from_spatial_ref(&srs)?;
+    let b = crate::crs::transform_bounds(bounds, bounds_crs, &crs)?;
+    Ok((copy_window_of(ds, display, &b)?, epsg))
+}
+
+fn copy_window_of(ds: Dataset, display: &str, bounds: &Bounds) -> Result<Option<CopiedWindow>> {
     let (cols, rows) = ds.raster_size();
     let gt = ds.geo_transform().map_err(|_| IoError::Grid { path: display.into(), reason: "the raster has no geotransform".into() })?;
     let t = GeoTransform::from_gdal(gt).map_err(|e| IoError::Grid { path: display.into(), reason: e.to_string() })?;

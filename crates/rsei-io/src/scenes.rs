@@ -9,6 +9,10 @@
 //! | USGS tarball (`.tar`, `.tar.gz`) | the same, read through GDAL's `/vsitar/` | the same, opened in the archive |
 //! | STAC per-band COGs (`landsat-c2-l2` asset keys) | `mtl.txt` / `mtl.xml` asset or `*_MTL.*` | `red.tif`, `nir08.tif`, `swir16.tif`, `lwir11.tif`, `qa_pixel.tif`, `qa_radsat.tif`, … or USGS names |
 //! | Sentinel-2 SAFE folder | `MTD_MSIL2A.xml` | `GRANULE/*/IMG_DATA/R10m/*_B02_10m.jp2` …, B8A, B11, B12 and `SCL` from `R20m` |
+//! | STAC per-band COGs (`sentinel-2-l2a` asset keys) | `MTD_MSIL2A.xml` (the `product-metadata` asset) | `B02.tif`, `B03.tif`, `B04.tif`, `B8A.tif`, `B11.tif`, `B12.tif`, `SCL.tif` |
+//!
+//! The STAC layouts are what `rsei compute --stac … --collection landsat-c2-l2 | sentinel-2-l2a`
+//! lays out in its cache, one folder per item.
 //!
 //! The profile comes from the metadata (MTL `SPACECRAFT_ID`, `SENSOR_ID`, `COLLECTION_NUMBER`,
 //! `PROCESSING_LEVEL`; S2 `PROCESSING_BASELINE`, `BOA_ADD_OFFSET`, `PRODUCT_TYPE`), never from a

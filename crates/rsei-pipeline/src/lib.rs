@@ -73,6 +73,7 @@ pub mod report_html;
 pub mod run;
 pub mod scenes;
 pub mod stac_input;
+pub mod stac_scenes;
 pub mod study;
 
 pub use byo::IndicatorRequest;

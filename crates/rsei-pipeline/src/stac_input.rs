@@ -167,6 +167,7 @@ pub fn search_params(req: &StacRequest<'_>) -> Result<(SearchParams, Bounds)> {
         intervals: date_intervals(&req.options.composite, req.years),
         limit: req.catalogue.page_limit,
         max_pages: 10_000,
+        query: None,
     };
     Ok((p, bounds))
 }
@@ -211,7 +212,7 @@ pub fn none_wanted(n_found: usize, req: &StacRequest<'_>, params: &SearchParams)
     }
 }
 
-struct FetchBar<'a>(&'a dyn Progress);
+pub(crate) struct FetchBar<'a>(pub(crate) &'a dyn Progress);
 
 impl FetchProgress for FetchBar<'_> {
     fn total(&self, n: u64) {

@@ -5,6 +5,8 @@
 //! CACHE/windows/<key>/<item>_<asset>.tif   a window of a COG (values as stored, GeoTIFF, DEFLATE)
 //! CACHE/files/<key>/<name>.hdf        a whole HDF granule (HDF4 cannot be read by ranges)
 //! CACHE/search/<key>.json             the items a search found
+//! CACHE/scenes/<item>/                a Landsat / Sentinel-2 scene laid out for the scene reader:
+//!                                     links to its metadata file and windows (`crate::scene`)
 //! ```
 //!
 //! An entry's key is SHA-256 of (URL, ETag, size, bounds): a changed remote file (new ETag or

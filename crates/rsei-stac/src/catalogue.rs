@@ -237,6 +237,30 @@ impl Catalogue {
     /// Searches (or, offline, reads the cached answer of the same search) and parses the items.
     /// No item at all is [`StacError::EmptySearch`].
     pub fn search(&self, p: &SearchParams, on_page: &dyn Fn(usize)) -> Result<Vec<Item>> {
+        let (url, _) = self.search_key(p);
+        let raw = self.search_raw(p, on_page)?;
+        parse_items(&url, p, &raw)
+    }
+
+    /// Landsat C2 L2 / Sentinel-2 L2A items: as [`Catalogue::search`], parsed as scenes (sorted
+    /// by date and id). No item at all is [`StacError::EmptySearch`].
+    pub fn search_scenes(&self, p: &SearchParams, on_page: &dyn Fn(usize)) -> Result<Vec<crate::scene::SceneItem>> {
+        let (url, _) = self.search_key(p);
+        let raw = self.search_raw(p, on_page)?;
+        if raw.is_empty() {
+            return Err(StacError::EmptySearch { what: describe_search(&url, p) });
+        }
+        let mut items = Vec::with_capacity(raw.len());
+        for r in &raw {
+            items.push(crate::scene::SceneItem::from_json(&r.json, &r.base, r.collection_hint.as_deref())?);
+        }
+        items.sort_by(|a, b| (a.datetime, &a.id).cmp(&(b.datetime, &b.id)));
+        Ok(items)
+    }
+
+    /// The raw items of a search (or, offline, of the cached answer of the same search); the
+    /// answer is cached.
+    pub fn search_raw(&self, p: &SearchParams, on_page: &dyn Fn(usize)) -> Result<Vec<RawItem>> {
         let (url, key) = self.search_key(p);
         let raw: Vec<RawItem> = if self.options.offline {
             let path = self.cache.search_path(&key);
@@ -253,7 +277,7 @@ impl Catalogue {
             self.cache.put_search(&key, &json)?;
             raw
         };
-        parse_items(&url, p, &raw)
+        Ok(raw)
     }
 
     /// The fetcher of this catalogue.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use rsei_core::Bounds;
 use rsei_io::products::Layer;
-use rsei_io::remote::{clear_vsicurl_cache, copy_window, vsicurl, VsiCurlOptions};
+use rsei_io::remote::{clear_vsicurl_cache, copy_window, copy_window_in, vsicurl, VsiCurlOptions};
 use rsei_io::scan::Granule;
 use rsei_io::LayerSource;
 
@@ -79,10 +79,10 @@ pub struct AssetVersion {
 }
 
 /// A fetched file, whether it came from the cache, and the asset version it holds.
-struct Got {
-    path: PathBuf,
-    cached: bool,
-    version: AssetVersion,
+pub(crate) struct Got {
+    pub(crate) path: PathBuf,
+    pub(crate) cached: bool,
+    pub(crate) version: AssetVersion,
 }
 
 /// A fetched file; `None` when the asset misses the bounds.
@@ -114,7 +114,7 @@ fn bounds_arr(b: &Bounds) -> [f64; 4] {
 }
 
 impl Fetcher<'_> {
-    fn head_signed(&self, what: &str, href: &str) -> Result<(String, Option<String>, Option<u64>)> {
+    pub(crate) fn head_signed(&self, what: &str, href: &str) -> Result<(String, Option<String>, Option<u64>)> {
         let mut refreshed = false;
         loop {
             let signed = self.signer.sign(self.http, href)?;
@@ -137,34 +137,46 @@ impl Fetcher<'_> {
     }
 
     fn fetch_cog(&self, item: &Item, key: &str, href: &str, bounds: &Bounds, stats: &Mutex<FetchStats>) -> TaskResult {
+        self.fetch_window(&item.id, key, href, bounds, None, stats).map(|g| g.map(|(g, _)| g))
+    }
+
+    /// A window of the COG `href` (asset `key` of item `item_id`) over `bounds`, from the cache or
+    /// fetched. `bounds_crs`: the CRS of `bounds` when it is not the raster's own (they are then
+    /// transformed into the CRS of the raster's header, whose EPSG code is returned for fetched
+    /// windows). `None` when the raster does not reach `bounds`.
+    pub(crate) fn fetch_window(&self, item_id: &str, key: &str, href: &str, bounds: &Bounds, bounds_crs: Option<&rsei_core::Crs>, stats: &Mutex<FetchStats>) -> Result<Option<(Got, Option<u32>)>> {
         let b = Some(bounds_arr(bounds));
-        let aerr = |reason: String| StacError::Asset { item: item.id.clone(), key: key.into(), url: redact(href), reason };
-        let version = |etag: Option<String>, size: Option<u64>| AssetVersion { item: item.id.clone(), asset: key.into(), href: redact(href), etag, size };
+        let aerr = |reason: String| StacError::Asset { item: item_id.into(), key: key.into(), url: redact(href), reason };
+        let version = |etag: Option<String>, size: Option<u64>| AssetVersion { item: item_id.into(), asset: key.into(), href: redact(href), etag, size };
         if self.offline {
             return match self.cache.lookup_offline_entry(href, b) {
-                Some((path, e)) => Ok(Some(Got { path, cached: true, version: version(e.etag, e.size) })),
+                Some((path, e)) => Ok(Some((Got { path, cached: true, version: version(e.etag, e.size) }, None))),
                 None => Err(StacError::NotCached {
-                    what: format!("the window of asset {key:?} of item {} ({})", item.id, redact(href)),
+                    what: format!("the window of asset {key:?} of item {item_id} ({})", redact(href)),
                     cache: self.cache.dir().to_path_buf(),
                 }),
             };
         }
         let mut attempt = 0;
         loop {
-            let (signed, etag, size) = self.head_signed(&format!("asset {key:?} of item {}", item.id), href).map_err(|e| aerr(e.to_string()))?;
+            let (signed, etag, size) = self.head_signed(&format!("asset {key:?} of item {item_id}"), href).map_err(|e| aerr(e.to_string()))?;
             if let Some(path) = self.cache.lookup(href, etag.as_deref(), size, b) {
-                return Ok(Some(Got { path, cached: true, version: version(etag, size) }));
+                return Ok(Some((Got { path, cached: true, version: version(etag, size) }, None)));
             }
             let name = if signed.contains("://") { vsicurl(&signed) } else { signed.clone() };
-            match copy_window(&name, &redact(href), bounds, &self.vsicurl) {
-                Ok(None) => return Ok(None),
-                Ok(Some(w)) => {
-                    let fname = format!("{}_{}.tif", item.id, key);
+            let copied = match bounds_crs {
+                Some(c) => copy_window_in(&name, &redact(href), bounds, c, &self.vsicurl),
+                None => copy_window(&name, &redact(href), bounds, &self.vsicurl).map(|w| (w, None)),
+            };
+            match copied {
+                Ok((None, _)) => return Ok(None),
+                Ok((Some(w), epsg)) => {
+                    let fname = format!("{item_id}_{key}.tif");
                     let path = self.cache.insert(href, etag.as_deref(), size, b, &fname, &w.bytes)?;
                     if let Ok(mut s) = stats.lock() {
                         s.bytes_fetched += w.bytes.len() as u64;
                     }
-                    return Ok(Some(Got { path, cached: false, version: version(etag, size) }));
+                    return Ok(Some((Got { path, cached: false, version: version(etag, size) }, epsg)));
                 }
                 Err(e) if attempt < self.http.retry.max_retries => {
                     clear_vsicurl_cache();
@@ -179,26 +191,32 @@ impl Fetcher<'_> {
     }
 
     fn fetch_hdf(&self, item: &Item, key: &str, href: &str, stats: &Mutex<FetchStats>) -> Result<Got> {
-        let aerr = |reason: String| StacError::Asset { item: item.id.clone(), key: key.into(), url: redact(href), reason };
-        let version = |etag: Option<String>, size: Option<u64>| AssetVersion { item: item.id.clone(), asset: key.into(), href: redact(href), etag, size };
+        let fname = href.split('?').next().unwrap_or(href).rsplit('/').next().unwrap_or("granule.hdf").to_string();
+        let fname = if fname.to_ascii_lowercase().ends_with(".hdf") { fname } else { format!("{}.hdf", item.id) };
+        self.fetch_file("the HDF granule", &item.id, key, href, &fname, stats)
+    }
+
+    /// The whole file of asset `key` of item `item_id` (`what` names it in messages: "the HDF
+    /// granule"), from the cache or downloaded and cached as `fname`.
+    pub(crate) fn fetch_file(&self, what: &str, item_id: &str, key: &str, href: &str, fname: &str, stats: &Mutex<FetchStats>) -> Result<Got> {
+        let aerr = |reason: String| StacError::Asset { item: item_id.into(), key: key.into(), url: redact(href), reason };
+        let version = |etag: Option<String>, size: Option<u64>| AssetVersion { item: item_id.into(), asset: key.into(), href: redact(href), etag, size };
         if self.offline {
             return self.cache.lookup_offline_entry(href, None).map(|(path, e)| Got { path, cached: true, version: version(e.etag, e.size) }).ok_or_else(|| StacError::NotCached {
-                what: format!("the HDF granule {key:?} of item {} ({})", item.id, redact(href)),
+                what: format!("{what} {key:?} of item {item_id} ({})", redact(href)),
                 cache: self.cache.dir().to_path_buf(),
             });
         }
-        let (signed, etag, size) = self.head_signed(&format!("asset {key:?} of item {}", item.id), href).map_err(|e| aerr(e.to_string()))?;
+        let (signed, etag, size) = self.head_signed(&format!("asset {key:?} of item {item_id}"), href).map_err(|e| aerr(e.to_string()))?;
         if let Some(path) = self.cache.lookup(href, etag.as_deref(), size, None) {
             return Ok(Got { path, cached: true, version: version(etag, size) });
         }
         let bytes = if signed.contains("://") {
-            self.http.download(&format!("asset {key:?} of item {}", item.id), &signed).map_err(|e| aerr(e.to_string()))?
+            self.http.download(&format!("asset {key:?} of item {item_id}"), &signed).map_err(|e| aerr(e.to_string()))?
         } else {
             std::fs::read(&signed).map_err(|e| aerr(e.to_string()))?
         };
-        let fname = href.split('?').next().unwrap_or(href).rsplit('/').next().unwrap_or("granule.hdf").to_string();
-        let fname = if fname.to_ascii_lowercase().ends_with(".hdf") { fname } else { format!("{}.hdf", item.id) };
-        let path = self.cache.insert(href, etag.as_deref(), size, None, &safe_name(&fname), &bytes)?;
+        let path = self.cache.insert(href, etag.as_deref(), size, None, &safe_name(fname), &bytes)?;
         if let Ok(mut s) = stats.lock() {
             s.bytes_fetched += bytes.len() as u64;
         }

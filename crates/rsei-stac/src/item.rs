@@ -87,8 +87,35 @@ fn parse_id(id: &str) -> (Option<String>, Option<ModisDate>, Option<Tile>, Optio
     (product, date, tile, version)
 }
 
-fn num(v: &serde_json::Value) -> Option<f64> {
+pub(crate) fn num(v: &serde_json::Value) -> Option<f64> {
     v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// The assets of an item (GeoJSON Feature) by key, hrefs resolved against `base`.
+pub fn parse_assets(v: &serde_json::Value, base: &str) -> BTreeMap<String, Asset> {
+    let mut assets = BTreeMap::new();
+    if let Some(obj) = v.get("assets").and_then(|a| a.as_object()) {
+        for (key, a) in obj {
+            let Some(href) = a.get("href").and_then(|h| h.as_str()) else { continue };
+            let band = a.get("raster:bands").and_then(|b| b.as_array()).and_then(|b| b.first()).map(|b| BandInfo {
+                data_type: b.get("data_type").and_then(|x| x.as_str()).map(str::to_string),
+                scale: b.get("scale").and_then(num),
+                offset: b.get("offset").and_then(num),
+                nodata: b.get("nodata").and_then(num),
+            });
+            assets.insert(
+                key.clone(),
+                Asset {
+                    key: key.clone(),
+                    href: resolve(base, href),
+                    media_type: a.get("type").and_then(|x| x.as_str()).map(str::to_string),
+                    roles: a.get("roles").and_then(|r| r.as_array()).map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+                    band,
+                },
+            );
+        }
+    }
+    assets
 }
 
 impl Item {
@@ -150,28 +177,7 @@ impl Item {
                 _ => None,
             }
         });
-        let mut assets = BTreeMap::new();
-        if let Some(obj) = v.get("assets").and_then(|a| a.as_object()) {
-            for (key, a) in obj {
-                let Some(href) = a.get("href").and_then(|h| h.as_str()) else { continue };
-                let band = a.get("raster:bands").and_then(|b| b.as_array()).and_then(|b| b.first()).map(|b| BandInfo {
-                    data_type: b.get("data_type").and_then(|x| x.as_str()).map(str::to_string),
-                    scale: b.get("scale").and_then(num),
-                    offset: b.get("offset").and_then(num),
-                    nodata: b.get("nodata").and_then(num),
-                });
-                assets.insert(
-                    key.clone(),
-                    Asset {
-                        key: key.clone(),
-                        href: resolve(base, href),
-                        media_type: a.get("type").and_then(|x| x.as_str()).map(str::to_string),
-                        roles: a.get("roles").and_then(|r| r.as_array()).map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
-                        band,
-                    },
-                );
-            }
-        }
+        let assets = parse_assets(v, base);
         Ok(Item { id, collection, product, date, tile, version, bbox, assets })
     }
 

@@ -16,6 +16,7 @@
 //! | [`cache`] | the on-disk cache of windows, whole HDF granules and search answers (LRU size limit) |
 //! | [`fetch`] | items → fetched windows → granules |
 //! | [`testing`] | a loopback HTTP server (std only: HEAD, Range, faults) for tests without internet |
+//! | [`scene`] | Landsat C2 L2 / Sentinel-2 L2A items as scenes: level checks, metadata asset, band windows laid out as a scene folder |
 //! | [`catalogue`] | the whole flow for one request: [`catalogue::Catalogue`] |
 //!
 //! Known catalogues: the Planetary Computer (`https://planetarycomputer.microsoft.com/api/stac/v1`,
@@ -32,6 +33,7 @@ pub mod error;
 pub mod fetch;
 pub mod http;
 pub mod item;
+pub mod scene;
 pub mod search;
 pub mod sign;
 pub mod testing;

@@ -25,6 +25,10 @@ pub struct SearchParams {
     pub limit: u32,
     /// Stop after this many pages per interval (a guard against endless `next` links).
     pub max_pages: u32,
+    /// A STAC API `query` (e.g. `{"eo:cloud_cover": {"lte": 20}, "platform": {"in": ["landsat-8"]}}`)
+    /// sent with the search; static catalogues ignore it (the caller filters the items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<serde_json::Value>,
 }
 
 /// A raw item and where it was read from.
@@ -91,6 +95,9 @@ pub fn search_api(http: &Http, api: &str, p: &SearchParams, on_page: &dyn Fn(usi
             body["intersects"] = g.clone();
         } else if let Some(b) = p.bbox {
             body["bbox"] = serde_json::json!(b);
+        }
+        if let Some(q) = &p.query {
+            body["query"] = q.clone();
         }
         if let Some(iv) = iv {
             body["datetime"] = serde_json::Value::String(datetime_of(iv));

@@ -91,6 +91,7 @@ fn params(collection: &str) -> SearchParams {
         intervals: vec![(days_from_civil(2017, 6, 1), days_from_civil(2017, 9, 30))],
         limit: 1,
         max_pages: 100,
+        query: None,
     }
 }
 
