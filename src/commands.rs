@@ -172,6 +172,7 @@ fn compute_scenes_from_stac(
         options,
         scene_options: &scene_options,
         out_dir: &args.out,
+        memory: args.memory.as_deref().map(MemoryBudget::parse).transpose()?.unwrap_or_default(),
     };
     let rows = rsei_pipeline::scenes::run(&req, progress);
     progress.finish();
