@@ -14,7 +14,9 @@
 //! ```
 //!
 //! With `[data.stac]`, the windows of the catalogue's assets are fetched first (or found in the
-//! cache), and the units reading them are keyed by the asset versions ([`super::stac`]).
+//! cache), and the units reading them are keyed by the asset versions ([`super::stac`]); with
+//! scene collections, the scenes are fetched into scene folders of the cache and run as the
+//! scenes of `[data] scenes` folders.
 //!
 //! Order: every unit's key is computed first (input files hashed once, through the cache); each
 //! unit is then reused or recomputed (its old outputs removed first), and the log says which and

@@ -1,4 +1,6 @@
-//! `[data.stac]`: the MODIS granules of a study from a STAC catalogue.
+//! `[data.stac]`: the MODIS granules of a study from a STAC catalogue — or, with the scene
+//! collections `landsat-c2-l2` / `sentinel-2-l2a` in `collections`, its Landsat / Sentinel-2
+//! scenes.
 //!
 //! ```text
 //! rsei validate   options (paths resolved, rules) ─▶ search (the cached answer when there is one)
@@ -8,6 +10,15 @@
 //!                 window over the areas on that tile (HEAD: ETag and size; cached or read)
 //!                 ─▶ archive of local files ─▶ units keyed by the asset versions they read
 //! ```
+//!
+//! **Scenes.** With scene collections ([`CollectionPlan::Scenes`]), the check searches them (the
+//! cached answer first for `rsei validate`), keeps the Level-2 items of the composite windows that
+//! pass `max_cloud` and `platforms` ([`SceneCatalogue`]), and the caller names every area and year
+//! without one ([`scene_items_of_year`]). `rsei run` fetches each item's metadata asset and the
+//! windows of its bands over the areas into `CACHE/scenes/<item>/`
+//! ([`crate::stac_scenes::fetch_items`]) and runs the scene units on them; their keys hold the
+//! asset versions of the scene files, as below. `scenes` folders and `[data.stac]` are not
+//! combined in one study.
 //!
 //! **Folders and a catalogue together.** A study may have both `modis` folders and `[data.stac]`:
 //! the granules of the folders are used as they are, and the catalogue provides the others. An
@@ -342,9 +353,12 @@ fn study_words(msg: &str) -> String {
         .replace("run them separately", "make one study of each")
 }
 
+/// Scene items of a year: those the run uses, and those left out with the reason.
+pub type YearItems<'a> = (Vec<&'a SceneItem>, Vec<(&'a SceneItem, &'a str)>);
+
 /// The scene items of a catalogue over an area (its lon/lat box and margin) whose date is in the
 /// composite window of `year`: those the run uses, and those left out with the reason.
-pub fn scene_items_of_year<'a>(sc: &'a SceneCatalogue, area: &StudyArea, rsei: &RseiRunOptions, year: i32) -> Result<(Vec<&'a SceneItem>, Vec<(&'a SceneItem, &'a str)>)> {
+pub fn scene_items_of_year<'a>(sc: &'a SceneCatalogue, area: &StudyArea, rsei: &RseiRunOptions, year: i32) -> Result<YearItems<'a>> {
     let b = crate::stac_scenes::scene_bounds(std::slice::from_ref(area))?;
     let bbox = [b.xmin, b.ymin, b.xmax, b.ymax];
     let in_year = |it: &SceneItem| it.overlaps(bbox) && it.date().is_some_and(|d| rsei.composite.in_window(year, i32::from(d.year), d.doy));
