@@ -290,6 +290,11 @@ fn validate_names_a_year_without_a_level2_scene_item_and_bad_scene_keys() {
     let (code, r) = validate(t.path(), "mixed.toml", &study("out", &s.area, "2019-2020", &mixed));
     assert_eq!(code, Some(2), "{r}");
     assert!(r.contains("mixed.toml:8:15: error: [data.stac] `collections`:") && r.contains("cannot be mixed") && r.contains("modis-09A1-061"), "{r}");
+    // Sentinel-2 without a source of heat: the collection or the key to add
+    let s2 = format!("[data.stac]\nurl = \"{url}\"\ncollections = [\"sentinel-2-l2a\"]");
+    let (code, r) = validate(t.path(), "s2.toml", &study("out", &s.area, "2019-2020", &s2));
+    assert_eq!(code, Some(2), "{r}");
+    assert!(r.contains("s2.toml:8:15: error: [data.stac] `collections`: sentinel-2-l2a has no thermal band") && r.contains("modis-11A2-061") && r.contains("`s2_heat = \"landsat\"`"), "{r}");
     // scene folders and scene collections together are refused
     let both = format!("[data]\nscenes = \"{}\"\n\n{}", s.scenes.display(), stac_data(&url, ""));
     let (code, r) = validate(t.path(), "both.toml", &study("out", &s.area, "2019-2020", &both));
