@@ -189,6 +189,30 @@ pub fn left_out(item: &SceneItem, options: &RseiRunOptions, years: &[i32], filte
     None
 }
 
+impl SceneFilter {
+    /// The filter of a study's `[data.stac]` (`max_cloud`, `platforms`).
+    pub fn of_catalogue(o: &CatalogueOptions) -> SceneFilter {
+        SceneFilter { max_cloud: o.max_cloud, platforms: o.platforms.clone() }
+    }
+}
+
+/// The items of a search a run uses (those reaching `bbox`, not left out by [`left_out`]), and a
+/// note for each item left out.
+pub fn select(found: Vec<SceneItem>, bbox: [f64; 4], options: &RseiRunOptions, years: &[i32], filter: &SceneFilter) -> (Vec<SceneItem>, Vec<String>) {
+    let mut items = Vec::new();
+    let mut notes = Vec::new();
+    for it in found {
+        if !it.overlaps(bbox) {
+            continue;
+        }
+        match left_out(&it, options, years, filter) {
+            Some(why) => notes.push(format!("note: item {} ({}) is not used: {why}", it.id, it.collection)),
+            None => items.push(it),
+        }
+    }
+    (items, notes)
+}
+
 /// Searches the scene collections and keeps the items the run uses; the others are named in
 /// notes. None left is an error that says why each item was left out.
 pub fn search(cat: &Catalogue, req: &StacRequest<'_>, collections: &[String], filter: &SceneFilter, progress: &dyn Progress) -> Result<(Vec<SceneItem>, Vec<String>, SearchParams, rsei_core::Bounds)> {
@@ -196,17 +220,7 @@ pub fn search(cat: &Catalogue, req: &StacRequest<'_>, collections: &[String], fi
     progress.message(&format!("searching {} for {}", req.catalogue.url, params.collections.join(", ")));
     let found = cat.search_scenes(&params, &|n| progress.message(&format!("searching: {n} item(s)"))).map_err(stac_error)?;
     let bbox = params.bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
-    let mut items = Vec::new();
-    let mut notes = Vec::new();
-    for it in found {
-        if !it.overlaps(bbox) {
-            continue;
-        }
-        match left_out(&it, req.options, req.years, filter) {
-            Some(why) => notes.push(format!("note: item {} ({}) is not used: {why}", it.id, it.collection)),
-            None => items.push(it),
-        }
-    }
+    let (items, notes) = select(found, bbox, req.options, req.years, filter);
     if items.is_empty() {
         return Err(stac_error(StacError::EmptySearch {
             what: format!("no usable item for {}{}", rsei_stac::catalogue::describe_search(&req.catalogue.url, &params), if notes.is_empty() { String::new() } else { format!(":\n  {}", notes.join("\n  ")) }),
@@ -218,11 +232,27 @@ pub fn search(cat: &Catalogue, req: &StacRequest<'_>, collections: &[String], fi
 /// Searches, fetches (or reads from the cache) the scenes and, for Sentinel-2 with MOD11A2 heat,
 /// the MOD11A2 granules; returns the inventory a scene run takes.
 pub fn scenes_from_stac(req: &StacRequest<'_>, plan: &CollectionPlan, filter: &SceneFilter, progress: &dyn Progress) -> Result<StacScenes> {
-    let CollectionPlan::Scenes { scenes, heat } = plan else { return Err(Error::msg("not a scene run: no scene collection")) };
+    let CollectionPlan::Scenes { scenes, .. } = plan else { return Err(Error::msg("not a scene run: no scene collection")) };
+    let cat = scene_catalogue(req, scenes)?;
+    let (items, notes, _params, _bounds) = search(&cat, req, scenes, filter, progress)?;
+    fetch_items(req, plan, items, notes, progress)
+}
+
+/// The catalogue of the scene collections.
+fn scene_catalogue(req: &StacRequest<'_>, scenes: &[String]) -> Result<Catalogue> {
     let mut opts: CatalogueOptions = req.catalogue.clone();
-    opts.collections = scenes.clone();
-    let cat = Catalogue::new(opts, req.default_cache.clone()).map_err(stac_error)?;
-    let (items, mut notes, _params, bounds) = search(&cat, req, scenes, filter, progress)?;
+    opts.collections = scenes.to_vec();
+    Catalogue::new(opts, req.default_cache.clone()).map_err(stac_error)
+}
+
+/// Fetches (or reads from the cache) the scenes of `items`, found by a search of the scene
+/// collections of `plan`, over the areas of `req` and, for Sentinel-2 with MOD11A2 heat, searches
+/// and fetches the MOD11A2 granules; returns the inventory a scene run takes (`notes` first
+/// among its notes).
+pub fn fetch_items(req: &StacRequest<'_>, plan: &CollectionPlan, items: Vec<SceneItem>, mut notes: Vec<String>, progress: &dyn Progress) -> Result<StacScenes> {
+    let CollectionPlan::Scenes { scenes, heat } = plan else { return Err(Error::msg("not a scene run: no scene collection")) };
+    let cat = scene_catalogue(req, scenes)?;
+    let bounds = scene_bounds(req.areas)?;
     progress.message(&format!("fetching {} scene(s) from {}", items.len(), req.catalogue.url));
     let stage = cat.cache.dir().join("scenes");
     let fetched = fetch_scenes(&cat.fetcher(), &items, &bounds, &Crs::new("EPSG:4326"), &stage, &FetchBar(progress)).map_err(stac_error)?;

@@ -66,6 +66,11 @@ pub struct CatalogueOptions {
     /// Environment variable holding a bearer token sent with every request (NASA Earthdata:
     /// `EARTHDATA_TOKEN`); its value is never written anywhere.
     pub token_env: Option<String>,
+    /// Scene collections only: the largest `eo:cloud_cover` (%) of an item used (`None`: no limit).
+    pub max_cloud: Option<f64>,
+    /// Scene collections only: the `platform` values accepted (`landsat-8`, `sentinel-2b`;
+    /// case-insensitive); empty: all.
+    pub platforms: Vec<String>,
 }
 
 impl Default for CatalogueOptions {
@@ -84,6 +89,8 @@ impl Default for CatalogueOptions {
             retry_delay_ms: 500,
             timeout_s: 120,
             token_env: None,
+            max_cloud: None,
+            platforms: Vec::new(),
         }
     }
 }
@@ -107,6 +114,12 @@ impl CatalogueOptions {
         if self.cache_limit_bytes < (1 << 20) {
             return bad("cache_limit", "must be at least 1 MiB");
         }
+        if self.max_cloud.is_some_and(|c| !(0.0..=100.0).contains(&c)) {
+            return bad("max_cloud", "a percentage, 0 to 100");
+        }
+        if self.platforms.iter().any(|p| p.trim().is_empty()) {
+            return bad("platforms", "a platform name is empty");
+        }
         Ok(())
     }
 
@@ -114,6 +127,16 @@ impl CatalogueOptions {
     pub fn is_planetary_computer(&self) -> bool {
         self.url.contains("planetarycomputer.microsoft.com")
     }
+}
+
+/// Raw items parsed as scenes, sorted by date and id.
+fn scene_items(raw: &[RawItem]) -> Result<Vec<crate::scene::SceneItem>> {
+    let mut items = Vec::with_capacity(raw.len());
+    for r in raw {
+        items.push(crate::scene::SceneItem::from_json(&r.json, &r.base, r.collection_hint.as_deref())?);
+    }
+    items.sort_by(|a, b| (a.datetime, &a.id).cmp(&(b.datetime, &b.id)));
+    Ok(items)
 }
 
 /// A number of bytes, or a size such as `"10GiB"` ([`parse_size`]).
@@ -250,12 +273,21 @@ impl Catalogue {
         if raw.is_empty() {
             return Err(StacError::EmptySearch { what: describe_search(&url, p) });
         }
-        let mut items = Vec::with_capacity(raw.len());
-        for r in &raw {
-            items.push(crate::scene::SceneItem::from_json(&r.json, &r.base, r.collection_hint.as_deref())?);
+        scene_items(&raw)
+    }
+
+    /// As [`Catalogue::search_scenes`], answered by the cached answer of the same search when
+    /// there is one (no request; `true` beside the items), else searched (unless offline). No
+    /// item at all is an empty list, not an error: the caller tells which years lack one.
+    pub fn search_scenes_prefer_cache(&self, p: &SearchParams, on_page: &dyn Fn(usize)) -> Result<(Vec<crate::scene::SceneItem>, bool)> {
+        let (_, key) = self.search_key(p);
+        let path = self.cache.search_path(&key);
+        if let Ok(bytes) = std::fs::read(&path) {
+            let raw: Vec<RawItem> = serde_json::from_slice(&bytes).map_err(|e| StacError::Cache { path: path.clone(), reason: format!("damaged search answer: {e}") })?;
+            return Ok((scene_items(&raw)?, true));
         }
-        items.sort_by(|a, b| (a.datetime, &a.id).cmp(&(b.datetime, &b.id)));
-        Ok(items)
+        let from_cache = self.options.offline;
+        Ok((scene_items(&self.search_raw(p, on_page)?)?, from_cache))
     }
 
     /// The raw items of a search (or, offline, of the cached answer of the same search); the

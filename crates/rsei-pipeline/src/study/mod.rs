@@ -74,7 +74,9 @@ pub fn describe(plan: &Plan) -> String {
         what.push(format!("drivers {}", d.year));
     }
     let catalogue = plan.stac.as_ref().map_or_else(String::new, |s| {
-        format!(" + {} item(s) from the catalogue {}{}", s.items.len(), s.options.url, if s.search_from_cache { " (search answered by the cache)" } else { "" })
+        let n = s.scenes.as_ref().map_or(s.items.len(), |sc| sc.items.len());
+        let what = if s.scenes.is_some() { "scene item(s)" } else { "item(s)" };
+        format!(" + {n} {what} from the catalogue {}{}", s.options.url, if s.search_from_cache { " (search answered by the cache)" } else { "" })
     });
     what.extend(plan.analyses.present().iter().map(|w| w.label().to_string()));
     let scenes = plan.scenes.as_ref().map_or_else(String::new, |s| {

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! With `[data.stac]`, the windows of the catalogue's assets are fetched first (or found in the
-//! cache), and the units reading them are keyed by the asset versions ([`super::stac`]).
+//! cache), and the units reading them are keyed by the asset versions ([`super::stac`]); with
+//! scene collections, the scenes are fetched into scene folders of the cache and run as the
+//! scenes of `[data] scenes` folders.
 //!
 //! Order: every unit's key is computed first (input files hashed once, through the cache); each
 //! unit is then reused or recomputed (its old outputs removed first), and the log says which and
@@ -670,6 +672,9 @@ fn fetch_catalogue(plan: &Plan, progress: &dyn StudyObserver) -> Result<Option<P
         progress.log(n);
     }
     let areas: Vec<_> = plan.areas.iter().map(|pa| pa.area.clone()).collect();
+    if let Some(sc) = &stac.scenes {
+        return fetch_scene_catalogue(plan, stac, sc, &areas, progress).map(Some);
+    }
     let task = progress.task("catalogue");
     let fetched = super::stac::fetch(stac, &areas, &plan.archive, task.as_ref());
     drop(task);
@@ -698,6 +703,49 @@ fn fetch_catalogue(plan: &Plan, progress: &dyn StudyObserver) -> Result<Option<P
         s.assets = f.assets;
     }
     Ok(Some(p))
+}
+
+/// The plan with the scenes of its catalogue fetched (or found in the cache) into its scene
+/// inventory, and the MOD11A2 granules of a heat collection into its archive.
+fn fetch_scene_catalogue(plan: &Plan, stac: &super::stac::StacPlan, sc: &super::stac::SceneCatalogue, areas: &[crate::area::StudyArea], progress: &dyn StudyObserver) -> Result<Plan> {
+    let mut years: Vec<i32> = plan.areas.iter().flat_map(|pa| pa.years.iter().copied()).collect();
+    years.sort_unstable();
+    years.dedup();
+    let default_cache = stac.options.cache_dir.clone().unwrap_or_else(|| PathBuf::from(super::stac::DEFAULT_CACHE));
+    let req = crate::stac_input::StacRequest { catalogue: &stac.options, areas, years: &years, options: &plan.rsei, default_cache };
+    let task = progress.task("catalogue");
+    let fetched = crate::stac_scenes::fetch_items(&req, &sc.plan, sc.items.clone(), Vec::new(), task.as_ref());
+    drop(task);
+    let f = fetched.with_context(|| format!("fetching from the catalogue {}", stac.options.url))?;
+    for n in &f.notes {
+        if n.starts_with("warning") {
+            progress.println(n);
+        } else {
+            progress.log(n);
+        }
+    }
+    progress.log(&format!(
+        "{} scene(s) from {} item(s) of {}: {} asset(s), {} from the cache, {} fetched ({:.1} MiB)",
+        f.inventory.scenes.len(),
+        f.items.len(),
+        stac.options.url,
+        f.stats.assets,
+        f.stats.from_cache,
+        f.stats.fetched,
+        f.stats.bytes_fetched as f64 / (1 << 20) as f64
+    ));
+    let mut p = plan.clone();
+    if let Some(heat) = f.heat {
+        p.archive.inventory.granules.extend(heat.inventory.granules);
+        p.archive.inventory.granules.sort_by_key(|g| (g.product, g.tile, g.date));
+        p.archive.folders.extend(heat.folders);
+    }
+    p.inputs.data.push(PathBuf::from(&stac.options.url));
+    p.scenes = Some(super::validate::ScenePlan { folders: Vec::new(), inventory: f.inventory, options: sc.options.clone() });
+    if let Some(s) = &mut p.stac {
+        s.assets = f.versions;
+    }
+    Ok(p)
 }
 
 /// Runs a checked study (see the module documentation).

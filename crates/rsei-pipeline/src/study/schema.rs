@@ -3,7 +3,7 @@
 //! ```text
 //! [study]      name, output, years                       what and where
 //! [data]       modis (folder or list), landcover         MODIS granules, optional land cover
-//! [data.stac]  url, collections, cache_dir, offline …     MODIS granules from a STAC catalogue
+//! [data.stac]  url, collections, cache_dir, offline …     MODIS granules (or Landsat / Sentinel-2 scenes) from a STAC catalogue
 //! [[area]]     file, layer, where, name_field, dissolve, crs, years   (repeat: several sources)
 //! [rsei]       every option of an RSEI run (`RseiRunOptions`: composite, qa, water, rsei, output …)
 //! [mining]     mines, layer, where, id_field, name_field, crs + the mining options (`MiningRunOptions`)
@@ -127,7 +127,8 @@ pub struct DataSection {
     pub modis: Option<Paths>,
     /// Land-cover raster whose water classes (`[rsei.water] landcover_water_classes`) join the water mask.
     pub landcover: Option<PathBuf>,
-    /// `[data.stac]`: a STAC catalogue providing the granules (with `modis`: those the folders lack).
+    /// `[data.stac]`: a STAC catalogue providing the granules (with `modis`: those the folders
+    /// lack), or, with scene collections, the Landsat / Sentinel-2 scenes (not with `scenes`).
     pub stac: Option<rsei_stac::CatalogueOptions>,
     /// Folder(s) of Landsat Collection 2 Level-2 or Sentinel-2 L2A scenes, scanned recursively:
     /// the study's RSEI comes from them (each scene's profile from its own metadata); `modis`

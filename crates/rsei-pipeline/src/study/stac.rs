@@ -1,4 +1,6 @@
-//! `[data.stac]`: the MODIS granules of a study from a STAC catalogue.
+//! `[data.stac]`: the MODIS granules of a study from a STAC catalogue — or, with the scene
+//! collections `landsat-c2-l2` / `sentinel-2-l2a` in `collections`, its Landsat / Sentinel-2
+//! scenes.
 //!
 //! ```text
 //! rsei validate   options (paths resolved, rules) ─▶ search (the cached answer when there is one)
@@ -8,6 +10,15 @@
 //!                 window over the areas on that tile (HEAD: ETag and size; cached or read)
 //!                 ─▶ archive of local files ─▶ units keyed by the asset versions they read
 //! ```
+//!
+//! **Scenes.** With scene collections ([`CollectionPlan::Scenes`]), the check searches them (the
+//! cached answer first for `rsei validate`), keeps the Level-2 items of the composite windows that
+//! pass `max_cloud` and `platforms` ([`SceneCatalogue`]), and the caller names every area and year
+//! without one ([`scene_items_of_year`]). `rsei run` fetches each item's metadata asset and the
+//! windows of its bands over the areas into `CACHE/scenes/<item>/`
+//! ([`crate::stac_scenes::fetch_items`]) and runs the scene units on them; their keys hold the
+//! asset versions of the scene files, as below. `scenes` folders and `[data.stac]` are not
+//! combined in one study.
 //!
 //! **Folders and a catalogue together.** A study may have both `modis` folders and `[data.stac]`:
 //! the granules of the folders are used as they are, and the catalogue provides the others. An
@@ -42,7 +53,10 @@ use crate::area::StudyArea;
 use crate::error::{Context, Error, Result};
 use crate::options::RseiRunOptions;
 use crate::progress::Progress;
+use crate::scenes::S2Heat;
 use crate::stac_input::{item_wanted, none_wanted, search_params, stac_error, StacRequest, WINDOW_MARGIN_M};
+use crate::stac_scenes::{CollectionPlan, SceneFilter};
+use rsei_stac::scene::SceneItem;
 
 /// The default cache folder of a study, beside the study file (shared by the studies of that
 /// folder and by their `--out` folders).
@@ -72,8 +86,27 @@ pub struct StacPlan {
     pub search_from_cache: bool,
     /// Remarks of the check (items left out).
     pub notes: Vec<String>,
-    /// After the fetch (`rsei run`): the asset version held by each local file of the archive.
+    /// After the fetch (`rsei run`): the asset version held by each local file of the archive
+    /// (or of the scene folders).
     pub assets: BTreeMap<PathBuf, AssetVersion>,
+    /// With scene collections (`landsat-c2-l2`, `sentinel-2-l2a`): the scene items the run
+    /// fetches (`items` is then empty).
+    pub scenes: Option<SceneCatalogue>,
+}
+
+/// The Landsat / Sentinel-2 scenes a study takes from its catalogue.
+#[derive(Clone, Debug)]
+pub struct SceneCatalogue {
+    /// Scene collections, and the MOD11A2 collections giving Sentinel-2 its heat.
+    pub plan: CollectionPlan,
+    /// `max_cloud` and `platforms` of `[data.stac]`.
+    pub filter: SceneFilter,
+    /// The items the run fetches (Level-2, in a composite window, filters applied).
+    pub items: Vec<SceneItem>,
+    /// The items of the search left out, each with the reason (`note: item … is not used: …`).
+    pub left_out: Vec<(SceneItem, String)>,
+    /// QA rules and the heat of Sentinel-2 (`[data] s2_heat`).
+    pub options: crate::scenes::SceneOptions,
 }
 
 /// What [`check`] needs.
@@ -98,6 +131,10 @@ pub struct CheckInput<'a> {
     pub mode: SearchMode,
     /// Told about the search.
     pub progress: &'a dyn Progress,
+    /// Where Sentinel-2's heat comes from (`[data] s2_heat`).
+    pub s2_heat: S2Heat,
+    /// The study has `modis` folders (they may give Sentinel-2 its heat).
+    pub modis_folders: bool,
 }
 
 /// The key of `[data.stac]` an option name of [`CatalogueOptions::validate`] stands for.
@@ -127,6 +164,42 @@ pub fn check(c: &CheckInput<'_>, diags: &mut Vec<Diagnostic>) -> Option<StacPlan
         diags.push(Diagnostic::error(at("collections"), format!("collection {} of [data.stac] `collections` is empty", i + 1)));
         return None;
     }
+    let collection_plan = match CollectionPlan::of(&o.collections) {
+        Ok(p) => p,
+        Err(e) => {
+            diags.push(Diagnostic::error(at("collections"), format!("[data.stac] `collections`: {}", study_words(&e.to_string()))));
+            return None;
+        }
+    };
+    match &collection_plan {
+        CollectionPlan::Modis => {
+            for key in ["max_cloud", "platforms"] {
+                if c.table.is_some_and(|t| t.contains_key(key)) {
+                    diags.push(Diagnostic::warning(
+                        at(key),
+                        format!("`{key}` of [data.stac] is not used: it filters the items of scene collections (landsat-c2-l2, sentinel-2-l2a); MODIS platforms are chosen by `platforms` in [rsei]"),
+                    ));
+                }
+            }
+        }
+        CollectionPlan::Scenes { heat, .. } => {
+            if c.modis_folders && !heat.is_empty() {
+                diags.push(Diagnostic::error(
+                    at("collections"),
+                    format!("[data.stac] `collections`: {} and the `modis` folders of [data] would both give Sentinel-2 its heat: keep one of them", heat.join(", ")),
+                ));
+                return None;
+            }
+            // MOD11A2 of the `modis` folders may give the heat instead of a collection
+            let heat_from_folders = c.modis_folders && c.s2_heat == S2Heat::Mod11a2;
+            if !heat_from_folders {
+                if let Err(e) = collection_plan.check_heat(c.s2_heat) {
+                    diags.push(Diagnostic::error(at("collections"), format!("[data.stac] `collections`: {}", study_words(&e.to_string()))));
+                    return None;
+                }
+            }
+        }
+    }
     if !o.url.contains("://") {
         let p = (c.resolve)(Path::new(o.url.trim()));
         if !p.is_file() {
@@ -152,6 +225,64 @@ pub fn check(c: &CheckInput<'_>, diags: &mut Vec<Diagnostic>) -> Option<StacPlan
         }
     };
     let req = StacRequest { catalogue: &o, areas: c.areas, years: c.years, options: rsei, default_cache: cache_dir };
+    if let CollectionPlan::Scenes { scenes, .. } = &collection_plan {
+        let filter = SceneFilter::of_catalogue(&o);
+        let (params, _) = match crate::stac_scenes::search_params(&req, scenes, &filter) {
+            Ok(p) => p,
+            Err(e) => {
+                diags.push(Diagnostic::error(c.span.clone(), format!("[data.stac]: cannot make the search of the study areas: {}", e.chain_text())));
+                return None;
+            }
+        };
+        let mut so = o.clone();
+        so.collections = scenes.clone();
+        let cat = match Catalogue::new(so, req.default_cache.clone()) {
+            Ok(cat) => cat,
+            Err(e) => {
+                diags.push(Diagnostic::error(at("cache_dir"), format!("[data.stac] cache: {e}")));
+                return None;
+            }
+        };
+        c.progress.message(&format!("searching {} for {}", o.url, params.collections.join(", ")));
+        let on_page = |n: usize| c.progress.message(&format!("searching: {n} item(s)"));
+        let found = match c.mode {
+            SearchMode::PreferCache => cat.search_scenes_prefer_cache(&params, &on_page),
+            SearchMode::Fresh => match cat.search_scenes(&params, &on_page) {
+                Ok(v) => Ok((v, o.offline)),
+                Err(StacError::EmptySearch { .. }) => Ok((Vec::new(), o.offline)),
+                Err(e) => Err(e),
+            },
+        };
+        let (found, from_cache) = match found {
+            Ok(f) => f,
+            Err(e) => {
+                diags.push(search_problem(&e, &o, &at));
+                return None;
+            }
+        };
+        let bbox = params.bbox.unwrap_or([-180.0, -90.0, 180.0, 90.0]);
+        let mut items = Vec::new();
+        let mut left_out = Vec::new();
+        let mut notes = Vec::new();
+        for it in found.into_iter().filter(|it| it.overlaps(bbox)) {
+            match crate::stac_scenes::left_out(&it, rsei, c.years, &filter) {
+                Some(why) => {
+                    notes.push(format!("note: item {} ({}) is not used: {why}", it.id, it.collection));
+                    left_out.push((it, why));
+                }
+                None => items.push(it),
+            }
+        }
+        // the years without a scene are told by the caller, area by area
+        return Some(StacPlan {
+            options: o,
+            items: Vec::new(),
+            search_from_cache: from_cache,
+            notes,
+            assets: BTreeMap::new(),
+            scenes: Some(SceneCatalogue { plan: collection_plan, filter, items, left_out, options: crate::scenes::SceneOptions { s2_heat: c.s2_heat, ..crate::scenes::SceneOptions::default() } }),
+        });
+    }
     let params = match search_params(&req) {
         Ok((p, _)) => p,
         Err(e) => {
@@ -208,7 +339,32 @@ pub fn check(c: &CheckInput<'_>, diags: &mut Vec<Diagnostic>) -> Option<StacPlan
             }
         }
     }
-    Some(StacPlan { options: o, items, search_from_cache: from_cache, notes, assets: BTreeMap::new() })
+    Some(StacPlan { options: o, items, search_from_cache: from_cache, notes, assets: BTreeMap::new(), scenes: None })
+}
+
+/// A message of the command line's collection checks in the words of a study file.
+fn study_words(msg: &str) -> String {
+    msg.replace("--collection: ", "")
+        .replace("to --collection", "to `collections`")
+        .replace("--collection", "`collections`")
+        .replace("`--s2-heat landsat`", "`s2_heat = \"landsat\"` in [data]")
+        .replace("`--s2-heat mod11a2`", "`s2_heat = \"mod11a2\"`")
+        .replace("in one run", "in one study")
+        .replace("run them separately", "make one study of each")
+}
+
+/// Scene items of a year: those the run uses, and those left out with the reason.
+pub type YearItems<'a> = (Vec<&'a SceneItem>, Vec<(&'a SceneItem, &'a str)>);
+
+/// The scene items of a catalogue over an area (its lon/lat box and margin) whose date is in the
+/// composite window of `year`: those the run uses, and those left out with the reason.
+pub fn scene_items_of_year<'a>(sc: &'a SceneCatalogue, area: &StudyArea, rsei: &RseiRunOptions, year: i32) -> Result<YearItems<'a>> {
+    let b = crate::stac_scenes::scene_bounds(std::slice::from_ref(area))?;
+    let bbox = [b.xmin, b.ymin, b.xmax, b.ymax];
+    let in_year = |it: &SceneItem| it.overlaps(bbox) && it.date().is_some_and(|d| rsei.composite.in_window(year, i32::from(d.year), d.doy));
+    let used = sc.items.iter().filter(|it| in_year(it)).collect();
+    let out = sc.left_out.iter().filter(|(it, _)| in_year(it)).map(|(it, why)| (it, why.as_str())).collect();
+    Ok((used, out))
 }
 
 /// A failed search as a problem of the study file, at the key it concerns.

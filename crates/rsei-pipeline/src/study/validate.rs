@@ -509,7 +509,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
     if dt.scenes.is_some() && dt.stac.is_some() {
         ctx.err(
             data.tbl.and_then(|t| key_span(t, "stac")).or(scenes_span.clone()),
-            "[data.stac] provides MODIS granules and cannot be combined with `scenes` in a study: give the scenes as folders (`scenes`), and MOD11A2 for Sentinel-2's heat as `modis` folders",
+            "`scenes` folders and [data.stac] cannot be combined in a study: take the scenes either from folders (`scenes`) or from a catalogue ([data.stac] with the scene collections landsat-c2-l2 / sentinel-2-l2a in `collections`), not both; MOD11A2 for Sentinel-2's heat may come from `modis` folders",
         );
     }
     let scene_plan = if dt.scenes.is_some() && !scene_dirs.is_empty() {
@@ -523,7 +523,7 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
                     ctx.err(scenes_span.clone(), format!("no usable Landsat C2 L2 or Sentinel-2 L2A scene in {}", dirs.join(", ")));
                     None
                 } else {
-                    Some(ScenePlan { folders: scene_dirs.clone(), inventory: inv, options: scene_options })
+                    Some(ScenePlan { folders: scene_dirs.clone(), inventory: inv, options: scene_options.clone() })
                 }
             }
             Err(e) => {
@@ -661,10 +661,35 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
     }
     // ---- [data.stac]: the search; its items join the coverage of the folders
     let stac_plan = match &dt.stac {
-        Some(o) => check_catalogue(ctx, o, data.tbl, &planned, &grids, rsei_opts.as_ref(), &archive, settings),
-        None => None,
+        Some(o) if dt.scenes.is_none() => check_catalogue(ctx, o, data.tbl, &planned, &grids, rsei_opts.as_ref(), &archive, (scene_options.s2_heat, !modis_dirs.is_empty()), settings),
+        _ => None,
     };
-    let coverage = stac_plan.as_ref().map(|s| {
+    // scenes from the catalogue: a Level-2 scene item in the composite window of every area's
+    // every year
+    let scene_catalogue = stac_plan.as_ref().and_then(|s| s.scenes.as_ref().map(|sc| (s, sc)));
+    if let (Some(opts), Some((s, sc))) = (&rsei_opts, scene_catalogue) {
+        for (p, span, yspan) in &planned {
+            for &year in &p.years {
+                match super::stac::scene_items_of_year(sc, &p.area, opts, year) {
+                    Ok((used, _)) if !used.is_empty() => {}
+                    Ok((_, left_out)) => {
+                        let why = if left_out.is_empty() {
+                            String::new()
+                        } else {
+                            let first: Vec<String> = left_out.iter().take(3).map(|(it, why)| format!("{}: {why}", it.id)).collect();
+                            format!("; {} item(s) of that window are not used ({}{})", left_out.len(), first.join("; "), if left_out.len() > first.len() { "; …" } else { "" })
+                        };
+                        ctx.err(
+                            yspan.clone().or(span.clone()),
+                            format!("area {:?}: no Level-2 scene item for {year} ({}) in the catalogue {} ({}){why}", p.area.name, opts.composite.describe(year), s.options.url, s.options.collections.join(", ")),
+                        );
+                    }
+                    Err(e) => ctx.err(span.clone(), format!("area {:?}: {}", p.area.name, e.chain_text())),
+                }
+            }
+        }
+    }
+    let coverage = stac_plan.as_ref().filter(|s| s.scenes.is_none()).map(|s| {
         let mut a = archive.clone();
         a.folders.push(PathBuf::from(&s.options.url));
         a.inventory.granules.extend(super::stac::item_granules(&s.items));
@@ -681,7 +706,11 @@ fn check_text(ctx: &mut Ctx<'_>, file: &Path, output: Option<&Path>, settings: &
         }
     }
     // a catalogue that could not be searched has been reported: no coverage errors on top
-    let data_known = if dt.stac.is_some() { coverage.is_some() } else { !modis_dirs.is_empty() && !no_local && dt.scenes.is_none() };
+    let data_known = if scene_catalogue.is_some() {
+        false
+    } else if dt.stac.is_some() {
+        coverage.is_some()
+    } else { !modis_dirs.is_empty() && !no_local && dt.scenes.is_none() };
     // scenes: a scene in the composite window of every area's every year
     if let (Some(opts), Some(sp)) = (&rsei_opts, &scene_plan) {
         for (p, span, yspan) in &planned {
@@ -748,6 +777,7 @@ fn check_catalogue(
     grids: &[Option<StudyGrid>],
     rsei: Option<&RseiRunOptions>,
     archive: &Archive,
+    (s2_heat, modis_folders): (crate::scenes::S2Heat, bool),
     settings: &CheckSettings<'_>,
 ) -> Option<StacPlan> {
     let item = data.and_then(|t| t.get("stac"));
@@ -769,6 +799,8 @@ fn check_catalogue(
         local: &archive.inventory,
         mode: settings.search,
         progress: settings.progress.unwrap_or(&silent),
+        s2_heat,
+        modis_folders,
     };
     super::stac::check(&input, &mut ctx.diags)
 }
