@@ -79,20 +79,27 @@ pub fn describe(plan: &Plan) -> String {
         format!(" + {n} {what} from the catalogue {}{}", s.options.url, if s.search_from_cache { " (search answered by the cache)" } else { "" })
     });
     what.extend(plan.analyses.present().iter().map(|w| w.label().to_string()));
-    let scenes = plan.scenes.as_ref().map_or_else(String::new, |s| {
+    // what the folders hold: scenes, granules (also none, for a MODIS study), or nothing local
+    let mut local = Vec::new();
+    if let Some(s) = &plan.scenes {
         let mut profiles: Vec<&str> = s.inventory.scenes.iter().map(|x| x.profile.id).collect();
         profiles.sort_unstable();
         profiles.dedup();
-        format!("{} scene(s) ({}) and ", s.inventory.scenes.len(), profiles.join(", "))
-    });
+        local.push(format!("{} scene(s) ({})", s.inventory.scenes.len(), profiles.join(", ")));
+    }
+    let scene_catalogue = plan.stac.as_ref().is_some_and(|s| s.scenes.is_some());
+    let granules = plan.archive.inventory.granules.len();
+    if granules > 0 || (plan.scenes.is_none() && !scene_catalogue) {
+        local.push(format!("{granules} granules"));
+    }
+    let local = if local.is_empty() { "no local data".to_string() } else { format!("{} in the data", local.join(" and ")) };
     format!(
-        "study {:?}: {} area(s) ({}), years {}; {}; {scenes}{} granules in the data{catalogue}; output {}",
+        "study {:?}: {} area(s) ({}), years {}; {}; {local}{catalogue}; output {}",
         plan.name,
         plan.areas.len(),
         names.join(", "),
         validate::year_ranges(&years),
         what.join(", "),
-        plan.archive.inventory.granules.len(),
         plan.output.display()
     )
 }
