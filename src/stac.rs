@@ -242,15 +242,7 @@ pub fn archive(cat: &CatalogueOptions, areas: &[StudyArea], years: &[i32], optio
     for n in &a.notes {
         progress.println(n);
     }
-    progress.println(&format!(
-        "{} granule(s) from {} item(s): {} asset window(s), {} from the cache, {} fetched ({:.1} MiB)",
-        a.archive.inventory.granules.len(),
-        a.items.len(),
-        a.stats.assets,
-        a.stats.from_cache,
-        a.stats.fetched,
-        a.stats.bytes_fetched as f64 / (1 << 20) as f64
-    ));
+    progress.println(&format!("{} granule(s) from {} item(s): {}", a.archive.inventory.granules.len(), a.items.len(), a.stats.describe("asset window(s)")));
     Ok(a.archive)
 }
 
@@ -294,14 +286,6 @@ pub fn scenes(cat: &CatalogueOptions, plan: &CollectionPlan, filter: &SceneFilte
     for n in &s.notes {
         progress.println(n);
     }
-    progress.println(&format!(
-        "{} scene(s) from {} item(s): {} asset(s), {} from the cache, {} fetched ({:.1} MiB)",
-        s.inventory.scenes.len(),
-        s.items.len(),
-        s.stats.assets,
-        s.stats.from_cache,
-        s.stats.fetched,
-        s.stats.bytes_fetched as f64 / (1 << 20) as f64
-    ));
+    progress.println(&format!("{} scene(s) from {} item(s): {}", s.inventory.scenes.len(), s.items.len(), s.stats.describe("asset(s)")));
     Ok(s)
 }

@@ -2,8 +2,7 @@
 //! for a year: the layers go through temporary files and the model and outputs are computed in
 //! strips, giving the same bytes as the run in memory, per year and with a pooled PCA.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rsei_core::Grid;
 
@@ -14,22 +13,6 @@ use synthetic_scenes as syn;
 
 fn grid() -> Grid {
     syn::scene_grid(440_010.0, 4_400_010.0, 30.0, syn::ROWS, syn::COLS)
-}
-
-fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn run(data: &Path, area: &Path, out: &Path, extra: &[&str]) -> String {
@@ -46,7 +29,7 @@ fn run(data: &Path, area: &Path, out: &Path, extra: &[&str]) -> String {
 }
 
 fn assert_same(a: &Path, b: &Path) {
-    let (fa, fb) = (files_under(a), files_under(b));
+    let (fa, fb) = (file_bytes(a), file_bytes(b));
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>(), "the same files");
     assert!(fa.keys().any(|k| k.ends_with("2020/rsei.tif")), "{:?}", fa.keys());
     for (k, v) in &fa {
@@ -68,13 +51,7 @@ fn a_scene_run_in_strips_under_a_small_budget_equals_the_run_in_memory() {
     let t = TempDir::new("scene-memory");
     let data = t.path().join("data");
     let g = grid();
-    for s in [
-        syn::LandsatSpec::l8("2019-06-10", (20, 20, 50, 60), (60, 20, 75, 60)),
-        syn::LandsatSpec::l8("2019-08-13", (10, 120, 25, 155), (140, 10, 150, 40)),
-        syn::LandsatSpec::l8("2020-07-12", (90, 100, 130, 150), (130, 100, 140, 150)),
-    ] {
-        syn::write_landsat(&data, &g, &s);
-    }
+    syn::write_two_years_l8(&data, &g);
     let area = t.path().join("area.geojson");
     syn::area_geojson(&area, &g, 8, 8, 152, 152);
 
@@ -96,5 +73,5 @@ fn a_scene_run_in_strips_under_a_small_budget_equals_the_run_in_memory() {
     assert_eq!(s19["rsei0_range"], s20["rsei0_range"]);
     let y19 = json(&mem.join("Scene_Town/2019/summary.json"));
     assert_ne!(y19["model"]["pc1"], s19["model"]["pc1"], "the pooled model is not the model of 2019 alone");
-    assert!(pmem.join("pooled_drift.csv").exists() || files_under(&pmem).keys().any(|k| k.to_string_lossy().contains("drift")), "the pooled run reports the loading drift");
+    assert!(pmem.join("pooled_drift.csv").exists() || file_bytes(&pmem).keys().any(|k| k.to_string_lossy().contains("drift")), "the pooled run reports the loading drift");
 }

@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{rsei, text, TempDir};
+use common::{computed, rsei, text, TempDir};
 use rsei_stac::testing::TestServer;
 
 fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -199,13 +199,6 @@ fn study_outputs(dir: &Path) -> (BTreeMap<PathBuf, Vec<u8>>, BTreeMap<PathBuf, s
         }
     }
     (files, manifests)
-}
-
-/// The units a run computed, from its log (`compute  LABEL (why)`).
-fn computed(log: &str) -> Vec<String> {
-    let mut v: Vec<String> = log.lines().filter_map(|l| l.strip_prefix("compute  ")).map(|l| l.rsplit_once(" (").map_or(l, |(a, _)| a).to_string()).collect();
-    v.sort();
-    v
 }
 
 /// The same files with the same bytes (but `report.html`, whose data-provenance paragraph names

@@ -55,22 +55,10 @@ fn year_files(out: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     m
 }
 
-fn computed(log: &str) -> Vec<String> {
-    let mut v: Vec<String> = log.lines().filter_map(|l| l.strip_prefix("compute  ")).map(|l| l.rsplit_once(" (").map_or(l, |(a, _)| a).to_string()).collect();
-    v.sort();
-    v
-}
-
 fn setup(t: &TempDir) -> (PathBuf, PathBuf) {
     let data = t.path().join("scenes");
     let g = grid();
-    for s in [
-        syn::LandsatSpec::l8("2019-06-10", (20, 20, 50, 60), (60, 20, 75, 60)),
-        syn::LandsatSpec::l8("2019-08-13", (10, 120, 25, 155), (140, 10, 150, 40)),
-        syn::LandsatSpec::l8("2020-07-12", (90, 100, 130, 150), (130, 100, 140, 150)),
-    ] {
-        syn::write_landsat(&data, &g, &s);
-    }
+    syn::write_two_years_l8(&data, &g);
     let area = t.path().join("area.geojson");
     syn::area_geojson(&area, &g, 8, 8, 152, 152);
     (data, area)

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{json, rsei, text, TempDir};
+use common::{computed, json, rsei, text, TempDir};
 use rsei_core::{Crs, Grid};
 use rsei_stac::testing::{Reply, TestServer};
 use synthetic_scenes as syn;
@@ -130,12 +130,6 @@ fn assert_same_rasters(a: &Path, b: &Path) {
     for (k, v) in &ra {
         assert!(v == &rb[k], "{} differs between {} and {}", k.display(), a.display(), b.display());
     }
-}
-
-fn computed(log: &str) -> Vec<String> {
-    let mut v: Vec<String> = log.lines().filter_map(|l| l.strip_prefix("compute  ")).map(|l| l.rsplit_once(" (").map_or(l, |(a, _)| a).to_string()).collect();
-    v.sort();
-    v
 }
 
 struct Setup {

@@ -74,3 +74,27 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Every file under `dir` with its bytes, by path relative to `dir`.
+pub fn file_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The units a `rsei run` log says it computed (`compute  LABEL (why)`), sorted.
+pub fn computed(log: &str) -> Vec<String> {
+    let mut v: Vec<String> = log.lines().filter_map(|l| l.strip_prefix("compute  ")).map(|l| l.rsplit_once(" (").map_or(l, |(a, _)| a).to_string()).collect();
+    v.sort();
+    v
+}

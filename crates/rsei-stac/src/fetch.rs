@@ -61,6 +61,13 @@ pub struct FetchStats {
     pub bytes_fetched: u64,
 }
 
+impl FetchStats {
+    /// `N <what>, N from the cache, N fetched (X MiB)`, for the log of a fetch.
+    pub fn describe(&self, what: &str) -> String {
+        format!("{} {what}, {} from the cache, {} fetched ({:.1} MiB)", self.assets, self.from_cache, self.fetched, self.bytes_fetched as f64 / (1 << 20) as f64)
+    }
+}
+
 /// The version of a remote asset a fetched file holds: what identifies the input of a result
 /// (the cached file's own bytes also depend on the window asked for).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -687,16 +687,7 @@ fn fetch_catalogue(plan: &Plan, progress: &dyn StudyObserver) -> Result<Option<P
         }
     }
     let n_local = plan.archive.inventory.granules.len();
-    progress.log(&format!(
-        "{} granule(s) from {} item(s) of {}: {} asset window(s), {} from the cache, {} fetched ({:.1} MiB)",
-        f.archive.inventory.granules.len() - n_local,
-        stac.items.len(),
-        stac.options.url,
-        f.stats.assets,
-        f.stats.from_cache,
-        f.stats.fetched,
-        f.stats.bytes_fetched as f64 / (1 << 20) as f64
-    ));
+    progress.log(&format!("{} granule(s) from {} item(s) of {}: {}", f.archive.inventory.granules.len() - n_local, stac.items.len(), stac.options.url, f.stats.describe("asset window(s)")));
     let mut p = plan.clone();
     p.archive = f.archive;
     if let Some(s) = &mut p.stac {
@@ -724,16 +715,7 @@ fn fetch_scene_catalogue(plan: &Plan, stac: &super::stac::StacPlan, sc: &super::
             progress.log(n);
         }
     }
-    progress.log(&format!(
-        "{} scene(s) from {} item(s) of {}: {} asset(s), {} from the cache, {} fetched ({:.1} MiB)",
-        f.inventory.scenes.len(),
-        f.items.len(),
-        stac.options.url,
-        f.stats.assets,
-        f.stats.from_cache,
-        f.stats.fetched,
-        f.stats.bytes_fetched as f64 / (1 << 20) as f64
-    ));
+    progress.log(&format!("{} scene(s) from {} item(s) of {}: {}", f.inventory.scenes.len(), f.items.len(), stac.options.url, f.stats.describe("asset(s)")));
     let mut p = plan.clone();
     if let Some(heat) = f.heat {
         p.archive.inventory.granules.extend(heat.inventory.granules);
