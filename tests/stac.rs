@@ -10,27 +10,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{computed, rsei, text, TempDir};
+use common::{computed, result_bytes, rsei, text, TempDir};
 use rsei_stac::testing::TestServer;
-
-fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                if !name.starts_with('.') {
-                    stack.push(p);
-                }
-            } else if name != "manifest.json" {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 /// A static item collection of the archive's per-layer files, served under `/acct/cont/`.
 fn item_collection(modis: &Path, served: &Path) -> usize {
@@ -84,8 +65,8 @@ fn rsei_from_stac_equals_rsei_from_local_files_and_runs_offline() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("fetched"), "{}", text(&o));
     assert!(srv.count("GET", "/acct/cont/") > 0);
-    let a = files_under(&local);
-    let b = files_under(&remote);
+    let a = result_bytes(&local);
+    let b = result_bytes(&remote);
     assert!(a.keys().any(|k| k.ends_with("rsei.tif")), "{:?}", a.keys());
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (k, v) in &a {
@@ -96,7 +77,7 @@ fn rsei_from_stac_equals_rsei_from_local_files_and_runs_offline() {
     let offline = tmp.path().join("offline");
     let o = rsei(&[&["compute", "-q", "--stac", &url, "--offline", "--cache-dir", cache.to_str().unwrap(), "--out", offline.to_str().unwrap()][..], &common_args[..]].concat());
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(files_under(&offline), b);
+    assert_eq!(result_bytes(&offline), b);
     // offline for a year never fetched: the message names what is missing
     let o = rsei(&["compute", "-q", "--stac", &url, "--offline", "--cache-dir", cache.to_str().unwrap(), "--out", tmp.path().join("x").to_str().unwrap(), "--area", city, "--years", "2018", "--window", "0:0"]);
     assert!(!o.status.success());
@@ -185,7 +166,7 @@ fn manifest_without_inputs(p: &Path) -> serde_json::Value {
 /// Every file under `dir` (but the run's state folder and manifests), and the manifests without
 /// their inputs.
 fn study_outputs(dir: &Path) -> (BTreeMap<PathBuf, Vec<u8>>, BTreeMap<PathBuf, serde_json::Value>) {
-    let files = files_under(dir);
+    let files = result_bytes(dir);
     let mut manifests = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -14,30 +14,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::{rsei, text, TempDir};
+use common::{result_bytes, rsei, text, TempDir};
 use rsei_core::{Crs, Grid};
 use rsei_stac::testing::{Reply, TestServer};
 use synthetic_scenes as syn;
-
-/// Every file under `dir` but manifests and hidden folders (the cache).
-fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() {
-                if !name.starts_with('.') {
-                    stack.push(p);
-                }
-            } else if name != "manifest.json" {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 /// The manifests under `dir`, without their input lists (paths and checksums of the files read).
 fn manifests(dir: &Path) -> BTreeMap<PathBuf, serde_json::Value> {
@@ -70,7 +50,7 @@ fn manifests(dir: &Path) -> BTreeMap<PathBuf, serde_json::Value> {
 
 /// The same rasters and tables, byte for byte, and the same manifests but for their inputs.
 fn assert_same_outputs(local: &Path, remote: &Path) {
-    let (a, b) = (files_under(local), files_under(remote));
+    let (a, b) = (result_bytes(local), result_bytes(remote));
     assert!(a.keys().any(|k| k.ends_with("rsei.tif")) && a.keys().any(|k| k.ends_with("lst_celsius.tif")), "{:?}", a.keys());
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (k, v) in &a {

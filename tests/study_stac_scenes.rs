@@ -148,11 +148,7 @@ fn setup(t: &TempDir) -> Setup {
     let g = grid();
     let scenes = t.path().join("scenes");
     let served = t.path().join("served");
-    let specs = vec![
-        syn::LandsatSpec::l8("2019-06-10", (20, 20, 50, 60), (60, 20, 75, 60)),
-        syn::LandsatSpec::l8("2019-08-13", (10, 120, 25, 155), (140, 10, 150, 40)),
-        syn::LandsatSpec::l8("2020-07-12", (90, 100, 130, 150), (130, 100, 140, 150)),
-    ];
+    let specs = syn::two_years_l8();
     let mut items = Vec::new();
     for s in &specs {
         let mtl = syn::write_landsat(&scenes, &g, s);

@@ -77,11 +77,28 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// Every file under `dir` with its bytes, by path relative to `dir`.
 pub fn file_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    files_where(dir, |_| true)
+}
+
+/// The results under `dir`: every file but manifests (which name their inputs' paths) and the
+/// hidden folders (state, caches), with its bytes.
+pub fn result_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    files_where(dir, |p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() { !name.starts_with('.') } else { name != "manifest.json" }
+    })
+}
+
+/// The files under `dir` (and the folders entered) that `keep` accepts, with their bytes.
+fn files_where(dir: &Path, keep: impl Fn(&Path) -> bool) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
+            if !keep(&p) {
+                continue;
+            }
             if p.is_dir() {
                 stack.push(p);
             } else {

@@ -312,14 +312,19 @@ pub fn area_geojson(path: &Path, grid: &Grid, r0: usize, c0: usize, r1: usize, c
     std::fs::write(path, gj).unwrap();
 }
 
-/// Three Landsat 8 scenes on `grid`: two of 2019 (June, August) and one of July 2020, each with a
-/// cloud box and a shadow box of its own.
-pub fn write_two_years_l8(dir: &Path, grid: &Grid) {
-    for s in [
+/// Three Landsat 8 scenes: two of 2019 (June, August) and one of July 2020, each with a cloud
+/// box and a shadow box of its own.
+pub fn two_years_l8() -> Vec<LandsatSpec> {
+    vec![
         LandsatSpec::l8("2019-06-10", (20, 20, 50, 60), (60, 20, 75, 60)),
         LandsatSpec::l8("2019-08-13", (10, 120, 25, 155), (140, 10, 150, 40)),
         LandsatSpec::l8("2020-07-12", (90, 100, 130, 150), (130, 100, 140, 150)),
-    ] {
+    ]
+}
+
+/// Writes the scenes of [`two_years_l8`] on `grid` into `dir`.
+pub fn write_two_years_l8(dir: &Path, grid: &Grid) {
+    for s in two_years_l8() {
         write_landsat(dir, grid, &s);
     }
 }
